@@ -46,3 +46,29 @@ export const executionsPerJobMax = 100;
 export const proposalQueueMax = 10_000;
 /** Milliseconds a propose() waits for its command to apply before failing with timeout. */
 export const proposeTimeoutMs = 10_000;
+
+// ---- schedule ----
+
+/** Years nextSlot searches ahead before deciding a cron spec never fires again. Robfig uses 5;
+ * 10 keeps a 29 February spec alive across the skipped leap year 2100 (an 8-year gap). */
+export const scheduleSearchYearsMax = 10;
+/** Loop turns in one cron next-time search: the stepper moves at least a day, an hour, a minute
+ * or to a match per turn, so 10 years need well under 100k; more is a bug (assertion). */
+export const scheduleStepsMax = 200_000;
+/** Compiled cron specs cached in memory (entries, about 400 bytes each): one per distinct spec,
+ * sized for the 100k-job scheduler heap; a miss costs one re-parse (a few µs). */
+export const scheduleCacheMax = 200_000;
+/** Hour buckets of UTC offsets cached per time zone (entries): a year is 8,760 buckets. */
+export const scheduleZoneBucketsMax = 100_000;
+/** Milliseconds of the longest `@every` interval (100 years); longer means a typo. */
+export const everyIntervalMsMax = 100 * 365 * 86_400_000;
+/** Slots one nextSlots/slotsBetween call returns at most (entries): catch-up after downtime is
+ * bounded by the missed-run policy, never by an unbounded list. */
+export const slotsPerCallMax = 100_000;
+
+// ---- api/connect ----
+
+/** Slots one GetNextRuns call may return: each costs a schedule step; a UI shows a handful. */
+export const nextRunsMax = 1_000;
+/** Bytes of output in one WatchExecution message: small frames keep browsers and proxies responsive. */
+export const watchChunkBytesMax = 64 * 1024;
