@@ -47,6 +47,41 @@ export const proposalQueueMax = 10_000;
 /** Milliseconds a propose() waits for its command to apply before failing with timeout. */
 export const proposeTimeoutMs = 10_000;
 
+// ---- gossip ----
+
+/** Bytes of one gossip UDP datagram, label and encryption included (memberlist UDPBufferSize; below a 1500 MTU). */
+export const gossipPacketBytesMax = 1_400;
+/** Bytes reserved in each datagram for the label header (2 + label) and AES-GCM (29). */
+export const gossipPacketOverheadBytes = 2 + 64 + 29;
+/** Bytes of a cluster label: it is sent in every datagram, so it stays short. */
+export const gossipLabelBytesMax = 64;
+/** Messages in one compound datagram: 1400 bytes cannot hold more useful ones. */
+export const gossipMessagesPerPacketMax = 64;
+/** Bytes of a node name (UTF-8): a host name fits easily. */
+export const gossipNodeNameBytesMax = 128;
+/** Bytes of a node address "host:port" (IPv6 literals included). */
+export const gossipAddrBytesMax = 256;
+/** Bytes of a node's encoded tags (memberlist MetaMaxSize). */
+export const gossipTagsBytesMax = 512;
+/** Bytes of a user event payload (Serf UserEventSizeLimit default). */
+export const gossipUserEventBytesMax = 512;
+/** Bytes of a user event name. */
+export const gossipEventNameBytesMax = 128;
+/** Bytes of one push-pull stream frame (memberlist caps state at 20 MB; 4 MiB holds 4096 members). */
+export const gossipStreamBytesMax = 4 << 20;
+/** Members in the table and in one push-pull: bounds memory and anti-entropy cost. */
+export const gossipMembersMax = 4_096;
+/** User events carried by one push-pull (recent ones, for anti-entropy after a partition). */
+export const gossipPushPullEventsMax = 64;
+/** Pending broadcasts (Serf MaxQueueDepth); the oldest most-sent one is dropped and counted. */
+export const gossipBroadcastQueueMax = 4_096;
+/** Lamport slots remembered for user event dedupe (Serf EventBuffer). */
+export const gossipEventBufferSize = 512;
+/** Undrained output events; beyond this they are dropped and counted. */
+export const gossipEventsQueueMax = 65_536;
+/** Indirect probes relayed for others at once; more are dropped and counted. */
+export const gossipRelaysMax = 1_024;
+
 // ---- schedule ----
 
 /** Years nextSlot searches ahead before deciding a cron spec never fires again. Robfig uses 5;

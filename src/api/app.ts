@@ -1,0 +1,55 @@
+/**
+ * The HTTP surface on one port: REST /v1, Connect + gRPC-web, /metrics, /openapi.json, the UI.
+ * Dkron's cross-cutting behaviour: CORS for everything, X-Whom on every route but /health.
+ */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import type { ApiDeps } from "./deps.ts";
+import { openApiDocument } from "./openapi.ts";
+import { mountRest, type RestState, sendJson } from "./rest.ts";
+
+export interface AppOptions {
+  /** Serve the embedded UI under /ui/ (and redirect / there for browsers). */
+  ui: boolean;
+}
+
+export function createApp(
+  deps: ApiDeps,
+  options: AppOptions,
+  state: RestState = { paused: false },
+): Hono {
+  const app = new Hono();
+  app.get("/health", (c) => c.json({ status: "healthy" }));
+  app.use("*", async (c, next) => {
+    if (c.req.path === "/health") return next();
+    await next();
+    c.res.headers.set("X-Whom", deps.nodeName);
+  });
+  app.use(
+    "*",
+    cors({
+      origin: "*",
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+      allowHeaders: [],
+      exposeHeaders: ["*"],
+    }),
+  );
+  app.get(
+    "/metrics",
+    (c) =>
+      c.body(deps.metricsText(), 200, {
+        "content-type": "text/plain; version=0.0.4; charset=utf-8",
+      }),
+  );
+  app.get("/openapi.json", (c) => sendJson(c, 200, openApiDocument));
+  mountRest(app, deps, state);
+  if (options.ui) {
+    // mountUi(app) lands with the UI
+  }
+  app.notFound((c) => sendJson(c, 404, { error: `no route for ${c.req.method} ${c.req.path}` }));
+  app.onError((e, c) => {
+    console.error("tock: unhandled error:", e);
+    return sendJson(c, 500, { error: `internal error: ${e.message}` });
+  });
+  return app;
+}

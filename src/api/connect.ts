@@ -1,0 +1,323 @@
+/**
+ * The Connect / gRPC-web JobService, served on the REST port through Hono fetch handlers.
+ * Writes go through the same parse → validate → propose path as REST, and job/execution shapes
+ * are built from the REST renderers (toApiJob, toApiExecution), so both APIs agree on values
+ * and error messages. Errors map to Connect codes through the one table in errors.ts.
+ */
+import { create, fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import {
+  ConnectError,
+  type ConnectRouter,
+  createConnectRouter,
+  type HandlerContext,
+} from "@connectrpc/connect";
+import { createFetchHandler } from "@connectrpc/connect/protocol";
+import type { Env, Hono, Schema } from "hono";
+import { invalid, limits, notFound, rfc3339, TockError, zeroTime } from "../lib/mod.ts";
+import {
+  type Execution as StateExecution,
+  type Job as StateJob,
+  type JobQuery,
+  parseJobBody,
+  queryJobs,
+  toApiExecution,
+  toApiJob,
+  validateJob,
+} from "../state/mod.ts";
+import {
+  type Execution,
+  ExecutionSchema,
+  type Job,
+  JobSchema,
+  JobService,
+  type WatchExecutionResponse,
+  WatchExecutionResponseSchema,
+} from "../gen/tock/v1/job_pb.ts";
+import type { ApiDeps } from "./deps.ts";
+import { connectCode } from "./errors.ts";
+
+/** Registers JobService on a fresh Connect router and mounts every method on `app` (POST). */
+export function mountConnect<E extends Env, S extends Schema, B extends string>(
+  app: Hono<E, S, B>,
+  deps: ApiDeps,
+): void {
+  const router = createConnectRouter({
+    readMaxBytes: limits.requestBodyBytesMax,
+    // JSON in REST's shape: snake_case names, every field present.
+    jsonOptions: { useProtoFieldName: true, alwaysEmitImplicit: true },
+  });
+  registerJobService(router, deps);
+  for (const h of router.handlers) {
+    const handle = createFetchHandler(h);
+    app.post(h.requestPath, (c) => handle(c.req.raw));
+  }
+}
+
+/** Adds the JobService implementation over `deps` to a Connect router. */
+export function registerJobService(router: ConnectRouter, deps: ApiDeps): void {
+  router.service(JobService, {
+    listJobs: (req) =>
+      guard(() => {
+        const query: JobQuery = {
+          q: req.q,
+          metadata: req.metadata,
+          status: req.status,
+          sort: req.sort,
+        };
+        query.order = req.order;
+        if (req.disabled !== undefined) query.disabled = String(req.disabled);
+        if (req.start !== undefined) query.start = String(req.start);
+        if (req.end !== undefined) query.end = String(req.end);
+        const { jobs, total } = queryJobs([...deps.allJobs()], query);
+        return { jobs: jobs.map(jobToProto), total };
+      }),
+
+    getJob: (req) =>
+      guard(() => ({ job: jobToProto(mustGetJob(deps, required("name", req.name))) })),
+
+    upsertJob: (req) =>
+      guardAsync(async () => {
+        if (req.job === undefined) {
+          throw invalid(`Unable to parse payload: field "job" is required.`);
+        }
+        const job = parseJobBody(jobToBody(req.job));
+        validateJob(job, deps.checkExecutor);
+        job.next = deps.nextRun(job, deps.nowMs());
+        const { job: stored } = await deps.propose({ type: "job.upsert", job });
+        if (stored === undefined) {
+          throw new TockError("internal", `upsert of "${job.name}" returned no job`);
+        }
+        if (req.runOnCreate) {
+          await deps.runJob(stored.name);
+        }
+        return { job: jobToProto(stored) };
+      }),
+
+    deleteJob: (req) =>
+      guardAsync(async () => {
+        const name = required("name", req.name);
+        const { job } = await deps.propose({ type: "job.delete", name });
+        if (job === undefined) {
+          throw new TockError("internal", `delete of "${name}" returned no job`);
+        }
+        return { job: jobToProto(job) };
+      }),
+
+    runJob: (req) =>
+      guardAsync(async () => {
+        const job = mustGetJob(deps, required("name", req.name));
+        const execution = await deps.runJob(job.name);
+        return { execution: executionToProto(execution, execution.output_tail) };
+      }),
+
+    toggleJob: (req) =>
+      guardAsync(async () => {
+        const job = mustGetJob(deps, required("name", req.name));
+        const next = deps.nextRun({ ...job, disabled: false }, deps.nowMs());
+        const { job: toggled } = await deps.propose({ type: "job.toggle", name: job.name, next });
+        if (toggled === undefined) {
+          throw new TockError("internal", `toggle of "${job.name}" returned no job`);
+        }
+        return { job: jobToProto(toggled) };
+      }),
+
+    listExecutions: (req) =>
+      guard(() => {
+        const job = mustGetJob(deps, required("job_name", req.jobName));
+        const all = deps.executionsOf(job.name).sort((a, b) =>
+          b.group - a.group || b.attempt - a.attempt
+        );
+        return {
+          executions: all.map((e) => {
+            const full = deps.executionOutput(e.job_name, e.id) ?? e.output_tail;
+            if (req.outputSizeLimit === undefined) return executionToProto(e, full);
+            const cut = lastBytes(full, req.outputSizeLimit);
+            return executionToProto(e, cut.text, cut.truncated);
+          }),
+        };
+      }),
+
+    getExecution: (req) =>
+      guard(() => {
+        const e = mustGetExecution(
+          deps,
+          required("job_name", req.jobName),
+          required("execution_id", req.executionId),
+        );
+        return {
+          execution: executionToProto(e, deps.executionOutput(e.job_name, e.id) ?? e.output_tail),
+        };
+      }),
+
+    getNextRuns: (req) =>
+      guard(() => {
+        const job = mustGetJob(deps, required("name", req.name));
+        const n = req.n === 0 ? 1 : req.n;
+        if (n > limits.nextRunsMax) {
+          throw invalid(`field "n" is ${n}, above the limit ${limits.nextRunsMax}`);
+        }
+        const afterMs = req.after === undefined ? deps.nowMs() : timestampMs(req.after);
+        return { runs: deps.nextRuns(job, afterMs, n).map((ms) => timestampFromMs(ms)) };
+      }),
+
+    watchExecution: (req, ctx) => watchExecution(deps, req.jobName, req.executionId, ctx),
+  });
+}
+
+async function* watchExecution(
+  deps: ApiDeps,
+  jobName: string,
+  executionId: string,
+  ctx: HandlerContext,
+): AsyncGenerator<WatchExecutionResponse> {
+  try {
+    const e = mustGetExecution(
+      deps,
+      required("job_name", jobName),
+      required("execution_id", executionId),
+    );
+    for await (const chunk of deps.watchOutput(e.job_name, e.id, ctx.signal)) {
+      for (let at = 0; at < chunk.length; at += limits.watchChunkBytesMax) {
+        const value = chunk.subarray(at, at + limits.watchChunkBytesMax);
+        yield create(WatchExecutionResponseSchema, { event: { case: "output", value } });
+      }
+    }
+    if (ctx.signal.aborted) return;
+    const done = deps.executionsOf(e.job_name).find((x) => x.id === e.id);
+    if (done !== undefined && done.status !== "running") {
+      const output = deps.executionOutput(done.job_name, done.id) ?? done.output_tail;
+      yield create(WatchExecutionResponseSchema, {
+        event: { case: "finished", value: executionToProto(done, output) },
+      });
+    }
+  } catch (e) {
+    throw toConnectError(e);
+  }
+}
+
+// ---- conversions ----
+
+/** A job in the Connect shape, via the REST renderer so both APIs show the same values. */
+export function jobToProto(job: StateJob): Job {
+  const api = toApiJob(job);
+  const json: JsonObject = { ...(api as unknown as JsonObject) };
+  if (api.next === zeroTime) delete json["next"];
+  const processors: JsonObject = {};
+  for (const [name, values] of Object.entries(api.processors)) processors[name] = { values };
+  json["processors"] = processors;
+  return fromJson(JobSchema, json);
+}
+
+/** An execution in the Connect shape; `output` is the full output or a cut of it. */
+export function executionToProto(e: StateExecution, output: string, truncated = false): Execution {
+  const api = toApiExecution(e, output);
+  const json: JsonObject = { ...(api as unknown as JsonObject) };
+  if (api.started_at === zeroTime) delete json["started_at"];
+  if (api.finished_at === zeroTime) delete json["finished_at"];
+  // toApiExecution's number loses precision above 2^53; int64 carries the exact nanoseconds.
+  json["group"] = String(BigInt(e.group) * 1_000_000n);
+  json["output_truncated"] = truncated;
+  return fromJson(ExecutionSchema, json);
+}
+
+/**
+ * The REST JSON body for a Connect job, so parseJobBody applies the same rules and messages.
+ * Proto cannot tell an empty map or list from a missing one; both become null as when omitted.
+ */
+export function jobToBody(j: Job): Record<string, JsonValue> {
+  const time = (
+    t: Timestamp | undefined,
+  ): JsonValue => (t === undefined ? null : rfc3339(timestampMs(t)));
+  const map = (
+    m: Record<string, string>,
+  ): JsonValue => (Object.keys(m).length === 0 ? null : { ...m });
+  const processors: JsonObject = {};
+  for (const [name, cfg] of Object.entries(j.processors)) processors[name] = { ...cfg.values };
+  return {
+    id: j.id,
+    name: j.name,
+    displayname: j.displayname,
+    timezone: j.timezone,
+    schedule: j.schedule,
+    owner: j.owner,
+    owner_email: j.ownerEmail,
+    success_count: int64(j.successCount),
+    error_count: int64(j.errorCount),
+    last_success: time(j.lastSuccess),
+    last_error: time(j.lastError),
+    disabled: j.disabled,
+    tags: map(j.tags),
+    metadata: map(j.metadata),
+    retries: j.retries,
+    dependent_jobs: j.dependentJobs.length === 0 ? null : [...j.dependentJobs],
+    parent_job: j.parentJob,
+    processors,
+    concurrency: j.concurrency,
+    executor: j.executor,
+    executor_config: map(j.executorConfig),
+    status: j.status,
+    next: time(j.next),
+    ephemeral: j.ephemeral,
+    starts_at: time(j.startsAt),
+    expires_at: time(j.expiresAt),
+  };
+}
+
+/** Exact when safe; otherwise a value parseJobBody rejects with the field named. */
+function int64(v: bigint): number {
+  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER + 1 : Number(v);
+}
+
+/** The last `max` bytes of `text` as UTF-8, cut at a character boundary. */
+export function lastBytes(text: string, max: number): { text: string; truncated: boolean } {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= max) return { text, truncated: false };
+  let from = bytes.length - max;
+  while (from < bytes.length && ((bytes[from] as number) & 0xc0) === 0x80) from++;
+  return { text: new TextDecoder().decode(bytes.subarray(from)), truncated: true };
+}
+
+// ---- lookups and errors ----
+
+function required(field: string, value: string): string {
+  if (value === "") throw invalid(`field "${field}" is required`);
+  return value;
+}
+
+function mustGetJob(deps: ApiDeps, name: string): StateJob {
+  const job = deps.getJob(name);
+  if (job === undefined) throw notFound(`job "${name}" not found`);
+  return job;
+}
+
+function mustGetExecution(deps: ApiDeps, jobName: string, id: string): StateExecution {
+  const job = mustGetJob(deps, jobName);
+  const e = deps.executionsOf(job.name).find((x) => x.id === id);
+  if (e === undefined) throw notFound(`execution "${id}" of job "${jobName}" not found`);
+  return e;
+}
+
+/** A TockError as a ConnectError with its mapped code; a leader hint rides in `tock-leader`. */
+export function toConnectError(e: unknown): unknown {
+  if (!(e instanceof TockError)) return e;
+  const metadata = new Headers();
+  if (e.leaderHint !== undefined) metadata.set("tock-leader", e.leaderHint);
+  return new ConnectError(e.message, connectCode(e.kind), metadata, undefined, e);
+}
+
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw toConnectError(e);
+  }
+}
+
+async function guardAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toConnectError(e);
+  }
+}

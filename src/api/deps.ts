@@ -1,0 +1,52 @@
+/**
+ * What the API needs from the node, passed in as ports (never a whole node object). REST and
+ * Connect handlers both use this and nothing else.
+ */
+import type { ApiExecution, Command, Execution, ExecutorCheck, Job } from "../state/mod.ts";
+
+/** A gossip member in Dkron's /v1/members shape. */
+export interface Member {
+  Name: string;
+  Addr: string;
+  Port: number;
+  Tags: Record<string, string>;
+  /** 0 none, 1 alive, 2 leaving, 3 left, 4 failed (Serf's numbering). */
+  Status: number;
+}
+
+export interface ApiDeps {
+  nodeName: string;
+  version: string;
+  /** Node tags, shown in GET /v1. */
+  tags: Record<string, string>;
+  nowMs(): number;
+  /** The one door for writes: resolves with apply()'s result once applied, throws TockError. */
+  propose(cmd: Command): Promise<{ job?: Job; execution?: Execution }>;
+  /** Read-only state. */
+  getJob(name: string): Job | undefined;
+  allJobs(): Iterable<Job>;
+  executionsOf(job: string): Execution[];
+  runningExecutions(): Execution[];
+  /** Full output of an execution if this node has it (else undefined: use the summary tail). */
+  executionOutput(job: string, id: string): string | undefined;
+  /**
+   * Streams an execution's output: what exists so far, then live chunks until it finishes or
+   * `signal` aborts. Ends immediately for a finished execution after sending its stored output.
+   */
+  watchOutput(job: string, id: string, signal: AbortSignal): AsyncIterable<Uint8Array>;
+  /** Validates an executor name and config (unknown executors are rejected at create time). */
+  checkExecutor: ExecutorCheck;
+  /** The job's next slot after `afterMs` per its schedule, or null (manual, child, ended). */
+  nextRun(job: Job, afterMs: number): number | null;
+  /** The next `n` slots of a job after `afterMs`. */
+  nextRuns(job: Job, afterMs: number, n: number): number[];
+  /** Starts a run of the job now (asynchronously) and returns the started execution. */
+  runJob(name: string): Promise<Execution>;
+  members(): Member[];
+  leader(): Member | undefined;
+  isLeader(): boolean;
+  /** Prometheus text for /metrics. */
+  metricsText(): string;
+}
+
+export type { ApiExecution };

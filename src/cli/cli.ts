@@ -1,0 +1,175 @@
+/**
+ * `tock` commands. runCli returns the process exit code; it never calls exit itself, so tests
+ * can drive it in-process.
+ */
+import { parseArgs } from "node:util";
+import { errorMessage } from "../lib/mod.ts";
+import { type NodeIo, startNode } from "../node/mod.ts";
+import type { Runtime } from "../runtime/mod.ts";
+import { execCommand, jobCommand } from "./client.ts";
+import { completionScript } from "./completion.ts";
+import {
+  type AgentConfig,
+  type RawConfig,
+  readConfigFile,
+  readEnv,
+  resolveConfig,
+} from "./config.ts";
+
+export const version = "0.1.0";
+
+export const usage = `tock ${version}: a distributed, fault-tolerant cron (Dkron-compatible API)
+
+Usage:
+  tock agent [--dev] [--server] [--bootstrap-expect N] [--data-dir DIR] [--http-addr HOST:PORT]
+             [--node-name NAME] [--tag k=v ...] [--config FILE] [--ui=false] [--log-level LEVEL]
+  tock job ls | get NAME | apply -f FILE | run NAME | delete NAME | toggle NAME   [--address URL]
+  tock exec ls JOB | get JOB ID                                                     [--address URL]
+  tock keygen [--bytes 16|24|32]
+  tock version
+  tock completion bash|zsh|fish
+
+Agent config precedence: flags > environment (TOCK_SERVER, TOCK_HTTP_ADDR, TOCK_TAGS="k=v,k2=v2", ...)
+> config file (YAML or JSON, --config) > defaults. --dev: one-node server on 127.0.0.1:8080, data in ./tock-data.
+Client commands use --address or TOCK_ADDR (default http://127.0.0.1:8080).
+`;
+
+export interface CliIo {
+  runtime: Runtime;
+  out(line: string): void;
+  err(line: string): void;
+  /** Builds the node's IO (executors, output store); injected so tests can swap nothing but paths. */
+  nodeIo(): NodeIo;
+}
+
+export async function runCli(io: CliIo, argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "agent":
+        return await agent(io, rest);
+      case "job":
+      case "exec": {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            address: { type: "string", short: "a" },
+            file: { type: "string", short: "f" },
+          },
+        });
+        const address = (values.address ?? io.runtime.env("TOCK_ADDR") ?? "http://127.0.0.1:8080")
+          .replace(/\/$/, "");
+        const client = { address, out: io.out };
+        const [sub, ...args] = positionals;
+        if (command === "job") await jobCommand(client, sub, args, values.file);
+        else await execCommand(client, sub, args);
+        return 0;
+      }
+      case "keygen": {
+        const { values } = parseArgs({
+          args: rest,
+          options: { bytes: { type: "string", default: "32" } },
+        });
+        const n = Number(values.bytes);
+        if (![16, 24, 32].includes(n)) {
+          throw new Error(`--bytes must be 16, 24 or 32 (AES-128/192/256), got ${values.bytes}`);
+        }
+        io.out(btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n)))));
+        return 0;
+      }
+      case "version":
+        io.out(
+          `Name: Tock\nVersion: ${version}\nRuntime: ${io.runtime.name} ${io.runtime.version}`,
+        );
+        return 0;
+      case "completion": {
+        const script = completionScript(rest[0] ?? "");
+        if (!script) {
+          throw new Error(`completion: unknown shell "${rest[0] ?? ""}"; use bash, zsh or fish`);
+        }
+        io.out(script);
+        return 0;
+      }
+      case undefined:
+      case "help":
+      case "-h":
+      case "--help":
+        io.out(usage);
+        return command === undefined ? 2 : 0;
+      default:
+        io.err(`tock: unknown command "${command}"\n\n${usage}`);
+        return 2;
+    }
+  } catch (e) {
+    io.err(`tock: ${errorMessage(e)}`);
+    return 1;
+  }
+}
+
+export function agentConfig(io: CliIo, args: string[]): AgentConfig {
+  const { values } = parseArgs({
+    args,
+    options: {
+      dev: { type: "boolean" },
+      server: { type: "boolean" },
+      "bootstrap-expect": { type: "string" },
+      "data-dir": { type: "string" },
+      "http-addr": { type: "string" },
+      "node-name": { type: "string" },
+      tag: { type: "string", multiple: true },
+      config: { type: "string" },
+      ui: { type: "string" },
+      "log-level": { type: "string" },
+    },
+  });
+  const flags: RawConfig = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (k === "config" || v === undefined) continue;
+    (flags as Record<string, unknown>)[k] = { value: v, source: `flag --${k}` };
+  }
+  const file = values.config ?? io.runtime.env("TOCK_CONFIG");
+  return resolveConfig(file ? readConfigFile(file) : {}, readEnv(io.runtime.env), flags);
+}
+
+async function agent(io: CliIo, args: string[]): Promise<number> {
+  const cfg = agentConfig(io, args);
+  const node = await startNode(
+    {
+      nodeName: cfg.nodeName,
+      dataDir: cfg.dataDir,
+      httpHost: cfg.httpHost,
+      httpPort: cfg.httpPort,
+      server: cfg.server,
+      bootstrapExpect: cfg.bootstrapExpect,
+      tags: cfg.tags,
+      version,
+      ui: cfg.ui,
+    },
+    io.nodeIo(),
+  );
+  io.out(
+    `tock: node ${cfg.nodeName} (${io.runtime.name} ${io.runtime.version}), data in ${cfg.dataDir}`,
+  );
+  io.out(`tock: listening on ${node.url}`);
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      io.out(`tock: ${sig} received, draining`);
+      node.stop().then(
+        () => {
+          io.out("tock: stopped");
+          resolve(0);
+        },
+        (e) => {
+          io.err(`tock: stop failed: ${errorMessage(e)}`);
+          resolve(1);
+        },
+      );
+    };
+    io.runtime.onSignal("SIGTERM", () => stop("SIGTERM"));
+    io.runtime.onSignal("SIGINT", () => stop("SIGINT"));
+  });
+}

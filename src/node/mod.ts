@@ -1,0 +1,12 @@
+/** node: one Tock process — state, the propose() door, the runner and the HTTP surface. */
+export { type Applied, LocalLog, type Proposer } from "./local_log.ts";
+export {
+  nextRunOf,
+  nextRunsOf,
+  type NodeConfig,
+  type NodeIo,
+  type RunningNode,
+  startNode,
+} from "./node.ts";
+export { OutputHub } from "./output_hub.ts";
+export { type ExecutorPort, type OutputPort, Runner } from "./runner.ts";

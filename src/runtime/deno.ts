@@ -1,0 +1,45 @@
+/** Deno adapter: Deno.serve and node:sqlite (bun:sqlite does not exist on Deno). */
+import { DatabaseSync } from "node:sqlite";
+import process from "node:process";
+import { wrapDb } from "./sqlite_common.ts";
+import type { Runtime, Server } from "./types.ts";
+
+/** The slice of the Deno namespace this adapter uses (Deno's own types are not in tsconfig). */
+declare const Deno: {
+  version: { deno: string };
+  serve(
+    opts: {
+      hostname: string;
+      port: number;
+      onListen?: (addr: { port: number }) => void;
+    },
+    handler: (req: Request) => Response | Promise<Response>,
+  ): { addr: { port: number }; shutdown(): Promise<void>; finished: Promise<void> };
+};
+
+export const denoRuntime: Runtime = {
+  name: "deno",
+  version: Deno.version.deno,
+  serve(opts): Server {
+    const s = Deno.serve(
+      { hostname: opts.hostname, port: opts.port, onListen: () => {} },
+      opts.fetch,
+    );
+    return {
+      port: s.addr.port,
+      hostname: opts.hostname,
+      stop: () => s.shutdown(),
+    };
+  },
+  openDb(path) {
+    const raw = new DatabaseSync(path);
+    return wrapDb(raw, (sql) => raw.prepare(sql) as any);
+  },
+  onSignal(signal, handler) {
+    process.on(signal, handler);
+  },
+  env: (name) => process.env[name],
+  args: () => process.argv.slice(2),
+  exit: (code) => process.exit(code),
+  nowMs: () => Date.now(),
+};

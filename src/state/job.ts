@@ -1,0 +1,308 @@
+/**
+ * The job model: Dkron's 26 JSON fields (reference/dkron.md §2.1), parsed and validated from
+ * untrusted input. Pure: the caller passes the executor check and nothing reads the clock.
+ */
+import {
+  invalid,
+  limits,
+  parseGoDuration,
+  parseNullableTime,
+  rfc3339,
+  zeroTime,
+} from "../lib/mod.ts";
+import { parseSchedule } from "../schedule/mod.ts";
+
+export type StringMap = Record<string, string>;
+
+/** A stored job. Times are epoch milliseconds or null; the API renders them as RFC3339. */
+export interface Job {
+  name: string;
+  displayname: string;
+  timezone: string;
+  schedule: string;
+  owner: string;
+  owner_email: string;
+  success_count: number;
+  error_count: number;
+  last_success: number | null;
+  last_error: number | null;
+  disabled: boolean;
+  tags: StringMap | null;
+  metadata: StringMap | null;
+  retries: number;
+  dependent_jobs: string[] | null;
+  parent_job: string;
+  processors: Record<string, StringMap>;
+  concurrency: string;
+  executor: string;
+  executor_config: StringMap | null;
+  status: string;
+  next: number | null;
+  ephemeral: boolean;
+  starts_at: number | null;
+  expires_at: number | null;
+}
+
+/** The JSON shape of a job on the Dkron-compatible API, fields in Dkron's order. */
+export interface ApiJob {
+  id: string;
+  name: string;
+  displayname: string;
+  timezone: string;
+  schedule: string;
+  owner: string;
+  owner_email: string;
+  success_count: number;
+  error_count: number;
+  last_success: string | null;
+  last_error: string | null;
+  disabled: boolean;
+  tags: StringMap | null;
+  metadata: StringMap | null;
+  retries: number;
+  dependent_jobs: string[] | null;
+  parent_job: string;
+  processors: Record<string, StringMap>;
+  concurrency: string;
+  executor: string;
+  executor_config: StringMap | null;
+  status: string;
+  next: string;
+  ephemeral: boolean;
+  starts_at: string | null;
+  expires_at: string | null;
+}
+
+export const concurrencyPolicies = ["allow", "forbid"] as const;
+
+/** Checks an executor name and config; returns an error message, or undefined when valid. */
+export type ExecutorCheck = (executor: string, config: StringMap) => string | undefined;
+
+const nullableTime = (ms: number | null): string | null => (ms === null ? null : rfc3339(ms));
+
+export function toApiJob(job: Job, id: string = job.name): ApiJob {
+  return {
+    id,
+    name: job.name,
+    displayname: job.displayname,
+    timezone: job.timezone,
+    schedule: job.schedule,
+    owner: job.owner,
+    owner_email: job.owner_email,
+    success_count: job.success_count,
+    error_count: job.error_count,
+    last_success: nullableTime(job.last_success),
+    last_error: nullableTime(job.last_error),
+    disabled: job.disabled,
+    tags: job.tags,
+    metadata: job.metadata,
+    retries: job.retries,
+    dependent_jobs: job.dependent_jobs,
+    parent_job: job.parent_job,
+    processors: job.processors,
+    concurrency: job.concurrency,
+    executor: job.executor,
+    executor_config: job.executor_config,
+    status: job.status,
+    next: job.next === null ? zeroTime : rfc3339(job.next),
+    ephemeral: job.ephemeral,
+    starts_at: nullableTime(job.starts_at),
+    expires_at: nullableTime(job.expires_at),
+  };
+}
+
+// ---- parsing: type errors are "Unable to parse payload: ..." as in Dkron ----
+
+const payloadError = (msg: string) => invalid(`Unable to parse payload: ${msg}.`);
+const validationError = (msg: string) => invalid(`Job validation failed: ${msg}.`);
+
+function str(body: Record<string, unknown>, field: string, max = limits.fieldCharsMax): string {
+  const v = body[field];
+  if (v === undefined || v === null) return "";
+  if (typeof v !== "string") {
+    throw payloadError(`field "${field}" must be a string, got ${typeName(v)}`);
+  }
+  if (v.length > max) throw payloadError(`field "${field}" is longer than ${max} characters`);
+  return v;
+}
+
+function bool(body: Record<string, unknown>, field: string): boolean {
+  const v = body[field];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== "boolean") {
+    throw payloadError(`field "${field}" must be a boolean, got ${typeName(v)}`);
+  }
+  return v;
+}
+
+function uint(body: Record<string, unknown>, field: string, max: number): number {
+  const v = body[field];
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+    throw payloadError(`field "${field}" must be a non-negative integer, got ${JSON.stringify(v)}`);
+  }
+  if (v > max) throw payloadError(`field "${field}" is ${v}, above the limit ${max}`);
+  return v;
+}
+
+function stringMap(
+  value: unknown,
+  field: string,
+  valueMax = limits.fieldCharsMax,
+): StringMap | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw payloadError(`field "${field}" must be an object of strings, got ${typeName(value)}`);
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > limits.mapEntriesMax) {
+    throw payloadError(
+      `field "${field}" has ${entries.length} entries, above the limit ${limits.mapEntriesMax}`,
+    );
+  }
+  const out: StringMap = {};
+  for (const [k, v] of entries) {
+    if (typeof v !== "string") {
+      throw payloadError(`field "${field}.${k}" must be a string, got ${typeName(v)}`);
+    }
+    if (k.length > limits.fieldCharsMax || v.length > valueMax) {
+      throw payloadError(`field "${field}.${k}" is too long`);
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+function time(body: Record<string, unknown>, field: string): number | null {
+  try {
+    return parseNullableTime(field, body[field]);
+  } catch (e) {
+    throw payloadError((e as Error).message);
+  }
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v;
+}
+
+/** Parses an untrusted JSON body into a Job (runtime fields taken as sent) or throws invalid. */
+export function parseJobBody(body: unknown): Job {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw payloadError(`the body must be a JSON object describing a job, got ${typeName(body)}`);
+  }
+  const b = body as Record<string, unknown>;
+  const deps = b["dependent_jobs"];
+  if (
+    deps !== undefined && deps !== null &&
+    (!Array.isArray(deps) || deps.some((d) => typeof d !== "string"))
+  ) {
+    throw payloadError(`field "dependent_jobs" must be an array of strings`);
+  }
+  const procs = b["processors"];
+  const processors: Record<string, StringMap> = {};
+  if (procs !== undefined && procs !== null) {
+    if (typeof procs !== "object" || Array.isArray(procs)) {
+      throw payloadError(`field "processors" must be an object of objects`);
+    }
+    for (const [name, cfg] of Object.entries(procs as Record<string, unknown>)) {
+      processors[name] = stringMap(cfg, `processors.${name}`) ?? {};
+    }
+  }
+  const next = b["next"];
+  let nextMs: number | null = null;
+  if (typeof next === "string" && next !== zeroTime) nextMs = time(b, "next");
+  else if (next !== undefined && next !== null && typeof next !== "string") {
+    throw payloadError(`field "next" must be a string time`);
+  }
+  return {
+    name: str(b, "name", limits.jobNameCharsMax),
+    displayname: str(b, "displayname"),
+    timezone: str(b, "timezone"),
+    schedule: str(b, "schedule", limits.scheduleCharsMax),
+    owner: str(b, "owner"),
+    owner_email: str(b, "owner_email"),
+    success_count: uint(b, "success_count", Number.MAX_SAFE_INTEGER),
+    error_count: uint(b, "error_count", Number.MAX_SAFE_INTEGER),
+    last_success: time(b, "last_success"),
+    last_error: time(b, "last_error"),
+    disabled: bool(b, "disabled"),
+    tags: stringMap(b["tags"], "tags"),
+    metadata: stringMap(b["metadata"], "metadata"),
+    retries: uint(b, "retries", limits.retriesMax),
+    dependent_jobs: (deps as string[] | null | undefined) ?? null,
+    parent_job: str(b, "parent_job", limits.jobNameCharsMax),
+    processors,
+    concurrency: b["concurrency"] === undefined ? "allow" : str(b, "concurrency"),
+    executor: str(b, "executor"),
+    executor_config: stringMap(b["executor_config"], "executor_config", limits.configValueCharsMax),
+    status: str(b, "status"),
+    next: nextMs,
+    ephemeral: bool(b, "ephemeral"),
+    starts_at: time(b, "starts_at"),
+    expires_at: time(b, "expires_at"),
+  };
+}
+
+const illegalNameChar = /[^\p{Ll}0-9_-]/u;
+
+/** True when the zone is "", "Local", "UTC" or a zone the runtime's ICU data knows. */
+export function timezoneExists(tz: string): boolean {
+  if (tz === "" || tz === "Local" || tz === "UTC") return true;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Dkron's Job.Validate (§2.2) in its order, plus Tock's stricter rules: the executor must be
+ * known and its config valid. Structural rules (parent exists, cycles) need the store and are
+ * checked by apply().
+ */
+export function validateJob(job: Job, checkExecutor: ExecutorCheck): void {
+  if (job.name === "") throw validationError("name cannot be empty");
+  const bad = illegalNameChar.exec(job.name);
+  if (bad) throw validationError(`name contains illegal character '${bad[0]}'`);
+  if (job.parent_job === job.name) throw validationError("the job can not have itself as parent");
+  if (job.schedule !== "" || job.parent_job === "") {
+    if (job.schedule === "") throw validationError("can't parse job schedule: empty spec string");
+    try {
+      parseSchedule(job.schedule, {
+        jobName: job.name,
+        timezone: timezoneExists(job.timezone) ? job.timezone : "",
+      });
+    } catch (e) {
+      throw validationError(`can't parse job schedule: ${(e as Error).message}`);
+    }
+  }
+  if (
+    job.concurrency !== "" && !(concurrencyPolicies as readonly string[]).includes(job.concurrency)
+  ) {
+    throw validationError(
+      `invalid concurrency policy value "${job.concurrency}", use "allow" or "forbid"`,
+    );
+  }
+  if (!timezoneExists(job.timezone)) throw validationError(`unknown time zone ${job.timezone}`);
+  const config = job.executor_config ?? {};
+  if (job.executor === "shell" && config["timeout"]) {
+    try {
+      parseGoDuration(config["timeout"]);
+    } catch (e) {
+      throw validationError(
+        `Error parsing job timeout value: executor_config.timeout ${(e as Error).message}`,
+      );
+    }
+  }
+  if (job.executor === "") {
+    throw validationError('executor cannot be empty (e.g. "shell" or "http")');
+  }
+  const problem = checkExecutor(job.executor, config);
+  if (problem !== undefined) throw validationError(problem);
+  if (job.parent_job !== "" && illegalNameChar.test(job.parent_job)) {
+    throw validationError(`parent_job "${job.parent_job}" is not a valid job name`);
+  }
+}

@@ -1,0 +1,93 @@
+// Proves job parsing and validation follow Dkron's rules and messages, plus Tock's stricter ones.
+import { describe, expect, test } from "bun:test";
+import { type Job, parseJobBody, toApiJob, validateJob } from "./job.ts";
+
+const known = (
+  name: string,
+) => (["shell", "http"].includes(name) ? undefined : `unknown executor "${name}"`);
+const base = {
+  name: "job1",
+  schedule: "@every 10s",
+  executor: "shell",
+  executor_config: { command: "date" },
+};
+const check = (body: Record<string, unknown>): Job => {
+  const j = parseJobBody(body);
+  validateJob(j, known);
+  return j;
+};
+
+describe("parseJobBody", () => {
+  test("the Dkron example parses with defaults", () => {
+    const j = check(base);
+    expect(j).toMatchObject({
+      concurrency: "allow",
+      retries: 0,
+      disabled: false,
+      tags: null,
+      starts_at: null,
+    });
+  });
+  test("wrong types name the field", () => {
+    expect(() => parseJobBody({ ...base, retries: -1 })).toThrow(
+      'field "retries" must be a non-negative integer',
+    );
+    expect(() => parseJobBody({ ...base, retries: "3" })).toThrow('field "retries"');
+    expect(() => parseJobBody({ ...base, disabled: "yes" })).toThrow(
+      'field "disabled" must be a boolean',
+    );
+    expect(() => parseJobBody({ ...base, executor_config: { timeout: 30 } })).toThrow(
+      'field "executor_config.timeout" must be a string, got number',
+    );
+    expect(() => parseJobBody({ ...base, tags: ["a"] })).toThrow('field "tags" must be an object');
+    expect(() => parseJobBody([base])).toThrow("must be a JSON object");
+    expect(() => parseJobBody({ ...base, starts_at: "soon" })).toThrow('starts_at "soon"');
+  });
+  test("nullable times accept datetime-local as UTC and render RFC3339", () => {
+    const j = parseJobBody({ ...base, starts_at: "2030-05-01T10:30", expires_at: null });
+    expect(toApiJob(j).starts_at).toBe("2030-05-01T10:30:00Z");
+    expect(toApiJob(j).expires_at).toBeNull();
+    expect(toApiJob(j).next).toBe("0001-01-01T00:00:00Z");
+    expect(Object.keys(toApiJob(j)).length).toBe(26);
+  });
+});
+
+describe("validateJob", () => {
+  test("name rules: empty, illegal characters, Unicode lowercase allowed", () => {
+    expect(() => check({ ...base, name: "" })).toThrow(
+      "Job validation failed: name cannot be empty.",
+    );
+    expect(() => check({ ...base, name: "BAD JOB NAME!" })).toThrow(
+      "name contains illegal character 'B'",
+    );
+    expect(() =>
+      check({ ...base, name: "abcdefghijklmnopqrstuvwxyz0123456789-_ßñëäïüøüáéíóýćàèìòùâêîôûæšłç" })
+    )
+      .not.toThrow();
+  });
+  test("self parent, bad schedule, empty schedule without parent", () => {
+    expect(() => check({ ...base, parent_job: "job1" })).toThrow(
+      "the job can not have itself as parent",
+    );
+    expect(() => check({ ...base, schedule: "61 * * * * *" })).toThrow("can't parse job schedule");
+    expect(() => check({ ...base, schedule: "" })).toThrow(
+      "can't parse job schedule: empty spec string",
+    );
+    expect(() => check({ ...base, schedule: "", parent_job: "p" })).not.toThrow();
+  });
+  test("concurrency, timezone, shell timeout and executor are checked", () => {
+    expect(() => check({ ...base, concurrency: "maybe" })).toThrow(
+      "invalid concurrency policy value",
+    );
+    expect(() => check({ ...base, concurrency: "" })).not.toThrow();
+    expect(() => check({ ...base, timezone: "Mars/Olympus" })).toThrow(
+      "unknown time zone Mars/Olympus",
+    );
+    expect(() => check({ ...base, timezone: "Europe/Berlin" })).not.toThrow();
+    expect(() => check({ ...base, executor_config: { command: "x", timeout: "30" } })).toThrow(
+      "Error parsing job timeout value",
+    );
+    expect(() => check({ ...base, executor: "kafka" })).toThrow('unknown executor "kafka"');
+    expect(() => check({ ...base, executor: "" })).toThrow("executor cannot be empty");
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * GET /v1/jobs filtering, sorting and paging (reference/dkron.md §1.6), over plain jobs.
+ * Where Dkron crashed (bad _start/_end, unknown _sort) this answers with a clear invalid error.
+ */
+import { invalid } from "../lib/mod.ts";
+import type { Job } from "./job.ts";
+
+export interface JobQuery {
+  q?: string;
+  metadata?: Record<string, string>;
+  status?: string;
+  disabled?: string;
+  sort?: string;
+  order?: string;
+  start?: string;
+  end?: string;
+}
+
+export const sortableJobFields = [
+  "name",
+  "displayname",
+  "schedule",
+  "success_count",
+  "error_count",
+  "last_success",
+  "last_error",
+  "next",
+] as const;
+
+type SortField = (typeof sortableJobFields)[number];
+
+function index(field: "_start" | "_end", value: string | undefined, fallback: number): number {
+  if (value === undefined || value === "") return fallback;
+  if (!/^\d+$/.test(value)) {
+    throw invalid(`query parameter ${field} must be a non-negative integer, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** Returns the page and the total after filtering (for X-Total-Count). */
+export function queryJobs(all: Job[], query: JobQuery): { jobs: Job[]; total: number } {
+  let sortField: SortField = "name";
+  if (query.sort !== undefined && query.sort !== "" && query.sort !== "id") {
+    if (!(sortableJobFields as readonly string[]).includes(query.sort)) {
+      throw invalid(
+        `query parameter _sort "${query.sort}" is not sortable; use one of id, ${
+          sortableJobFields.join(", ")
+        }`,
+      );
+    }
+    sortField = query.sort as SortField;
+  }
+  const meta = Object.entries(query.metadata ?? {});
+  const filtered = all.filter((j) => {
+    if (query.q && !j.name.includes(query.q) && !j.displayname.includes(query.q)) return false;
+    if (meta.length > 0) {
+      if (!j.metadata) return false;
+      for (const [k, v] of meta) if (j.metadata[k] !== v) return false;
+    }
+    if (query.status !== undefined && query.status !== "") {
+      const want = query.status === "untriggered" ? "" : query.status;
+      if (j.status !== want) return false;
+    }
+    if (
+      query.disabled !== undefined && query.disabled !== "" && String(j.disabled) !== query.disabled
+    ) {
+      return false;
+    }
+    return true;
+  });
+  const desc = query.order === "DESC";
+  const key = (j: Job): string | number => {
+    const v = j[sortField];
+    return v === null ? -Infinity : v;
+  };
+  filtered.sort((a, b) => {
+    const ka = key(a), kb = key(b);
+    const c = ka < kb ? -1 : ka > kb ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+    return desc ? -c : c;
+  });
+  const total = filtered.length;
+  const start = index("_start", query.start, 0);
+  const end = Math.min(index("_end", query.end, total), total);
+  if (query.end !== undefined && query.end !== "" && start > Number(query.end)) {
+    throw invalid(`query parameter _start (${start}) is greater than _end (${query.end})`);
+  }
+  return { jobs: start >= end ? [] : filtered.slice(start, end), total };
+}

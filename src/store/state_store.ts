@@ -1,0 +1,177 @@
+/**
+ * state.db: the application state machine on SQLite. Every command applies inside one
+ * transaction that also writes `applied_index`, so a restart replays only the log tail after it.
+ * Jobs are also cached in memory (the scheduler and list queries read them all); the cache
+ * changes only after the transaction commits.
+ */
+import { assert } from "../lib/mod.ts";
+import type { Db } from "../runtime/mod.ts";
+import {
+  apply,
+  type ApplyResult,
+  type Command,
+  type Execution,
+  type Job,
+  type StateStore,
+} from "../state/mod.ts";
+
+const schema = `
+create table if not exists meta (key text primary key, value integer not null) strict;
+create table if not exists jobs (name text primary key, body text not null) strict;
+create table if not exists executions (
+  job_name text not null,
+  id text not null,
+  grp integer not null,
+  attempt integer not null,
+  status text not null,
+  body text not null,
+  primary key (job_name, id)
+) strict;
+create index if not exists executions_by_time on executions (job_name, grp, attempt);
+create index if not exists executions_by_status on executions (status) where status = 'running';
+`;
+
+export class SqliteStateStore implements StateStore {
+  readonly #db: Db;
+  #jobs = new Map<string, Job>();
+  /** Job writes of the open transaction; null marks a delete. Merged into #jobs on commit. */
+  #pending: Map<string, Job | null> | null = null;
+  #appliedIndex: number;
+
+  constructor(db: Db) {
+    this.#db = db;
+    db.exec(schema);
+    const row = db.prepare("select value from meta where key = 'applied_index'").get();
+    this.#appliedIndex = row ? Number(row["value"]) : 0;
+    for (const r of db.prepare("select body from jobs").all()) {
+      const job = JSON.parse(r["body"] as string) as Job;
+      this.#jobs.set(job.name, job);
+    }
+  }
+
+  /** Index of the last applied command; commands at or below it are already in the state. */
+  get appliedIndex(): number {
+    return this.#appliedIndex;
+  }
+
+  /** Applies `cmd` as log entry `index` atomically with the applied index. */
+  applyAt(index: number, cmd: Command): ApplyResult {
+    assert(
+      index === this.#appliedIndex + 1,
+      `apply out of order: index ${index} after ${this.#appliedIndex}`,
+    );
+    this.#pending = new Map();
+    let result: ApplyResult;
+    try {
+      result = this.#db.tx(() => {
+        const r = apply(this, cmd);
+        this.#db.prepare("insert or replace into meta (key, value) values ('applied_index', ?)")
+          .run(index);
+        return r;
+      });
+    } catch (e) {
+      this.#pending = null;
+      throw e;
+    }
+    for (const [name, job] of this.#pending) {
+      if (job === null) this.#jobs.delete(name);
+      else this.#jobs.set(name, job);
+    }
+    this.#pending = null;
+    this.#appliedIndex = index;
+    return result;
+  }
+
+  /** Read-only view of one job (do not mutate). */
+  peekJob(name: string): Job | undefined {
+    return this.#jobs.get(name);
+  }
+
+  /** Read-only view of every job, unordered (do not mutate). */
+  jobsView(): Iterable<Job> {
+    return this.#jobs.values();
+  }
+
+  get jobCount(): number {
+    return this.#jobs.size;
+  }
+
+  // ---- StateStore port (used by apply inside applyAt) ----
+
+  getJob(name: string): Job | undefined {
+    const p = this.#pending?.get(name);
+    if (p === null) return undefined;
+    const j = p ?? this.#jobs.get(name);
+    return j && structuredClone(j);
+  }
+
+  putJob(job: Job): void {
+    assert(this.#pending !== null, "putJob outside applyAt");
+    const copy = structuredClone(job);
+    this.#db.prepare("insert or replace into jobs (name, body) values (?, ?)").run(
+      job.name,
+      JSON.stringify(copy),
+    );
+    this.#pending.set(job.name, copy);
+  }
+
+  deleteJob(name: string): void {
+    assert(this.#pending !== null, "deleteJob outside applyAt");
+    this.#db.prepare("delete from jobs where name = ?").run(name);
+    this.#pending.set(name, null);
+  }
+
+  allJobs(): Job[] {
+    const names = new Set(this.#jobs.keys());
+    for (const [n, j] of this.#pending ?? []) j === null ? names.delete(n) : names.add(n);
+    return [...names].sort().map((n) => this.getJob(n) as Job);
+  }
+
+  getExecution(job: string, id: string): Execution | undefined {
+    const r = this.#db.prepare("select body from executions where job_name = ? and id = ?").get(
+      job,
+      id,
+    );
+    return r ? (JSON.parse(r["body"] as string) as Execution) : undefined;
+  }
+
+  putExecution(e: Execution): void {
+    this.#db
+      .prepare(
+        "insert or replace into executions (job_name, id, grp, attempt, status, body) values (?, ?, ?, ?, ?, ?)",
+      )
+      .run(e.job_name, e.id, e.group, e.attempt, e.status, JSON.stringify(e));
+  }
+
+  deleteExecutions(job: string): void {
+    this.#db.prepare("delete from executions where job_name = ?").run(job);
+  }
+
+  executionsOf(job: string): Execution[] {
+    return this.#db
+      .prepare("select body from executions where job_name = ? order by grp, attempt")
+      .all(job)
+      .map((r) => JSON.parse(r["body"] as string) as Execution);
+  }
+
+  trimExecutions(job: string, keep: number): void {
+    this.#db
+      .prepare(
+        `delete from executions where job_name = ? and id not in (
+           select id from executions where job_name = ? order by grp desc, attempt desc limit ?)`,
+      )
+      .run(job, job, keep);
+  }
+
+  /** Executions with status running, across all jobs (GET /v1/busy, lease checks). */
+  runningExecutions(): Execution[] {
+    return this.#db
+      .prepare("select body from executions where status = 'running' order by grp")
+      .all()
+      .map((r) => JSON.parse(r["body"] as string) as Execution);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
