@@ -17,6 +17,7 @@ interface Zone {
 }
 
 const zones = new Map<string, Zone>();
+const canonicalNames = new Map<string, string>(); // zone name as written -> canonical name
 
 function makeFormat(timeZone: string | undefined): Intl.DateTimeFormat {
   const opts: Intl.DateTimeFormatOptions = {
@@ -39,15 +40,18 @@ function makeFormat(timeZone: string | undefined): Intl.DateTimeFormat {
 export function canonicalZone(name: string): string {
   if (name === "" || name === "UTC") return "UTC";
   if (name === "Local") return "Local";
-  const cached = zones.get(name);
-  if (cached) return cached.name;
+  const cached = canonicalNames.get(name);
+  if (cached !== undefined) return cached;
   let resolved: string;
   try {
     resolved = makeFormat(name).resolvedOptions().timeZone;
   } catch {
     throw invalid(`unknown time zone "${name}"`);
   }
-  return resolved === "Etc/UTC" || resolved === "Etc/GMT" ? "UTC" : resolved;
+  const canonical = resolved === "Etc/UTC" || resolved === "Etc/GMT" ? "UTC" : resolved;
+  // Only known zones are remembered, and there are a few hundred of them: the map stays small.
+  canonicalNames.set(name, canonical);
+  return canonical;
 }
 
 function zoneOf(name: string): Zone {
