@@ -223,7 +223,8 @@ export function executionToProto(e: StateExecution, output: string, truncated = 
 
 /**
  * The REST JSON body for a Connect job, so parseJobBody applies the same rules and messages.
- * Proto cannot tell an empty map or list from a missing one; both become null as when omitted.
+ * Proto cannot tell an empty map or list from a missing one; both become null as when omitted,
+ * and an empty concurrency is omitted so it takes the default.
  */
 export function jobToBody(j: Job): Record<string, JsonValue> {
   const time = (
@@ -234,7 +235,7 @@ export function jobToBody(j: Job): Record<string, JsonValue> {
   ): JsonValue => (Object.keys(m).length === 0 ? null : { ...m });
   const processors: JsonObject = {};
   for (const [name, cfg] of Object.entries(j.processors)) processors[name] = { ...cfg.values };
-  return {
+  const body: Record<string, JsonValue> = {
     id: j.id,
     name: j.name,
     displayname: j.displayname,
@@ -253,7 +254,6 @@ export function jobToBody(j: Job): Record<string, JsonValue> {
     dependent_jobs: j.dependentJobs.length === 0 ? null : [...j.dependentJobs],
     parent_job: j.parentJob,
     processors,
-    concurrency: j.concurrency,
     executor: j.executor,
     executor_config: map(j.executorConfig),
     status: j.status,
@@ -262,6 +262,9 @@ export function jobToBody(j: Job): Record<string, JsonValue> {
     starts_at: time(j.startsAt),
     expires_at: time(j.expiresAt),
   };
+  // Unset and "" are the same in proto: both take REST's default for an absent field ("allow").
+  if (j.concurrency !== "") body["concurrency"] = j.concurrency;
+  return body;
 }
 
 /** Exact when safe; otherwise a value parseJobBody rejects with the field named. */

@@ -1,0 +1,724 @@
+// Proves the Connect JobService end to end over a real HTTP server on an ephemeral port: every
+// RPC through real Connect and gRPC-web clients; bad input gives InvalidArgument with the same
+// message REST gives (the field named) and stores nothing; unknown jobs and executions give
+// NotFound; the output watch delivers chunks as they are produced and ends when the execution
+// finishes; cancelling a watch reaches the server. The node behind the API is a small in-memory
+// one (MemoryStateStore + apply + the real schedule parser) built here.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { Hono } from "hono";
+import { TockError } from "../lib/mod.ts";
+import { loadRuntime, type Server } from "../runtime/mod.ts";
+import { nextSlot, nextSlots, parseSchedule } from "../schedule/mod.ts";
+import {
+  apply,
+  type Command,
+  type Execution,
+  executionId,
+  type Job as StateJob,
+  MemoryStateStore,
+  parseJobBody,
+  validateJob,
+} from "../state/mod.ts";
+import { JobService } from "../gen/tock/v1/job_pb.ts";
+import { executionToProto, jobToBody, jobToProto, lastBytes, mountConnect } from "./connect.ts";
+import type { ApiDeps } from "./deps.ts";
+
+const t0 = Date.parse("2026-01-01T00:00:00Z");
+
+interface Output {
+  chunks: Uint8Array[];
+  done: boolean;
+  wake: Set<() => void>;
+}
+
+/** A one-node stand-in: state through apply(), runs whose output the test writes by hand. */
+class TestNode {
+  readonly store = new MemoryStateStore();
+  nowMs = t0;
+  readonly outputs = new Map<string, Output>();
+  /** Watches that ended because their signal aborted (client cancelled). */
+  abortedWatches = 0;
+
+  propose(cmd: Command): { job?: StateJob; execution?: Execution } {
+    const r = apply(this.store, cmd);
+    if (!r.ok) throw r.error;
+    const out: { job?: StateJob; execution?: Execution } = {};
+    if (r.job) out.job = r.job;
+    if (r.execution) out.execution = r.execution;
+    return out;
+  }
+
+  runJob(name: string): Execution {
+    if (!this.store.getJob(name)) throw new TockError("not_found", `job "${name}" not found`);
+    const group = this.nowMs;
+    this.nowMs += 1_000;
+    const e: Execution = {
+      id: executionId(group, 1),
+      job_name: name,
+      group,
+      attempt: 1,
+      status: "running",
+      started_at: group,
+      finished_at: null,
+      success: false,
+      node_name: "node1",
+      exit_code: null,
+      output_size: 0,
+      output_tail: "",
+      reason: "",
+    };
+    this.propose({ type: "execution.start", execution: e });
+    this.outputs.set(`${name}/${e.id}`, { chunks: [], done: false, wake: new Set() });
+    return e;
+  }
+
+  write(job: string, id: string, text: string): void {
+    const out = this.outputs.get(`${job}/${id}`);
+    if (!out || out.done) throw new Error(`no running output ${job}/${id}`);
+    out.chunks.push(new TextEncoder().encode(text));
+    for (const w of [...out.wake]) w();
+  }
+
+  text(job: string, id: string): string | undefined {
+    const out = this.outputs.get(`${job}/${id}`);
+    return out && out.chunks.map((c) => new TextDecoder().decode(c)).join("");
+  }
+
+  finish(job: string, id: string, success: boolean): void {
+    const out = this.outputs.get(`${job}/${id}`);
+    const e = this.store.getExecution(job, id);
+    if (!out || !e) throw new Error(`no execution ${job}/${id}`);
+    const text = this.text(job, id) ?? "";
+    this.propose({
+      type: "execution.finish",
+      execution: {
+        ...e,
+        status: success ? "success" : "failed",
+        finished_at: this.nowMs,
+        success,
+        exit_code: success ? 0 : 1,
+        output_size: new TextEncoder().encode(text).length,
+        output_tail: text.slice(-1024),
+      },
+    });
+    out.done = true;
+    for (const w of [...out.wake]) w();
+  }
+
+  async *watchOutput(job: string, id: string, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    const out = this.outputs.get(`${job}/${id}`);
+    if (!out) return;
+    let i = 0;
+    try {
+      for (;;) {
+        while (i < out.chunks.length) yield out.chunks[i++] as Uint8Array;
+        if (out.done || signal.aborted) return;
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            out.wake.delete(wake);
+            signal.removeEventListener("abort", wake);
+            resolve();
+          };
+          out.wake.add(wake);
+          signal.addEventListener("abort", wake);
+        });
+      }
+    } finally {
+      if (signal.aborted) this.abortedWatches++;
+    }
+  }
+
+  deps(): ApiDeps {
+    const schedule = (job: StateJob) =>
+      job.schedule === ""
+        ? undefined
+        : parseSchedule(job.schedule, { jobName: job.name, timezone: job.timezone });
+    return {
+      nodeName: "node1",
+      version: "test",
+      tags: {},
+      nowMs: () => this.nowMs,
+      propose: (cmd) => Promise.resolve().then(() => this.propose(cmd)),
+      getJob: (name) => this.store.getJob(name),
+      allJobs: () => this.store.allJobs(),
+      executionsOf: (job) => this.store.executionsOf(job),
+      runningExecutions: () => [],
+      executionOutput: (job, id) => this.text(job, id),
+      watchOutput: (job, id, signal) => this.watchOutput(job, id, signal),
+      checkExecutor: (executor, config) => {
+        if (executor !== "shell") return `unknown executor "${executor}"`;
+        return config["command"]
+          ? undefined
+          : `executor_config.command is required for the shell executor`;
+      },
+      nextRun: (job, afterMs) => {
+        const s = schedule(job);
+        return s === undefined ? null : nextSlot(s, afterMs) ?? null;
+      },
+      nextRuns: (job, afterMs, n) => {
+        const s = schedule(job);
+        return s === undefined ? [] : nextSlots(s, afterMs, n);
+      },
+      runJob: (name) => Promise.resolve().then(() => this.runJob(name)),
+      members: () => [],
+      leader: () => undefined,
+      isLeader: () => true,
+      metricsText: () => "",
+    };
+  }
+}
+
+const node = new TestNode();
+let server: Server;
+let baseUrl: string;
+
+beforeAll(async () => {
+  const runtime = await loadRuntime();
+  const app = new Hono();
+  mountConnect(app, node.deps());
+  server = runtime.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => app.fetch(req) });
+  baseUrl = `http://127.0.0.1:${server.port}`;
+});
+
+afterAll(async () => {
+  await server.stop(true);
+});
+
+/** The ConnectError a call rejects with (fails the test if it resolves). */
+async function connectError(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (e) {
+    return ConnectError.from(e);
+  }
+  throw new Error("expected the call to fail");
+}
+
+/** The message REST produces for the same body: parseJobBody + validateJob. */
+function restMessage(body: Record<string, unknown>): string {
+  try {
+    validateJob(parseJobBody(body), node.deps().checkExecutor);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error("expected REST validation to fail");
+}
+
+const transports: Array<[string, (baseUrl: string) => Transport]> = [
+  ["connect", (baseUrl) => createConnectTransport({ baseUrl })],
+  ["grpc-web", (baseUrl) => createGrpcWebTransport({ baseUrl })],
+];
+
+for (const [protocol, makeTransport] of transports) {
+  describe(`JobService over ${protocol}`, () => {
+    const client = () => createClient(JobService, makeTransport(baseUrl));
+    const p = `${protocol.replace("-", "")}-`; // job name prefix per protocol: one shared store
+
+    test("UpsertJob stores the Dkron example job and returns the stored job with id and next", async () => {
+      const res = await client().upsertJob({
+        job: {
+          name: `${p}job1`,
+          schedule: "@every 10s",
+          executor: "shell",
+          executorConfig: { command: "date" },
+        },
+      });
+      const job = res.job!;
+      expect(job.id).toBe(`${p}job1`);
+      expect(job.name).toBe(`${p}job1`);
+      expect(job.concurrency).toBe("allow");
+      expect(job.executorConfig).toEqual({ command: "date" });
+      expect(timestampMs(job.next!)).toBe(t0 + 10_000); // @every is aligned to the epoch
+      expect(job.lastSuccess).toBeUndefined();
+      expect(node.store.getJob(`${p}job1`)?.schedule).toBe("@every 10s");
+    });
+
+    test("GetJob returns the stored job and NotFound names an unknown job", async () => {
+      const res = await client().getJob({ name: `${p}job1` });
+      expect(res.job?.schedule).toBe("@every 10s");
+      const err = await connectError(client().getJob({ name: `${p}nope` }));
+      expect(err.code).toBe(Code.NotFound);
+      expect(err.rawMessage).toBe(`job "${p}nope" not found`);
+    });
+
+    test("UpsertJob keeps every field a client may set, times included", async () => {
+      const res = await client().upsertJob({
+        job: {
+          name: `${p}full`,
+          displayname: "Full job",
+          timezone: "Europe/Berlin",
+          schedule: "0 30 6 * * *",
+          owner: "Platform Team",
+          ownerEmail: "platform@example.com",
+          disabled: true,
+          tags: { server: "true:1" },
+          metadata: { user: "12345" },
+          retries: 3,
+          processors: { log: { values: { forward: "true" } } },
+          concurrency: "forbid",
+          executor: "shell",
+          executorConfig: { command: "echo hi", timeout: "30s" },
+          ephemeral: true,
+          startsAt: timestampFromMs(t0 + 3_600_000),
+          expiresAt: timestampFromMs(t0 + 86_400_000),
+          lastSuccess: timestampFromMs(t0 - 60_000),
+          successCount: 7n,
+        },
+      });
+      const stored = node.store.getJob(`${p}full`)!;
+      expect(stored).toMatchObject({
+        displayname: "Full job",
+        timezone: "Europe/Berlin",
+        owner_email: "platform@example.com",
+        disabled: true,
+        tags: { server: "true:1" },
+        metadata: { user: "12345" },
+        retries: 3,
+        processors: { log: { forward: "true" } },
+        concurrency: "forbid",
+        ephemeral: true,
+        starts_at: t0 + 3_600_000,
+        expires_at: t0 + 86_400_000,
+        last_success: t0 - 60_000,
+        success_count: 7,
+      });
+      const job = res.job!;
+      expect(job.processors["log"]?.values).toEqual({ forward: "true" });
+      expect(timestampMs(job.startsAt!)).toBe(t0 + 3_600_000);
+      expect(job.successCount).toBe(7n);
+      expect(job.lastError).toBeUndefined();
+      // 06:30 Berlin is 05:30 UTC in winter.
+      expect(timestampMs(job.next!)).toBe(Date.parse("2026-01-01T05:30:00Z"));
+    });
+
+    test("ListJobs filters by q, metadata, status and disabled, sorts, pages and reports the total", async () => {
+      const c = client();
+      for (
+        const [name, meta, disabled] of [["la", "x", false], ["lb", "y", true], [
+          "lc",
+          "x",
+          false,
+        ]] as const
+      ) {
+        await c.upsertJob({
+          job: {
+            name: `${p}${name}`,
+            displayname: `list ${name}`,
+            schedule: "@daily",
+            executor: "shell",
+            executorConfig: { command: "true" },
+            metadata: { team: meta },
+            disabled,
+          },
+        });
+      }
+      const names = (r: { jobs: { name: string }[] }) => r.jobs.map((j) => j.name);
+      const all = await c.listJobs({ q: `${p}l` });
+      expect(names(all)).toEqual([`${p}la`, `${p}lb`, `${p}lc`]);
+      expect(all.total).toBe(3);
+      expect(names(await c.listJobs({ q: `${p}l`, metadata: { team: "x" } }))).toEqual([
+        `${p}la`,
+        `${p}lc`,
+      ]);
+      expect(names(await c.listJobs({ q: `${p}l`, disabled: true }))).toEqual([`${p}lb`]);
+      expect(names(await c.listJobs({ q: `${p}l`, disabled: false }))).toEqual([
+        `${p}la`,
+        `${p}lc`,
+      ]);
+      expect((await c.listJobs({ q: `${p}l`, status: "untriggered" })).total).toBe(3);
+      expect((await c.listJobs({ q: `${p}l`, status: "success" })).total).toBe(0);
+      const page = await c.listJobs({ q: `${p}l`, sort: "name", order: "DESC", start: 1, end: 2 });
+      expect(names(page)).toEqual([`${p}lb`]);
+      expect(page.total).toBe(3);
+    });
+
+    test("ListJobs rejects an unknown sort field and start after end with InvalidArgument", async () => {
+      const bad = await connectError(client().listJobs({ sort: "retries" }));
+      expect(bad.code).toBe(Code.InvalidArgument);
+      expect(bad.rawMessage).toContain(`_sort "retries" is not sortable`);
+      const range = await connectError(client().listJobs({ start: 5, end: 2 }));
+      expect(range.code).toBe(Code.InvalidArgument);
+      expect(range.rawMessage).toContain("_start (5) is greater than _end (2)");
+    });
+
+    test("UpsertJob rejects bad input with InvalidArgument, REST's message naming the field, and stores nothing", async () => {
+      const base = {
+        schedule: "@every 10s",
+        executor: "shell",
+        executorConfig: { command: "date" },
+      };
+      const cases: Array<[string, Record<string, unknown>, string]> = [
+        ["bad name", { ...base, name: `${p}Bad Name` }, "name contains illegal character"],
+        ["empty name", { ...base, name: "" }, "name cannot be empty"],
+        [
+          "bad schedule",
+          { ...base, name: `${p}badsched`, schedule: "* * *" },
+          "can't parse job schedule",
+        ],
+        [
+          "unknown executor",
+          { ...base, name: `${p}badexec`, executor: "teleport" },
+          `unknown executor "teleport"`,
+        ],
+        [
+          "bad timezone",
+          { ...base, name: `${p}badtz`, timezone: "Mars/Olympus" },
+          "unknown time zone Mars/Olympus",
+        ],
+        ["bad timeout", {
+          ...base,
+          name: `${p}badtimeout`,
+          executorConfig: { command: "date", timeout: "soon" },
+        }, "executor_config.timeout"],
+        [
+          "bad concurrency",
+          { ...base, name: `${p}badconc`, concurrency: "sometimes" },
+          "concurrency",
+        ],
+        [
+          "negative count",
+          { ...base, name: `${p}negcount`, successCount: -1n },
+          `field "success_count"`,
+        ],
+      ];
+      for (const [what, job, needle] of cases) {
+        const err = await connectError(client().upsertJob({ job }));
+        expect(err.code, what).toBe(Code.InvalidArgument);
+        expect(err.rawMessage, what).toContain(needle);
+        const body = jobToBody(jobToProtoLike(job));
+        expect(err.rawMessage, what).toBe(restMessage(body));
+        expect(node.store.getJob(String(job["name"])), what).toBeUndefined();
+      }
+      const missing = await connectError(client().upsertJob({}));
+      expect(missing.code).toBe(Code.InvalidArgument);
+      expect(missing.rawMessage).toContain(`field "job" is required`);
+    });
+
+    test("UpsertJob with a missing parent is NotFound; deleting a parent with children is FailedPrecondition", async () => {
+      const c = client();
+      const orphan = await connectError(
+        c.upsertJob({
+          job: {
+            name: `${p}orphan`,
+            parentJob: `${p}ghost`,
+            executor: "shell",
+            executorConfig: { command: "true" },
+          },
+        }),
+      );
+      expect(orphan.code).toBe(Code.NotFound);
+      expect(orphan.rawMessage).toContain(`${p}ghost`);
+      await c.upsertJob({
+        job: {
+          name: `${p}parent`,
+          schedule: "@hourly",
+          executor: "shell",
+          executorConfig: { command: "true" },
+        },
+      });
+      await c.upsertJob({
+        job: {
+          name: `${p}child`,
+          parentJob: `${p}parent`,
+          executor: "shell",
+          executorConfig: { command: "true" },
+        },
+      });
+      expect((await c.getJob({ name: `${p}parent` })).job?.dependentJobs).toEqual([`${p}child`]);
+      const refused = await connectError(c.deleteJob({ name: `${p}parent` }));
+      expect(refused.code).toBe(Code.FailedPrecondition);
+      expect(refused.rawMessage).toContain("delete children first");
+      expect((await c.deleteJob({ name: `${p}child` })).job?.name).toBe(`${p}child`);
+      expect((await c.deleteJob({ name: `${p}parent` })).job?.name).toBe(`${p}parent`);
+    });
+
+    test("ToggleJob flips disabled and back", async () => {
+      const c = client();
+      expect((await c.toggleJob({ name: `${p}job1` })).job?.disabled).toBe(true);
+      const back = (await c.toggleJob({ name: `${p}job1` })).job!;
+      expect(back.disabled).toBe(false);
+      expect(back.next).toBeDefined();
+      expect((await connectError(c.toggleJob({ name: `${p}nope` }))).code).toBe(Code.NotFound);
+    });
+
+    test("RunJob returns the started execution; executions list newest first, cut to output_size_limit", async () => {
+      const c = client();
+      const first = (await c.runJob({ name: `${p}job1` })).execution!;
+      expect(first.status).toBe("running");
+      expect(first.jobName).toBe(`${p}job1`);
+      expect(first.finishedAt).toBeUndefined();
+      expect(first.exitCode).toBeUndefined();
+      const group = node.store.getExecution(`${p}job1`, first.id)!.group;
+      expect(first.group).toBe(BigInt(group) * 1_000_000n); // exact nanoseconds, above 2^53
+      node.write(`${p}job1`, first.id, "x".repeat(1705));
+      node.finish(`${p}job1`, first.id, true);
+      const second = (await c.runJob({ name: `${p}job1` })).execution!;
+      node.write(`${p}job1`, second.id, "four");
+      node.finish(`${p}job1`, second.id, false);
+
+      const listed =
+        (await c.listExecutions({ jobName: `${p}job1`, outputSizeLimit: 200 })).executions;
+      expect(listed.map((e) => e.id)).toEqual([second.id, first.id]);
+      expect(listed.map((e) => [e.output.length, e.outputTruncated])).toEqual([[4, false], [
+        200,
+        true,
+      ]]);
+      expect(listed[1]?.status).toBe("success");
+      expect(listed[1]?.exitCode).toBe(0);
+      expect(listed[0]?.exitCode).toBe(1);
+      const uncut = (await c.listExecutions({ jobName: `${p}job1` })).executions;
+      expect(uncut.map((e) => e.output.length)).toEqual([4, 1705]);
+
+      const one = (await c.getExecution({ jobName: `${p}job1`, executionId: first.id })).execution!;
+      expect(one.output.length).toBe(1705);
+      expect(one.success).toBe(true);
+      expect(one.finishedAt).toBeDefined();
+      expect(one.outputSize).toBe(1705n);
+
+      expect((await connectError(c.runJob({ name: `${p}nope` }))).code).toBe(Code.NotFound);
+      expect((await connectError(c.listExecutions({ jobName: `${p}nope` }))).code).toBe(
+        Code.NotFound,
+      );
+      const missing = await connectError(
+        c.getExecution({ jobName: `${p}job1`, executionId: "1-1" }),
+      );
+      expect(missing.code).toBe(Code.NotFound);
+      expect(missing.rawMessage).toBe(`execution "1-1" of job "${p}job1" not found`);
+      expect((await connectError(c.getExecution({ jobName: `${p}job1`, executionId: "" }))).code)
+        .toBe(
+          Code.InvalidArgument,
+        );
+    });
+
+    test("GetNextRuns returns the next n slots after an instant, bounded by the limit", async () => {
+      const c = client();
+      const runs =
+        (await c.getNextRuns({ name: `${p}job1`, n: 3, after: timestampFromMs(t0 + 5_000) })).runs;
+      expect(runs.map(timestampMs)).toEqual([t0 + 10_000, t0 + 20_000, t0 + 30_000]);
+      const one = (await c.getNextRuns({ name: `${p}job1` })).runs;
+      expect(one.length).toBe(1);
+      expect(timestampMs(one[0]!)).toBeGreaterThan(node.nowMs);
+      const tooMany = await connectError(c.getNextRuns({ name: `${p}job1`, n: 1_000_000 }));
+      expect(tooMany.code).toBe(Code.InvalidArgument);
+      expect(tooMany.rawMessage).toContain(`field "n"`);
+      expect((await connectError(c.getNextRuns({ name: `${p}nope`, n: 1 }))).code).toBe(
+        Code.NotFound,
+      );
+    });
+
+    test("WatchExecution delivers chunks as they are produced and ends with the finished execution", async () => {
+      const c = client();
+      const e = (await c.runJob({ name: `${p}job1` })).execution!;
+      node.write(`${p}job1`, e.id, "one\n");
+      const stream = c.watchExecution({ jobName: `${p}job1`, executionId: e.id })
+        [Symbol.asyncIterator]();
+      const text = (
+        r: IteratorResult<{ event: { case: string | undefined; value?: unknown } }>,
+      ) => {
+        expect(r.value?.event.case).toBe("output");
+        return new TextDecoder().decode(r.value?.event.value as Uint8Array);
+      };
+      expect(text(await stream.next())).toBe("one\n");
+      // "two" does not exist yet when "one" arrives: the stream is incremental, not buffered.
+      node.write(`${p}job1`, e.id, "two\n");
+      expect(text(await stream.next())).toBe("two\n");
+      node.finish(`${p}job1`, e.id, true);
+      const last = await stream.next();
+      expect(last.value?.event.case).toBe("finished");
+      const finished = last.value?.event.value as { status: string; output: string; id: string };
+      expect(finished).toMatchObject({ id: e.id, status: "success", output: "one\ntwo\n" });
+      expect((await stream.next()).done).toBe(true);
+    });
+
+    test("WatchExecution of a finished execution sends its stored output, then the summary, then ends", async () => {
+      const c = client();
+      const e = (await c.runJob({ name: `${p}job1` })).execution!;
+      node.write(`${p}job1`, e.id, "done already");
+      node.finish(`${p}job1`, e.id, false);
+      const events = [];
+      for await (const m of c.watchExecution({ jobName: `${p}job1`, executionId: e.id })) {
+        events.push(m.event);
+      }
+      expect(events.map((ev) => ev.case)).toEqual(["output", "finished"]);
+      expect(new TextDecoder().decode(events[0]?.value as Uint8Array)).toBe("done already");
+      const missing = await connectError(
+        (async () => {
+          for await (
+            const _ of c.watchExecution({ jobName: `${p}job1`, executionId: "9-9" })
+          ) { /* none */ }
+        })(),
+      );
+      expect(missing.code).toBe(Code.NotFound);
+    });
+
+    test("cancelling a watch aborts the watcher on the server", async () => {
+      const c = client();
+      const e = (await c.runJob({ name: `${p}job1` })).execution!;
+      node.write(`${p}job1`, e.id, "tick");
+      const before = node.abortedWatches;
+      const abort = new AbortController();
+      const stream = c.watchExecution({ jobName: `${p}job1`, executionId: e.id }, {
+        signal: abort.signal,
+      })
+        [Symbol.asyncIterator]();
+      expect((await stream.next()).value?.event.case).toBe("output");
+      abort.abort();
+      const deadline = Date.now() + 3_000;
+      while (node.abortedWatches === before && Date.now() < deadline) await nextTurn();
+      expect(node.abortedWatches).toBe(before + 1);
+      node.finish(`${p}job1`, e.id, true);
+    });
+
+    test("DeleteJob removes the job and its executions; a second delete is NotFound", async () => {
+      const c = client();
+      const res = await c.deleteJob({ name: `${p}job1` });
+      expect(res.job?.name).toBe(`${p}job1`);
+      expect(node.store.getJob(`${p}job1`)).toBeUndefined();
+      expect(node.store.executionsOf(`${p}job1`)).toEqual([]);
+      const again = await connectError(c.deleteJob({ name: `${p}job1` }));
+      expect(again.code).toBe(Code.NotFound);
+      expect((await connectError(c.deleteJob({ name: "" }))).code).toBe(Code.InvalidArgument);
+    });
+  });
+}
+
+/** Lets the event loop run (a poll step, not a timed wait). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The same object a client would send, as a proto Job (for computing REST's message). */
+function jobToProtoLike(init: Record<string, unknown>) {
+  return {
+    $typeName: "tock.v1.Job" as const,
+    id: "",
+    name: "",
+    displayname: "",
+    timezone: "",
+    schedule: "",
+    owner: "",
+    ownerEmail: "",
+    successCount: 0n,
+    errorCount: 0n,
+    disabled: false,
+    tags: {},
+    metadata: {},
+    retries: 0,
+    dependentJobs: [],
+    parentJob: "",
+    processors: {},
+    concurrency: "",
+    executor: "",
+    executorConfig: {},
+    status: "",
+    ephemeral: false,
+    ...init,
+  } as Parameters<typeof jobToBody>[0];
+}
+
+describe("Connect JSON wire", () => {
+  const post = (method: string, body: unknown) =>
+    fetch(`${baseUrl}/tock.v1.JobService/${method}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  test("a wrong JSON type is InvalidArgument naming the field, and nothing is stored", async () => {
+    const res = await post("UpsertJob", {
+      job: { name: "wrongtype", retries: "many", executor: "shell" },
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { code: string; message: string };
+    expect(body.code).toBe("invalid_argument");
+    expect(body.message).toContain("retries");
+    expect(node.store.getJob("wrongtype")).toBeUndefined();
+  });
+
+  test("jobs are emitted with REST's snake_case field names and every field present", async () => {
+    const up = await post("UpsertJob", {
+      job: {
+        name: "wire",
+        schedule: "@manually",
+        executor: "shell",
+        executor_config: { command: "date" },
+      },
+    });
+    expect(up.status).toBe(200);
+    const res = await post("GetJob", { name: "wire" });
+    const job = ((await res.json()) as { job: Record<string, unknown> }).job;
+    expect(job["owner_email"]).toBe("");
+    expect(job["executor_config"]).toEqual({ command: "date" });
+    expect(job["success_count"]).toBe("0"); // int64 is a string in proto JSON
+    expect(job["disabled"]).toBe(false);
+    expect(job["next"]).toBeUndefined(); // @manually has no next run
+  });
+});
+
+describe("conversions", () => {
+  test("a stored job survives job → proto → REST body → parseJobBody unchanged", () => {
+    const job: StateJob = {
+      name: "round",
+      displayname: "Round trip",
+      timezone: "America/New_York",
+      schedule: "0 0 9 * * 1-5",
+      owner: "me",
+      owner_email: "me@example.com",
+      success_count: 12,
+      error_count: 3,
+      last_success: t0 - 1_500,
+      last_error: t0 - 86_400_000,
+      disabled: true,
+      tags: { role: "web:2" },
+      metadata: { k: "v" },
+      retries: 2,
+      dependent_jobs: ["kid"],
+      parent_job: "",
+      processors: { files: { forward: "false" } },
+      concurrency: "forbid",
+      executor: "shell",
+      executor_config: { command: "echo" },
+      status: "failed",
+      next: t0 + 32_400_000,
+      ephemeral: true,
+      starts_at: t0,
+      expires_at: null,
+    };
+    expect(parseJobBody(jobToBody(jobToProto(job)))).toEqual(job);
+  });
+
+  test("an execution keeps exact nanosecond groups and leaves unset times unset", () => {
+    const e: Execution = {
+      id: "1767225600123-2",
+      job_name: "j",
+      group: 1767225600123,
+      attempt: 2,
+      status: "running",
+      started_at: 1767225600123,
+      finished_at: null,
+      success: false,
+      node_name: "n",
+      exit_code: null,
+      output_size: 0,
+      output_tail: "",
+      reason: "",
+    };
+    const p = executionToProto(e, "out");
+    expect(p.group).toBe(1767225600123000000n);
+    expect(p.finishedAt).toBeUndefined();
+    expect(timestampMs(p.startedAt!)).toBe(1767225600123);
+    expect(p.exitCode).toBeUndefined();
+    expect(p.output).toBe("out");
+  });
+
+  test("lastBytes cuts to the last N bytes at a character boundary", () => {
+    expect(lastBytes("abcdef", 3)).toEqual({ text: "def", truncated: true });
+    expect(lastBytes("abc", 3)).toEqual({ text: "abc", truncated: false });
+    // "é" is 2 bytes: cutting inside it drops the partial character, never a replacement char.
+    expect(lastBytes("aéb", 2)).toEqual({ text: "b", truncated: true });
+    expect(lastBytes("aéb", 3)).toEqual({ text: "éb", truncated: true });
+  });
+});
