@@ -1,0 +1,53 @@
+/**
+ * gossip: membership for Tock (SWIM + Lifeguard, as hashicorp/memberlist; tags and user events,
+ * as Serf). A pure core: no clock, no randomness, no IO. The shell (src/net/) feeds it datagrams
+ * and ticks and performs its outputs.
+ *
+ * How the cluster code uses it:
+ *
+ * ```ts
+ * const core = new GossipCore({ name, addr, config: makeConfig("lan"), prng, tags, incarnation });
+ * core.join(["10.0.0.1:8946"]);      // push-pull to seeds, retried until a peer answers
+ * core.setTags({ role: "web" });     // ≤ 512 bytes encoded; disseminated as an alive update
+ * core.userEvent("deploy", bytes);   // Lamport-ordered, deduplicated, delivered everywhere
+ * core.leave();                      // peers report "left", not "failed"
+ * core.members();                    // [{ name, addr, tags, state, incarnation }]
+ * // every tickMs: core.tick(); on a datagram: core.receive(fromAddr, plaintext)
+ * const { packets, streams, events } = core.takeOutput();
+ * // events: { type: "member", kind: join|update|leave|failed|reap, member } | { type: "user", ... }
+ * ```
+ */
+export { type CoreOptions, GossipCore } from "./core.ts";
+export {
+  fastProfile,
+  type GossipConfig,
+  lanProfile,
+  localProfile,
+  makeConfig,
+  type ProfileName,
+  profiles,
+  validateConfig,
+} from "./config.ts";
+export {
+  type Decoded,
+  decodePacket,
+  decodeStream,
+  decodeTags,
+  encodedMsgSize,
+  encodePacket,
+  encodeTags,
+} from "./codec.ts";
+export { retransmitLimit } from "./broadcast.ts";
+export { suspicionMinMs, suspicionTimeoutMs } from "./suspicion.ts";
+export type {
+  GossipEvent,
+  GossipStats,
+  Member,
+  MemberEventKind,
+  Msg,
+  NodeState,
+  OutPacket,
+  Output,
+  OutStream,
+  PushPullMsg,
+} from "./types.ts";
