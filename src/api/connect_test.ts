@@ -722,3 +722,59 @@ describe("conversions", () => {
     expect(lastBytes("aéb", 3)).toEqual({ text: "éb", truncated: true });
   });
 });
+
+// Figures, not assertions: run with TOCK_CONNECT_BENCH=1 (skipped in the default suite).
+describe.if(process.env["TOCK_CONNECT_BENCH"] === "1")("Connect figures", () => {
+  const pct = (xs: number[], p: number) =>
+    xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)] as number;
+  const timeCalls = async (n: number, call: (i: number) => Promise<unknown>) => {
+    for (let i = 0; i < 200; i++) await call(i); // warm-up
+    const us: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await call(i);
+      us.push((performance.now() - t) * 1000);
+    }
+    return `p50 ${pct(us, 0.5).toFixed(0)} µs, p99 ${
+      pct(us, 0.99).toFixed(0)
+    } µs (${n} sequential calls)`;
+  };
+
+  test("prints unary latency and watch throughput", async () => {
+    for (const [protocol, makeTransport] of transports) {
+      const c = createClient(JobService, makeTransport(baseUrl));
+      const job = {
+        schedule: "@every 10s",
+        executor: "shell",
+        executorConfig: { command: "date" },
+      };
+      console.log(
+        `${protocol} UpsertJob: ${await timeCalls(
+          2000,
+          (i) => c.upsertJob({ job: { ...job, name: `b${i % 500}` } }),
+        )}`,
+      );
+      console.log(`${protocol} GetJob: ${await timeCalls(2000, () => c.getJob({ name: "b1" }))}`);
+      const e = node.runJob("b1");
+      const chunk = "x".repeat(1023) + "\n";
+      const n = 20_000;
+      const t = performance.now();
+      let got = 0;
+      const reader = (async () => {
+        for await (const m of c.watchExecution({ jobName: "b1", executionId: e.id })) {
+          if (m.event.case === "output") got += m.event.value.length;
+        }
+      })();
+      for (let i = 0; i < n; i++) node.write("b1", e.id, chunk);
+      node.finish("b1", e.id, true);
+      await reader;
+      const s = (performance.now() - t) / 1000;
+      console.log(
+        `${protocol} WatchExecution: ${(n / s).toFixed(0)} msg/s, ${
+          (got / s / 1048576).toFixed(1)
+        } MiB/s (${n} × 1 KiB)`,
+      );
+      expect(got).toBe(n * 1024);
+    }
+  }, 300_000);
+});
