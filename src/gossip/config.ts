@@ -35,6 +35,11 @@ export interface GossipConfig {
   reapFailedMs: number;
   /** Milliseconds a left member is kept before it is reaped (Serf TombstoneTimeout). */
   reapLeftMs: number;
+  /**
+   * Milliseconds between push-pulls to one random failed member (Serf ReconnectInterval), so
+   * two sides of a healed partition find each other again. 0 disables.
+   */
+  reconnectIntervalMs: number;
   /** Milliseconds between join retries while no seed has answered. */
   joinRetryMs: number;
   /** Lifeguard on (default): awareness, nacks, suspicion confirmations, buddy system. */
@@ -66,6 +71,7 @@ export const lanProfile: GossipConfig = {
   gossipToTheDeadMs: 30_000,
   reapFailedMs: 24 * 3600_000,
   reapLeftMs: 24 * 3600_000,
+  reconnectIntervalMs: 30_000,
   joinRetryMs: 1000,
 };
 
@@ -85,6 +91,7 @@ export const localProfile: GossipConfig = {
   gossipToTheDeadMs: 15_000,
   reapFailedMs: 3600_000,
   reapLeftMs: 3600_000,
+  reconnectIntervalMs: 10_000,
   joinRetryMs: 500,
 };
 
@@ -104,6 +111,7 @@ export const fastProfile: GossipConfig = {
   gossipToTheDeadMs: 15_000,
   reapFailedMs: 600_000,
   reapLeftMs: 600_000,
+  reconnectIntervalMs: 5_000,
   joinRetryMs: 250,
 };
 
@@ -139,9 +147,9 @@ export function validateConfig(c: GossipConfig): void {
   if (!Number.isInteger(c.tickMs) || c.tickMs < 1 || c.tickMs > 1000) {
     throw invalid(`gossip tickMs ${c.tickMs} must be an integer in [1, 1000]`);
   }
-  for (const k of [...ms, "pushPullIntervalMs" as const]) {
+  for (const k of [...ms, "pushPullIntervalMs" as const, "reconnectIntervalMs" as const]) {
     const v = c[k] as number;
-    const min = k === "pushPullIntervalMs" ? 0 : c.tickMs;
+    const min = k === "pushPullIntervalMs" || k === "reconnectIntervalMs" ? 0 : c.tickMs;
     if (!Number.isInteger(v) || v < min || v % c.tickMs !== 0) {
       throw invalid(
         `gossip ${k} ${v} must be an integer ≥ ${min} and a multiple of tickMs ${c.tickMs}`,

@@ -115,6 +115,7 @@ export class GossipCore {
   #nextGossipMs: number;
   #nextPushPullMs: number;
   #nextReapMs: number;
+  #nextReconnectMs: number;
   #joinAddrs: string[] = [];
   #nextJoinMs = 0;
   #leaving = false;
@@ -155,6 +156,7 @@ export class GossipCore {
     this.#nextGossipMs = this.#nowMs + this.#jitter(c.gossipIntervalMs);
     this.#nextPushPullMs = this.#nowMs + this.#jitter(c.pushPullIntervalMs);
     this.#nextReapMs = this.#nowMs + 1000;
+    this.#nextReconnectMs = this.#nowMs + this.#jitter(Math.max(c.tickMs, c.reconnectIntervalMs));
   }
 
   // ---------------------------------------------------------------- public surface
@@ -293,6 +295,13 @@ export class GossipCore {
       this.#periodicPushPull();
     }
     this.#maybeJoin();
+    if (this.config.reconnectIntervalMs > 0 && now >= this.#nextReconnectMs && !this.#leaving) {
+      this.#nextReconnectMs = now + this.config.reconnectIntervalMs;
+      const [failed] = this.#randomNodes(1, (n) => n.state === "dead");
+      if (failed !== undefined) {
+        this.#out.streams.push({ to: failed.addr, msg: this.#localState(false, false) });
+      }
+    }
     if (now >= this.#nextReapMs) {
       this.#nextReapMs = now + 1000;
       this.#reap();
