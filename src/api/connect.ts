@@ -125,8 +125,10 @@ export function registerJobService(router: ConnectRouter, deps: ApiDeps): void {
     listExecutions: (req) =>
       guard(() => {
         const job = mustGetJob(deps, required("job_name", req.jobName));
+        // REST's default order: newest started first (started_at, else the slot; then attempt).
+        const started = (e: StateExecution) => e.started_at ?? e.group;
         const all = deps.executionsOf(job.name).sort((a, b) =>
-          b.group - a.group || b.attempt - a.attempt
+          started(b) - started(a) || b.attempt - a.attempt
         );
         return {
           executions: all.map((e) => {
@@ -153,7 +155,7 @@ export function registerJobService(router: ConnectRouter, deps: ApiDeps): void {
     getNextRuns: (req) =>
       guard(() => {
         const job = mustGetJob(deps, required("name", req.name));
-        const n = req.n === 0 ? 1 : req.n;
+        const n = req.n === 0 ? nextRunsDefault : req.n;
         if (n > limits.nextRunsMax) {
           throw invalid(`field "n" is ${n}, above the limit ${limits.nextRunsMax}`);
         }
@@ -280,6 +282,9 @@ export function lastBytes(text: string, max: number): { text: string; truncated:
   while (from < bytes.length && ((bytes[from] as number) & 0xc0) === 0x80) from++;
   return { text: new TextDecoder().decode(bytes.subarray(from)), truncated: true };
 }
+
+/** Slots GetNextRuns returns when the request leaves n at 0 (REST's default for ?n). */
+const nextRunsDefault = 10;
 
 // ---- lookups and errors ----
 

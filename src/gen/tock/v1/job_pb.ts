@@ -663,7 +663,7 @@ export type GetNextRunsRequest = Message<"tock.v1.GetNextRunsRequest"> & {
   name: string;
 
   /**
-   * How many slots; 0 means 1.
+   * How many slots (at most 1000); 0 means 10, as REST's ?n.
    *
    * @generated from field: uint32 n = 2;
    */
