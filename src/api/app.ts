@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { mountConnect } from "./connect.ts";
 import type { ApiDeps } from "./deps.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountRest, type RestState, sendJson } from "./rest.ts";
@@ -43,6 +44,7 @@ export function createApp(
   );
   app.get("/openapi.json", (c) => sendJson(c, 200, openApiDocument));
   mountRest(app, deps, state);
+  mountConnect(app, deps);
   if (options.ui) {
     // mountUi(app) lands with the UI
   }

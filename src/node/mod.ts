@@ -8,5 +8,6 @@ export {
   type RunningNode,
   startNode,
 } from "./node.ts";
+export { defaultNodeIo, openOutputPort } from "./io.ts";
 export { OutputHub } from "./output_hub.ts";
 export { type ExecutorPort, type OutputPort, Runner } from "./runner.ts";

@@ -13,7 +13,7 @@ import { SqliteStateStore } from "../store/mod.ts";
 import { LocalLog } from "./local_log.ts";
 import { Metrics } from "./metrics.ts";
 import { OutputHub } from "./output_hub.ts";
-import { type ExecutorPort, type OutputPort, Runner } from "./runner.ts";
+import { type ExecutorPort, liveKey, type OutputPort, Runner } from "./runner.ts";
 
 export interface NodeConfig {
   nodeName: string;
@@ -150,8 +150,8 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     id: string,
     signal: AbortSignal,
   ): AsyncGenerator<Uint8Array> {
-    if (hub.isLive(id)) {
-      yield* hub.watch(id, signal);
+    if (hub.isLive(liveKey(job, id))) {
+      yield* hub.watch(liveKey(job, id), signal);
       return;
     }
     const stored = output.read(job, id) ?? store.getExecution(job, id)?.output_tail;

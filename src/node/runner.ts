@@ -33,8 +33,13 @@ export interface ExecutorPort {
 
 /** Where full output goes: the node-local output store. */
 export interface OutputPort {
+  begin(jobName: string, executionId: string, startedMs: number): void;
   append(jobName: string, executionId: string, chunk: Uint8Array): void;
+  finish(jobName: string, executionId: string, finishedMs: number, truncated: boolean): void;
   read(jobName: string, executionId: string): string | undefined;
+  deleteJob(jobName: string): void;
+  /** Applies age and total-size retention; returns how many executions' output was deleted. */
+  prune(nowMs: number): number;
 }
 
 export interface RunnerDeps {
@@ -60,6 +65,9 @@ const tailOf = (bytes: Uint8Array[], total: number): string => {
   }
   return new TextDecoder().decode(all.subarray(at));
 };
+
+/** Execution ids repeat across jobs; live output is keyed by both. */
+export const liveKey = (job: string, id: string): string => `${job}/${id}`;
 
 export class Runner {
   readonly #deps: RunnerDeps;
@@ -95,10 +103,11 @@ export class Runner {
     };
     await d.proposer.propose({ type: "execution.start", execution });
     const abort = new AbortController();
-    d.hub.start(execution.id);
+    d.output.begin(job.name, execution.id, execution.started_at as number);
+    d.hub.start(liveKey(job.name, execution.id));
     const done = this.#execute(job, execution, abort.signal).finally(() => {
       this.#running.delete(execution.id);
-      d.hub.end(execution.id);
+      d.hub.end(liveKey(job.name, execution.id));
     });
     this.#running.set(execution.id, { abort, done });
     return execution;
@@ -117,7 +126,7 @@ export class Runner {
         total -= (chunks.shift() as Uint8Array).length;
       }
       d.output.append(job.name, e.id, chunk);
-      d.hub.push(e.id, chunk);
+      d.hub.push(liveKey(job.name, e.id), chunk);
     };
     let result: Awaited<ReturnType<ExecutorPort["run"]>>;
     const executor = d.executors.get(job.executor);
@@ -151,6 +160,7 @@ export class Runner {
       }
     }
     if (!result.success && result.error) onOutput(new TextEncoder().encode(`\n${result.error}\n`));
+    d.output.finish(job.name, e.id, d.nowMs(), result.truncated);
     const finished: Execution = {
       ...e,
       status: result.success ? "success" : "failed",

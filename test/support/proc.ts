@@ -1,0 +1,78 @@
+/**
+ * Starts `tock agent` as a real process (source or compiled binary) on an ephemeral port and
+ * waits for its "listening on" line. Used by process-level tests; polls with deadlines, no sleeps.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+
+export interface AgentProcess {
+  url: string;
+  proc: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process exits. */
+  exited: Promise<number | string>;
+}
+
+export const repoRoot = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+export const bunBin = process.execPath;
+
+export function startAgent(
+  args: string[],
+  opts: { cwd?: string; command?: string[]; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<AgentProcess> {
+  const command = opts.command ?? [bunBin, `${repoRoot}/src/main.ts`];
+  const proc = spawn(command[0] as string, [...command.slice(1), "agent", ...args], {
+    cwd: opts.cwd ?? repoRoot,
+    env: { ...process.env, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout?.on("data", (d) => (out += d.toString()));
+  proc.stderr?.on("data", (d) => (out += d.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    proc.on("exit", (code, signal) => resolve(code ?? signal ?? -1))
+  );
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(
+        new Error(
+          `agent did not report listening within ${opts.timeoutMs ?? 15000} ms; output:\n${out}`,
+        ),
+      );
+    }, opts.timeoutMs ?? 15_000);
+    const check = () => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(deadline);
+        resolve({ url: m[1] as string, proc, output: () => out, exited });
+      }
+    };
+    proc.stdout?.on("data", check);
+    exited.then((code) => {
+      clearTimeout(deadline);
+      reject(new Error(`agent exited (${code}) before listening; output:\n${out}`));
+    });
+  });
+}
+
+/** Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
