@@ -107,3 +107,39 @@ export const slotsPerCallMax = 100_000;
 export const nextRunsMax = 1_000;
 /** Bytes of output in one WatchExecution message: small frames keep browsers and proxies responsive. */
 export const watchChunkBytesMax = 64 * 1024;
+
+// ---- executor ----
+
+/** Milliseconds between RSS checks of a shell job's process group for mem_limit (Dkron: 1 s). */
+export const shellMemCheckIntervalMs = 1_000;
+/** Milliseconds a shell job's output pipes may stay open after the command exited (background
+ * processes holding them); then the group is killed so the run ends and nothing leaks. */
+export const shellPipeDrainMs = 1_000;
+/** Seconds an http executor request may take when the job sets no timeout (Dkron's default). */
+export const httpTimeoutSecondsDefault = 30;
+/** Bytes below which output.db grows an execution's last chunk instead of adding a row: small
+ * writes (one line each) would otherwise cost a row per line. */
+export const outputChunkBytesMin = 16 * 1024;
+/** Bytes of output kept in output.db on one node across all jobs (default global retention). */
+export const outputStoreBytesMax = 1 << 30;
+/** Milliseconds output is kept in output.db by default (30 days), like a log rotation window. */
+export const outputStoreAgeMsMax = 30 * 86_400_000;
+
+// ---- scheduler ----
+
+/** Slots one catch-up may launch under misfire_policy run_all: more would stampede the node
+ * after a long outage; the rest are recorded as missed. */
+export const runAllSlotsMax = 100;
+/** Missed slots recorded one by one per job per catch-up; beyond it one summary record says
+ * how many more were missed (an @every 1s job down for a day misses 86,400). */
+export const missedRecordsMax = 100;
+/** Milliseconds a running execution's lease lasts without renewal before it becomes lost. */
+export const leaseMs = 15_000;
+/** Milliseconds between lease renewals by the runner (a third of the lease: two can be lost). */
+export const leaseRenewMs = 5_000;
+/** Milliseconds between sweeps for lapsed leases. */
+export const leaseSweepMs = 2_000;
+/** Milliseconds of the longest starting_deadline / retry_delay(_max) (30 days): longer is a typo. */
+export const jobDurationFieldMsMax = 30 * 86_400_000;
+/** Due entries handled per scheduler turn before yielding to the event loop. */
+export const schedulerBatchMax = 1_000;
