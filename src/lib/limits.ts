@@ -143,3 +143,26 @@ export const leaseSweepMs = 2_000;
 export const jobDurationFieldMsMax = 30 * 86_400_000;
 /** Due entries handled per scheduler turn before yielding to the event loop. */
 export const schedulerBatchMax = 1_000;
+
+// ---- raft ----
+
+/** AppendEntries messages in flight per follower (replicate state): bounds the pipeline's memory. */
+export const raftInflightMsgsMax = 64;
+/** Entries per AppendEntries message: keeps one RPC well under raftRpcBytesMax for small commands. */
+export const raftEntriesPerMsgMax = 256;
+/** Uncommitted entries a leader holds before refusing proposals: a full queue fails visibly. */
+export const raftUncommittedEntriesMax = 10_000;
+/** Entries handed to the application per Ready: one apply turn stays short. */
+export const raftCommittedPerReadyMax = 1_024;
+/** Entries kept behind a snapshot so a briefly absent follower catches up without one (hashicorp: 10240). */
+export const raftTrailingEntries = 10_240;
+/** Bytes of one inter-node Raft RPC body (a batch of messages or one snapshot chunk). */
+export const raftRpcBytesMax = 8 << 20;
+/** Bytes of one InstallSnapshot chunk: bounded memory per call, many calls per 64 MB snapshot. */
+export const raftSnapshotChunkBytes = 1 << 20;
+/** Bytes of a whole snapshot being reassembled from chunks (the state.db of a large cluster). */
+export const raftSnapshotBytesMax = 1 << 30;
+/** Milliseconds an inter-node Raft RPC may take before it is abandoned (Raft retries by itself). */
+export const raftRpcTimeoutMs = 2_000;
+/** Messages queued per peer while an RPC is in flight; beyond this the oldest are dropped (Raft resends). */
+export const raftPeerQueueMax = 4_096;

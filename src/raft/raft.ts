@@ -4,7 +4,7 @@
  * Everything it wants done comes out of ready() as data; the shell persists, sends, applies and
  * then calls advance(). No clock, no randomness except the Prng passed in, no IO, no await.
  */
-import { assert, assertNever, type Prng } from "../lib/mod.ts";
+import { assert, assertNever, limits, type Prng } from "../lib/mod.ts";
 import { RaftLog } from "./_log.ts";
 import {
   type ClusterConfig,
@@ -194,11 +194,11 @@ export class Raft {
       prng: config.prng,
       preVote: config.preVote ?? true,
       checkQuorum: config.checkQuorum ?? true,
-      maxInflightMsgs: config.maxInflightMsgs ?? 64,
-      maxEntriesPerMsg: config.maxEntriesPerMsg ?? 256,
-      maxUncommittedEntries: config.maxUncommittedEntries ?? 10_000,
-      maxCommittedPerReady: config.maxCommittedPerReady ?? 1_024,
-      trailingEntries: config.trailingEntries ?? 10_240,
+      maxInflightMsgs: config.maxInflightMsgs ?? limits.raftInflightMsgsMax,
+      maxEntriesPerMsg: config.maxEntriesPerMsg ?? limits.raftEntriesPerMsgMax,
+      maxUncommittedEntries: config.maxUncommittedEntries ?? limits.raftUncommittedEntriesMax,
+      maxCommittedPerReady: config.maxCommittedPerReady ?? limits.raftCommittedPerReadyMax,
+      trailingEntries: config.trailingEntries ?? limits.raftTrailingEntries,
       snapshotRetryHeartbeats: config.snapshotRetryHeartbeats ?? 10,
       broken: config.broken ?? {},
     };
