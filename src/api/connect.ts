@@ -7,6 +7,7 @@
 import { create, fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import {
+  Code,
   ConnectError,
   type ConnectRouter,
   createConnectRouter,
@@ -14,7 +15,15 @@ import {
 } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
 import type { Env, Hono, Schema } from "hono";
-import { invalid, limits, notFound, rfc3339, TockError, zeroTime } from "../lib/mod.ts";
+import {
+  errorMessage,
+  invalid,
+  limits,
+  notFound,
+  rfc3339,
+  TockError,
+  zeroTime,
+} from "../lib/mod.ts";
 import {
   type Execution as StateExecution,
   type Job as StateJob,
@@ -263,6 +272,10 @@ export function jobToBody(j: Job): Record<string, JsonValue> {
     ephemeral: j.ephemeral,
     starts_at: time(j.startsAt),
     expires_at: time(j.expiresAt),
+    misfire_policy: j.misfirePolicy,
+    starting_deadline: j.startingDeadline,
+    retry_delay: j.retryDelay,
+    retry_delay_max: j.retryDelayMax,
   };
   // Unset and "" are the same in proto: both take REST's default for an absent field ("allow").
   if (j.concurrency !== "") body["concurrency"] = j.concurrency;
@@ -306,9 +319,22 @@ function mustGetExecution(deps: ApiDeps, jobName: string, id: string): StateExec
   return e;
 }
 
-/** A TockError as a ConnectError with its mapped code; a leader hint rides in `tock-leader`. */
-export function toConnectError(e: unknown): unknown {
-  if (!(e instanceof TockError)) return e;
+/**
+ * A TockError as a ConnectError with its mapped code; a leader hint rides in `tock-leader`.
+ * Anything else is a bug: logged, and answered as Internal with its message, as REST does.
+ */
+export function toConnectError(e: unknown): ConnectError {
+  if (e instanceof ConnectError) return e;
+  if (!(e instanceof TockError)) {
+    console.error("tock: unhandled error in a Connect handler:", e);
+    return new ConnectError(
+      `internal error: ${errorMessage(e)}`,
+      Code.Internal,
+      undefined,
+      undefined,
+      e,
+    );
+  }
   const metadata = new Headers();
   if (e.leaderHint !== undefined) metadata.set("tock-leader", e.leaderHint);
   return new ConnectError(e.message, connectCode(e.kind), metadata, undefined, e);

@@ -5,8 +5,15 @@
 // finishes; cancelling a watch reaches the server. The node behind the API is a small in-memory
 // one (MemoryStateStore + apply + the real schedule parser) built here.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  createClient,
+  createRouterTransport,
+  type Transport,
+} from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Hono } from "hono";
 import { TockError } from "../lib/mod.ts";
@@ -22,8 +29,15 @@ import {
   parseJobBody,
   validateJob,
 } from "../state/mod.ts";
-import { JobService } from "../gen/tock/v1/job_pb.ts";
-import { executionToProto, jobToBody, jobToProto, lastBytes, mountConnect } from "./connect.ts";
+import { type Job, JobSchema, JobService } from "../gen/tock/v1/job_pb.ts";
+import {
+  executionToProto,
+  jobToBody,
+  jobToProto,
+  lastBytes,
+  mountConnect,
+  registerJobService,
+} from "./connect.ts";
 import type { ApiDeps } from "./deps.ts";
 
 const t0 = Date.parse("2026-01-01T00:00:00Z");
@@ -69,6 +83,7 @@ class TestNode {
       output_size: 0,
       output_tail: "",
       reason: "",
+      lease_until: null,
     };
     this.propose({ type: "execution.start", execution: e });
     this.outputs.set(`${name}/${e.id}`, { chunks: [], done: false, wake: new Set() });
@@ -591,32 +606,8 @@ function nextTurn(): Promise<void> {
 }
 
 /** The same object a client would send, as a proto Job (for computing REST's message). */
-function jobToProtoLike(init: Record<string, unknown>) {
-  return {
-    $typeName: "tock.v1.Job" as const,
-    id: "",
-    name: "",
-    displayname: "",
-    timezone: "",
-    schedule: "",
-    owner: "",
-    ownerEmail: "",
-    successCount: 0n,
-    errorCount: 0n,
-    disabled: false,
-    tags: {},
-    metadata: {},
-    retries: 0,
-    dependentJobs: [],
-    parentJob: "",
-    processors: {},
-    concurrency: "",
-    executor: "",
-    executorConfig: {},
-    status: "",
-    ephemeral: false,
-    ...init,
-  } as Parameters<typeof jobToBody>[0];
+function jobToProtoLike(init: Record<string, unknown>): Job {
+  return create(JobSchema, init as MessageInitShape<typeof JobSchema>);
 }
 
 describe("Connect JSON wire", () => {
@@ -658,6 +649,59 @@ describe("Connect JSON wire", () => {
   });
 });
 
+describe("error mapping", () => {
+  const clientOver = (deps: ApiDeps) =>
+    createClient(JobService, createRouterTransport((router) => registerJobService(router, deps)));
+
+  test("not_leader is Unavailable and carries the leader hint in tock-leader", async () => {
+    const deps: ApiDeps = {
+      ...node.deps(),
+      propose: () =>
+        Promise.reject(new TockError("not_leader", "this node is not the leader", "10.0.0.2:8080")),
+    };
+    const err = await connectError(clientOver(deps).deleteJob({ name: "x" }));
+    expect(err.code).toBe(Code.Unavailable);
+    expect(err.rawMessage).toBe("this node is not the leader");
+    expect(err.metadata.get("tock-leader")).toBe("10.0.0.2:8080");
+  });
+
+  test("timeout, conflict and too_large map through the one table", async () => {
+    const cases: Array<[TockError["kind"], Code]> = [
+      ["timeout", Code.DeadlineExceeded],
+      ["conflict", Code.FailedPrecondition],
+      ["too_large", Code.ResourceExhausted],
+      ["paused", Code.Unavailable],
+    ];
+    for (const [kind, code] of cases) {
+      const deps: ApiDeps = {
+        ...node.deps(),
+        propose: () => Promise.reject(new TockError(kind, `failed: ${kind}`)),
+      };
+      const err = await connectError(clientOver(deps).deleteJob({ name: "x" }));
+      expect(err.code, kind).toBe(code);
+      expect(err.rawMessage).toBe(`failed: ${kind}`);
+    }
+  });
+
+  test("an unexpected exception is Internal with its message, as REST answers 500", async () => {
+    const deps: ApiDeps = {
+      ...node.deps(),
+      getJob: () => {
+        throw new Error("disk on fire");
+      },
+    };
+    const original = console.error;
+    console.error = () => {}; // the handler logs the bug; keep the test output clean
+    try {
+      const err = await connectError(clientOver(deps).getJob({ name: "x" }));
+      expect(err.code).toBe(Code.Internal);
+      expect(err.rawMessage).toBe("internal error: disk on fire");
+    } finally {
+      console.error = original;
+    }
+  });
+});
+
 describe("conversions", () => {
   test("a stored job survives job → proto → REST body → parseJobBody unchanged", () => {
     const job: StateJob = {
@@ -686,6 +730,11 @@ describe("conversions", () => {
       ephemeral: true,
       starts_at: t0,
       expires_at: null,
+      misfire_policy: "run_all",
+      starting_deadline: "15m",
+      retry_delay: "2s",
+      retry_delay_max: "1m",
+      fired_through: null,
     };
     expect(parseJobBody(jobToBody(jobToProto(job)))).toEqual(job);
   });
@@ -705,6 +754,7 @@ describe("conversions", () => {
       output_size: 0,
       output_tail: "",
       reason: "",
+      lease_until: null,
     };
     const p = executionToProto(e, "out");
     expect(p.group).toBe(1767225600123000000n);
