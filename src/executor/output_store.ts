@@ -5,6 +5,10 @@
  *
  * Written against the small SqlDb interface so that the runtime adapter (bun:sqlite or
  * node:sqlite) is chosen by the caller. Single writer: one node process owns its output.db.
+ *
+ * Small writes of a live execution are gathered in memory (at most outputChunkBytesMin bytes per
+ * execution) and written as one row when that fills, on finish() and on flush(); reads include
+ * them. A crash loses at most that buffer of a run that was live, which is then `lost` anyway.
  */
 import { assert, limits } from "../lib/mod.ts";
 
@@ -84,11 +88,21 @@ function rowToStored(r: Record<string, unknown>): StoredOutput {
   };
 }
 
+/** A live execution's state kept in memory while it runs. */
+interface Live {
+  bytes: number; // stored + pending
+  truncated: boolean;
+  nextSeq: number;
+  pending: Uint8Array[];
+  pendingBytes: number;
+}
+
 /** The local execution output store. */
 export class OutputStore {
   #db: SqlDb;
   #retention: OutputRetention;
   #totalBytes: number;
+  #live = new Map<string, Live>();
 
   constructor(db: SqlDb, retention: Partial<OutputRetention> = {}) {
     const r: OutputRetention = {
@@ -141,12 +155,13 @@ export class OutputStore {
     if (row === undefined) return;
     this.#db.prepare("DELETE FROM output_chunks WHERE execution_id = ?").run(executionId);
     this.#db.prepare("DELETE FROM output_executions WHERE execution_id = ?").run(executionId);
-    this.#totalBytes -= Number(row.bytes);
+    this.#totalBytes -= Number(row.bytes) + (this.#live.get(executionId)?.pendingBytes ?? 0);
+    this.#live.delete(executionId);
   }
 
   /**
    * Records the start of an execution and keeps the job within executionsPerJobMax by deleting
-   * its oldest executions. Returns how many were deleted. Starting an id twice is a bug.
+   * its oldest finished executions. Returns how many were deleted. Starting an id twice is a bug.
    */
   begin(executionId: string, jobName: string, startedMs: number): number {
     return this.#tx(() => {
@@ -156,73 +171,101 @@ export class OutputStore {
       this.#db.prepare(
         "INSERT INTO output_executions (execution_id, job_name, started_ms) VALUES (?, ?, ?)",
       ).run(executionId, jobName, startedMs);
+      // Live executions are never deleted under a writer: they count, but only finished ones go.
       const extra = this.#db.prepare(
-        `SELECT execution_id FROM output_executions WHERE job_name = ?
+        `SELECT execution_id, finished_ms FROM output_executions WHERE job_name = ?
          ORDER BY started_ms DESC, execution_id DESC LIMIT -1 OFFSET ?`,
-      ).all(jobName, this.#retention.executionsPerJobMax);
+      ).all(jobName, this.#retention.executionsPerJobMax).filter((r) => r.finished_ms !== null);
       for (const r of extra) this.#deleteExecution(String(r.execution_id));
       return extra.length;
     });
   }
 
+  /** The live state of an unfinished execution, loaded from the table after a restart. */
+  #liveOf(executionId: string): Live {
+    let live = this.#live.get(executionId);
+    if (live !== undefined) return live;
+    const e = this.#db.prepare(
+      `SELECT bytes, truncated, finished_ms,
+         (SELECT COALESCE(MAX(seq), -1) FROM output_chunks c WHERE c.execution_id = e.execution_id) AS last_seq
+       FROM output_executions e WHERE execution_id = ?`,
+    ).get(executionId);
+    assert(e !== undefined, `append to unknown execution ${executionId}`);
+    assert(e.finished_ms === null, `append to finished execution ${executionId}`);
+    live = {
+      bytes: Number(e.bytes),
+      truncated: Number(e.truncated) === 1,
+      nextSeq: Number(e.last_seq) + 1,
+      pending: [],
+      pendingBytes: 0,
+    };
+    this.#live.set(executionId, live);
+    return live;
+  }
+
+  #flushLive(executionId: string, live: Live): void {
+    if (live.pendingBytes > 0) {
+      const data = new Uint8Array(live.pendingBytes);
+      let at = 0;
+      for (const part of live.pending) {
+        data.set(part, at);
+        at += part.length;
+      }
+      this.#db.prepare(
+        "INSERT INTO output_chunks (execution_id, seq, start_byte, data) VALUES (?, ?, ?, ?)",
+      ).run(executionId, live.nextSeq, live.bytes - live.pendingBytes, data);
+      live.nextSeq++;
+      live.pending = [];
+      live.pendingBytes = 0;
+    }
+    this.#db.prepare(
+      "UPDATE output_executions SET bytes = ?, truncated = ? WHERE execution_id = ?",
+    ).run(live.bytes, live.truncated ? 1 : 0, executionId);
+  }
+
   /**
    * Appends a chunk to a live execution. Bytes beyond executionBytesMax are dropped and the
-   * execution is marked truncated. Returns the bytes kept. Unknown executions are a bug.
+   * execution is marked truncated. Returns the bytes kept. Unknown or finished executions are a bug.
    */
   append(executionId: string, chunk: Uint8Array): number {
+    const live = this.#liveOf(executionId);
     if (chunk.length === 0) return 0;
-    return this.#tx(() => {
-      const e = this.#db.prepare(
-        "SELECT bytes, finished_ms FROM output_executions WHERE execution_id = ?",
-      ).get(executionId);
-      assert(e !== undefined, `append to unknown execution ${executionId}`);
-      assert(e.finished_ms === null, `append to finished execution ${executionId}`);
-      const bytes = Number(e.bytes);
-      const room = this.#retention.executionBytesMax - bytes;
-      const kept = chunk.length <= room ? chunk : chunk.subarray(0, Math.max(0, room));
-      if (kept.length < chunk.length) {
-        this.#db.prepare("UPDATE output_executions SET truncated = 1 WHERE execution_id = ?").run(
-          executionId,
-        );
-      }
-      if (kept.length === 0) return 0;
-      const last = this.#db.prepare(
-        "SELECT seq, data FROM output_chunks WHERE execution_id = ? ORDER BY seq DESC LIMIT 1",
-      ).get(executionId);
-      const lastData = last === undefined ? undefined : toBytes(last.data);
-      if (
-        last !== undefined && lastData !== undefined && lastData.length < limits.outputChunkBytesMin
-      ) {
-        const merged = new Uint8Array(lastData.length + kept.length);
-        merged.set(lastData);
-        merged.set(kept, lastData.length);
-        this.#db.prepare("UPDATE output_chunks SET data = ? WHERE execution_id = ? AND seq = ?")
-          .run(
-            merged,
-            executionId,
-            Number(last.seq),
-          );
-      } else {
-        const seq = last === undefined ? 0 : Number(last.seq) + 1;
-        this.#db.prepare(
-          "INSERT INTO output_chunks (execution_id, seq, start_byte, data) VALUES (?, ?, ?, ?)",
-        ).run(executionId, seq, bytes, kept.slice());
-      }
-      this.#db.prepare("UPDATE output_executions SET bytes = bytes + ? WHERE execution_id = ?").run(
-        kept.length,
-        executionId,
-      );
+    const room = this.#retention.executionBytesMax - live.bytes;
+    const kept = chunk.length <= room ? chunk : chunk.subarray(0, Math.max(0, room));
+    if (kept.length < chunk.length) live.truncated = true;
+    if (kept.length > 0) {
+      live.pending.push(kept.slice());
+      live.pendingBytes += kept.length;
+      live.bytes += kept.length;
       this.#totalBytes += kept.length;
-      return kept.length;
+    }
+    if (live.pendingBytes >= limits.outputChunkBytesMin || kept.length < chunk.length) {
+      this.#tx(() => this.#flushLive(executionId, live));
+    }
+    return kept.length;
+  }
+
+  /** Writes buffered output of one live execution (or all) to the table. */
+  flush(executionId?: string): void {
+    this.#tx(() => {
+      for (const [id, live] of this.#live) {
+        if (executionId === undefined || id === executionId) this.#flushLive(id, live);
+      }
     });
   }
 
   /** Marks an execution finished (its output is complete and may now be pruned by bytes). */
   finish(executionId: string, finishedMs: number, truncated = false): void {
-    const r = this.#db.prepare(
-      "UPDATE output_executions SET finished_ms = ?, truncated = MAX(truncated, ?) WHERE execution_id = ?",
-    ).run(finishedMs, truncated ? 1 : 0, executionId);
-    assert(r.changes === 1, `finish of unknown execution ${executionId}`);
+    this.#tx(() => {
+      const live = this.#liveOf(executionId);
+      if (truncated) live.truncated = true;
+      this.#flushLive(executionId, live);
+      this.#db.prepare("UPDATE output_executions SET finished_ms = ? WHERE execution_id = ?").run(
+        finishedMs,
+        executionId,
+      );
+      this.#live.delete(executionId);
+    });
   }
 
   /** One execution's metadata, or undefined. */
@@ -230,7 +273,12 @@ export class OutputStore {
     const r = this.#db.prepare("SELECT * FROM output_executions WHERE execution_id = ?").get(
       executionId,
     );
-    return r === undefined ? undefined : rowToStored(r);
+    if (r === undefined) return undefined;
+    const stored = rowToStored(r);
+    const live = this.#live.get(executionId);
+    return live === undefined
+      ? stored
+      : { ...stored, bytes: live.bytes, truncated: live.truncated };
   }
 
   /** A job's executions, newest first. */
@@ -245,12 +293,21 @@ export class OutputStore {
     const meta = this.get(executionId);
     if (meta === undefined) return undefined;
     const rows = this.#db.prepare(
-      "SELECT start_byte, data FROM output_chunks WHERE execution_id = ? ORDER BY seq",
-    ).all(executionId);
+      "SELECT start_byte, data FROM output_chunks WHERE execution_id = ? AND start_byte + length(data) > ? ORDER BY seq",
+    ).all(executionId, offset);
+    const parts: Array<[number, Uint8Array]> = rows.map((
+      r,
+    ) => [Number(r.start_byte), toBytes(r.data)]);
+    const live = this.#live.get(executionId);
+    if (live !== undefined) {
+      let start = live.bytes - live.pendingBytes;
+      for (const p of live.pending) {
+        parts.push([start, p]);
+        start += p.length;
+      }
+    }
     const out = new Uint8Array(Math.max(0, meta.bytes - offset));
-    for (const r of rows) {
-      const start = Number(r.start_byte);
-      const data = toBytes(r.data);
+    for (const [start, data] of parts) {
       if (start + data.length <= offset) continue;
       const from = Math.max(0, offset - start);
       out.set(data.subarray(from), start + from - offset);
@@ -305,7 +362,9 @@ export class OutputStore {
     });
   }
 
+  /** Flushes buffered output and closes the database. */
   close(): void {
+    this.flush();
     this.#db.close();
   }
 }

@@ -124,6 +124,27 @@ describe("OutputStore", () => {
     again.close();
   });
 
+  test("a live execution continues after a reopen and count retention spares live runs", () => {
+    const path = join(dir, "live.db");
+    const store = new OutputStore(open(path), { executionsPerJobMax: 2 });
+    store.begin("l1", "job", 0);
+    store.append("l1", enc("before "));
+    store.close(); // flushes the buffered bytes
+    const again = new OutputStore(open(path), { executionsPerJobMax: 2 });
+    again.append("l1", enc("after"));
+    expect(dec(again.read("l1"))).toBe("before after");
+    expect(dec(again.read("l1", 7))).toBe("after");
+    for (let i = 0; i < 3; i++) {
+      again.begin(`f${i}`, "job", 10 + i);
+      again.finish(`f${i}`, 20 + i);
+    }
+    // l1 is the oldest but still live: only finished runs were deleted to make room.
+    expect(again.list("job").map((e) => e.executionId)).toEqual(["f2", "f1", "l1"]);
+    again.finish("l1", 30);
+    expect(again.get("l1")).toMatchObject({ bytes: 12, finishedMs: 30, truncated: false });
+    again.close();
+  });
+
   test("starting an execution twice or appending to an unknown one is a bug", () => {
     const store = new OutputStore(open());
     store.begin("e1", "job", 0);

@@ -117,8 +117,8 @@ export const shellMemCheckIntervalMs = 1_000;
 export const shellPipeDrainMs = 1_000;
 /** Seconds an http executor request may take when the job sets no timeout (Dkron's default). */
 export const httpTimeoutSecondsDefault = 30;
-/** Bytes below which output.db grows an execution's last chunk instead of adding a row: small
- * writes (one line each) would otherwise cost a row per line. */
+/** Bytes of a live execution's output gathered in memory before output.db writes them as one
+ * row: a row (and a transaction) per small write (one line each) would cap appends at ~8k/s. */
 export const outputChunkBytesMin = 16 * 1024;
 /** Bytes of output kept in output.db on one node across all jobs (default global retention). */
 export const outputStoreBytesMax = 1 << 30;
