@@ -376,3 +376,50 @@ describe("agreement with croner", () => {
     expect(compared).toBeGreaterThan(200);
   });
 });
+
+describe("DST against brute force", () => {
+  test("slots equal every minute whose wall time croner matches, first occurrence only", () => {
+    // Windows of two days around each change; Lord Howe moves its clocks by 30 minutes.
+    const windows: Array<[string, number]> = [
+      ["America/New_York", utc(2026, 3, 7)],
+      ["America/New_York", utc(2026, 10, 31)],
+      ["Europe/Berlin", utc(2026, 3, 28)],
+      ["Europe/Berlin", utc(2026, 10, 24)],
+      ["Australia/Lord_Howe", utc(2026, 4, 4)],
+      ["Australia/Lord_Howe", utc(2026, 10, 3)],
+    ];
+    const specs = [
+      "0 */15 * * * *",
+      "0 30 2 * * *",
+      "0 0 1-3 * * *",
+      "0 */7 0-4 * * *",
+      "0 45 1,2 * * sun",
+    ];
+    for (const [zone, from] of windows) {
+      const to = from + 2 * 86_400_000;
+      const fmt = new Intl.DateTimeFormat("en-US", {
+        timeZone: zone,
+        hourCycle: "h23",
+        year: "numeric",
+        month: "numeric",
+        day: "numeric",
+        hour: "numeric",
+        minute: "numeric",
+      });
+      // Instants whose wall time has not been shown before (the first pass of a repeated hour).
+      const seen = new Set<string>();
+      const firsts: number[] = [];
+      for (let t = from; t < to; t += 60_000) {
+        const wall = fmt.format(t);
+        if (!seen.has(wall)) firsts.push(t);
+        seen.add(wall);
+      }
+      for (const spec of specs) {
+        const cron = new Cron(spec, { timezone: zone, paused: true });
+        const want = firsts.filter((t) => cron.match(new Date(t)));
+        const got = slotsBetween(parse(spec, zone), from, to, 10_000);
+        expect([zone, spec, ...iso(got)]).toEqual([zone, spec, ...iso(want)]);
+      }
+    }
+  });
+});
