@@ -166,6 +166,7 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
     error,
     outputBytes: sink.totalBytes,
     truncated: sink.truncated,
+    tail: sink.tail(),
   });
   if ((req.config.debug ?? "") !== "") sink.note(`Config: ${JSON.stringify(req.config)}\n`);
   let p: HttpPlan;
@@ -215,6 +216,7 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
           error: "",
           outputBytes: sink.totalBytes,
           truncated: sink.truncated,
+          tail: sink.tail(),
         });
       });
     });

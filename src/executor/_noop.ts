@@ -30,6 +30,7 @@ export const noopExecutor: Executor = {
       error: req.signal.aborted ? "noop: execution aborted" : failed ? "noop: asked to fail" : "",
       outputBytes: sink.totalBytes,
       truncated: sink.truncated,
+      tail: sink.tail(),
     });
   },
 };

@@ -144,6 +144,7 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
     error,
     outputBytes: sink.totalBytes,
     truncated: sink.truncated,
+    tail: sink.tail(),
   });
   let p: ShellPlan;
   try {
@@ -263,6 +264,7 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
               error: "",
               outputBytes: sink.totalBytes,
               truncated: sink.truncated,
+              tail: sink.tail(),
             });
           } else {
             resolve(fail(ended, code));

@@ -1,4 +1,5 @@
 /** The executor contract shared by every executor in this folder. */
+import { limits } from "../lib/mod.ts";
 
 /** One run handed to an executor. */
 export interface ExecutionRequest {
@@ -26,6 +27,11 @@ export interface ExecutionResult {
   outputBytes: number;
   /** True when output past outputBytesMax was dropped. */
   truncated: boolean;
+  /**
+   * The last limits.outputTailBytesMax bytes of all output, dropped bytes included, for the
+   * replicated execution summary (an error is usually at the end, past a truncated head).
+   */
+  tail?: Uint8Array;
 }
 
 /** An executor: validates a config at job-create time and runs one execution. */
@@ -55,7 +61,32 @@ export class OutputSink {
     this.#keep = keep;
   }
 
+  #tailParts: Uint8Array[] = [];
+  #tailBytes = 0;
+
+  #remember(chunk: Uint8Array): void {
+    const max = limits.outputTailBytesMax;
+    const part = chunk.length > max ? chunk.subarray(chunk.length - max) : chunk;
+    this.#tailParts.push(part.slice());
+    this.#tailBytes += part.length;
+    while (this.#tailBytes - (this.#tailParts[0]?.length ?? 0) >= max) {
+      this.#tailBytes -= (this.#tailParts.shift() as Uint8Array).length;
+    }
+  }
+
+  /** The last outputTailBytesMax bytes written or noted, dropped ones included. */
+  tail(): Uint8Array {
+    const all = new Uint8Array(this.#tailBytes);
+    let at = 0;
+    for (const p of this.#tailParts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    return all.subarray(Math.max(0, all.length - limits.outputTailBytesMax));
+  }
+
   write(chunk: Uint8Array): void {
+    if (chunk.length > 0) this.#remember(chunk);
     this.#total += chunk.length;
     const room = this.#req.outputBytesMax - this.#forwarded;
     if (room <= 0 || chunk.length === 0) return;
@@ -67,6 +98,7 @@ export class OutputSink {
 
   note(text: string): void {
     const bytes = new TextEncoder().encode(text);
+    this.#remember(bytes);
     this.#total += bytes.length;
     this.#forwarded += bytes.length;
     this.#req.onOutput(bytes);

@@ -171,12 +171,14 @@ describe("executorRegistry", () => {
         out += new TextDecoder().decode(c);
       },
     };
-    expect(await noop.run({ ...base, config: { output: "hi" } })).toEqual({
+    const r = await noop.run({ ...base, config: { output: "hi" } });
+    expect({ ...r, tail: new TextDecoder().decode(r.tail) }).toEqual({
       success: true,
       exitCode: null,
       error: "",
       outputBytes: 2,
       truncated: false,
+      tail: "hi",
     });
     expect(out).toBe("hi");
     expect((await noop.run({ ...base, config: { fail: "true" } })).success).toBe(false);

@@ -115,6 +115,11 @@ describe("shell executor", () => {
       outputBytes: 1_000_000,
     });
     expect(r.text.length).toBe(1000);
+    const tail = await run({ command: "seq 1 100000" }, { outputBytesMax: 10 });
+    expect(tail.text).toBe("1\n2\n3\n4\n5\n");
+    const lastLines = new TextDecoder().decode(tail.tail).split("\n");
+    expect(lastLines.slice(-3)).toEqual(["99999", "100000", ""]);
+    expect(tail.tail?.length).toBe(1024);
   });
 
   test("a timeout kills the whole process group, grandchildren included", async () => {
