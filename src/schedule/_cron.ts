@@ -37,13 +37,20 @@ const monthNames = [
 ];
 const dowNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
-/** A compiled 6-field spec: per field, the next allowed value at or after each index (-1: none). */
+/**
+ * A compiled 6-field spec. `tab` holds, per field at offset fieldOffset[f], the next allowed
+ * value at or after each value (-1: none); value v is allowed when tab[off + v] === v. One
+ * 202-byte array per spec keeps 100k distinct (H-hashed) specs small.
+ */
 export interface Compiled {
-  readonly next: readonly Int8Array[]; // index by field, then by value
-  readonly allowed: readonly Uint8Array[]; // 1 when the value matches
+  readonly tab: Int8Array;
   readonly domStar: boolean;
   readonly dowStar: boolean;
 }
+
+/** Offsets of each field's table in Compiled.tab (each has max + 2 entries; the last is -1). */
+const fieldOffset = [0, 61, 122, 147, 180, 194] as const;
+const tabLength = 202;
 
 /** Dkron's `~`: the sum of the name's code points, reduced per field. */
 export function tildeValue(jobName: string, field: number): number {
@@ -193,8 +200,7 @@ function parseField(
 /** Compiles six plain fields (no hash forms left). Throws via `fail` on the first problem. */
 export function compileFields(fields: readonly string[], fail: (m: string) => never): Compiled {
   assert(fields.length === 6, `compileFields wants 6 fields, got ${fields.length}`);
-  const allowed: Uint8Array[] = [];
-  const next: Int8Array[] = [];
+  const tab = new Int8Array(tabLength).fill(-1);
   let domStar = false;
   let dowStar = false;
   for (let f = 0; f < 6; f++) {
@@ -202,12 +208,10 @@ export function compileFields(fields: readonly string[], fail: (m: string) => ne
     const star = parseField(fields[f] as string, f, a, fail);
     if (f === 3) domStar = star;
     if (f === 5) dowStar = star;
-    const n = new Int8Array(a.length).fill(-1);
-    for (let v = a.length - 2; v >= 0; v--) n[v] = a[v] ? v : (n[v + 1] as number);
-    allowed.push(a);
-    next.push(n);
+    const off = fieldOffset[f] as number;
+    for (let v = a.length - 2; v >= 0; v--) tab[off + v] = a[v] ? v : (tab[off + v + 1] as number);
   }
-  const c: Compiled = { next, allowed, domStar, dowStar };
+  const c: Compiled = { tab, domStar, dowStar };
   if (nextWall(c, Date.UTC(2000, 0, 1), 10) === undefined) {
     fail("never fires: no day of month in the chosen months matches");
   }
@@ -260,14 +264,12 @@ export function nextWall(c: Compiled, fromWall: number, yearsMax: number): numbe
   let mi = Math.floor(rest / 60);
   let s = rest - mi * 60;
   const yLimit = y + yearsMax;
-  const [nS, nMi, nH, , nMo] = c.next as [Int8Array, Int8Array, Int8Array, Int8Array, Int8Array];
-  const dom = c.allowed[3] as Uint8Array;
-  const dow = c.allowed[5] as Uint8Array;
+  const tab = c.tab;
   const and = c.domStar || c.dowStar;
   for (let guard = 0; guard < limits.scheduleStepsMax; guard++) {
     if (y > yLimit) return undefined;
     // Each overflowing field (d > dim, h = 24, mi = 60) finds no match and carries upward.
-    const m2 = mo > 12 ? -1 : nMo[mo] as number;
+    const m2 = mo > 12 ? -1 : tab[180 + mo] as number;
     if (m2 < 0) {
       y++;
       mo = 1;
@@ -284,8 +286,8 @@ export function nextWall(c: Compiled, fromWall: number, yearsMax: number): numbe
     let wd = (((daysFromCivil(y, mo, d) + 4) % 7) + 7) % 7;
     let found = -1;
     for (let dd = d; dd <= dim; dd++, wd = wd === 6 ? 0 : wd + 1) {
-      const a = dom[dd] === 1;
-      const b = dow[wd] === 1;
+      const a = tab[147 + dd] === dd;
+      const b = tab[194 + wd] === wd;
       if (and ? a && b : a || b) {
         found = dd;
         break;
@@ -301,7 +303,7 @@ export function nextWall(c: Compiled, fromWall: number, yearsMax: number): numbe
       d = found;
       h = mi = s = 0;
     }
-    const h2 = nH[h] as number;
+    const h2 = tab[122 + h] as number;
     if (h2 < 0) {
       d++;
       h = mi = s = 0;
@@ -311,7 +313,7 @@ export function nextWall(c: Compiled, fromWall: number, yearsMax: number): numbe
       h = h2;
       mi = s = 0;
     }
-    const mi2 = nMi[mi] as number;
+    const mi2 = tab[61 + mi] as number;
     if (mi2 < 0) {
       h++;
       mi = s = 0;
@@ -321,7 +323,7 @@ export function nextWall(c: Compiled, fromWall: number, yearsMax: number): numbe
       mi = mi2;
       s = 0;
     }
-    const s2 = nS[s] as number;
+    const s2 = tab[s] as number;
     if (s2 < 0) {
       mi++;
       s = 0;

@@ -51,17 +51,21 @@ function parseAt(text: string): number | undefined {
 
 const compiledCache = new Map<string, Compiled>();
 
+function remember(spec: string, c: Compiled): void {
+  if (compiledCache.size >= limits.scheduleCacheMax) {
+    const oldest = compiledCache.keys().next().value;
+    if (oldest !== undefined) compiledCache.delete(oldest);
+  }
+  compiledCache.set(spec, c);
+}
+
 function compiledOf(spec: string): Compiled {
   let c = compiledCache.get(spec);
   if (c === undefined) {
     c = compileFields(spec.split(" "), (m) => {
       throw new Error(`normalized spec "${spec}" does not compile: ${m}`);
     });
-    if (compiledCache.size >= limits.scheduleCacheMax) {
-      const oldest = compiledCache.keys().next().value;
-      if (oldest !== undefined) compiledCache.delete(oldest);
-    }
-    compiledCache.set(spec, c);
+    remember(spec, c);
   }
   return c;
 }
@@ -145,10 +149,7 @@ export function parseSchedule(spec: string, opts: ScheduleOptions): Schedule {
   if (fields.length === 5) fields.unshift("0");
   const plain = fields.map((f, i) => expandHashes(f, i, opts.jobName, fail));
   const normalized = plain.join(" ");
-  if (!compiledCache.has(normalized)) {
-    const c = compileFields(plain, fail);
-    compiledCache.set(normalized, c);
-  }
+  if (!compiledCache.has(normalized)) remember(normalized, compileFields(plain, fail));
   return { kind: "cron", spec: normalized, timezone };
 }
 
@@ -171,6 +172,7 @@ function slotAtOrAfter(s: Schedule, t: number): number | undefined {
 function cronAtOrAfter(s: Schedule & { kind: "cron" }, t: number): number | undefined {
   const c = compiledOf(s.spec);
   const t0 = Math.ceil(t / 1000) * 1000;
+  if (s.timezone === "UTC") return nextWall(c, t0, limits.scheduleSearchYearsMax); // wall = instant
   let from = wallAt(s.timezone, t0);
   const horizon = from + (limits.scheduleSearchYearsMax + 1) * 366 * 86_400_000;
   while (from < horizon) {
