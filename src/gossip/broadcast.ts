@@ -88,6 +88,9 @@ function sameMsg(a: Msg, b: Msg): boolean {
   ) {
     return a.node === b.node && a.incarnation === b.incarnation && a.from === b.from;
   }
+  if (a.type === "alive" && b.type === "alive") {
+    return a.node === b.node && a.incarnation === b.incarnation;
+  }
   return false;
 }
 

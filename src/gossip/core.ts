@@ -361,9 +361,11 @@ export class GossipCore {
           this.#handleAlive(m);
           break;
         case "suspect":
+          this.#answerStaleAccusation(from, m);
           this.#handleSuspect(m);
           break;
         case "dead":
+          this.#answerStaleAccusation(from, m);
           this.#handleDead(m);
           break;
         case "userEvent":
@@ -684,6 +686,28 @@ export class GossipCore {
     n.stateChangeMs = this.#nowMs;
     if (this.#probe?.target === m.node) this.#probe = undefined;
     this.#emit(n.state === "left" ? "leave" : "failed", n);
+  }
+
+  /**
+   * A suspect/dead about us at an incarnation we already refuted means the sender (or the
+   * accuser it relays for) missed our alive, whose broadcast may be used up. Answer it directly
+   * so the accusation cannot outlive the refutation (seen in simulation: a suspecter that
+   * missed every copy of the alive kept probing with the stale suspect until its timer fired).
+   */
+  #answerStaleAccusation(from: string, m: SuspectMsg | DeadMsg): void {
+    if (m.node !== this.name || m.incarnation >= this.#incarnation || this.#leaving) return;
+    const alive: AliveMsg = {
+      type: "alive",
+      incarnation: this.#incarnation,
+      node: this.name,
+      addr: this.addr,
+      meta: this.#meta,
+    };
+    this.#send(from, [alive]);
+    const accuser = this.#nodes.get(m.from);
+    if (accuser !== undefined && accuser.addr !== from && accuser.name !== this.name) {
+      this.#send(accuser.addr, [alive]);
+    }
   }
 
   #refute(accused: number): void {

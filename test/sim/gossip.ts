@@ -43,6 +43,8 @@ export interface GossipSimOptions {
   /** Longest pause of the slow node (ms); capped below the suspicion minimum by the checker's rule. */
   pauseMaxMs: number;
   bug?: "ignoreRefute";
+  /** Receives a line per delivery, pause and event, for replaying a failing seed. */
+  trace?: (line: string) => void;
 }
 
 export interface GossipSimResult {
@@ -205,6 +207,7 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
     for (const e of events) {
       if (e.type !== "member") continue;
       hash.add(`${now}:${obs}:${e.kind}:${e.member.name}:${e.member.incarnation}`);
+      o.trace?.(`t=${now} EVENT ${obs}: ${e.kind} ${e.member.name} inc=${e.member.incarnation}`);
       const target = e.member.name;
       if (e.kind === "failed") {
         let m = failedSeen.get(target);
@@ -261,6 +264,7 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
       const n = nodes.get(slow) as SimNode;
       const len = prng.int(1, Math.max(2, Math.floor(pauseMax / tickMs))) * tickMs;
       n.pausedUntil = now + len;
+      o.trace?.(`t=${now} pause ${slow} for ${len} ms`);
       nextPause = now + len + prng.int(100, 500) * tickMs;
     }
     if (now === tagChangeAt) {
@@ -274,6 +278,11 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
     for (const m of net.deliverDue(now)) {
       const dst = nodes.get(m.to);
       if (dst === undefined || dst.crashedAt !== undefined) continue;
+      o.trace?.(
+        `t=${now} ${m.from}->${m.to}${m.msg.stream ? " tcp" : ""}: ${
+          m.msg.msgs.map((x) => JSON.stringify(x)).join(" ")
+        }`,
+      );
       if (now < dst.pausedUntil) dst.inbox.push({ from: m.from, msgs: m.msg.msgs });
       else dst.core.step(m.from, m.msg.msgs);
     }
