@@ -7,26 +7,34 @@ import { describe, expect, test } from "bun:test";
 import { defaultOptions, runGossipSim } from "./gossip.ts";
 
 describe("gossip simulator", () => {
-  test("32 seeds of crash, pause, partition and mixed scenarios (N = 5 and 20, lan) report no violations", () => {
-    const failures: string[] = [];
-    for (let seed = 1; seed <= 32; seed++) {
-      const r = runGossipSim(defaultOptions(seed));
-      for (const v of r.violations) failures.push(`seed ${seed}: ${v}`);
-    }
-    expect(failures).toEqual([]);
-  });
+  test(
+    "32 seeds of crash, pause, partition and mixed scenarios (N = 5 and 20, lan) report no violations",
+    () => {
+      const failures: string[] = [];
+      for (let seed = 1; seed <= 32; seed++) {
+        const r = runGossipSim(defaultOptions(seed));
+        for (const v of r.violations) failures.push(`seed ${seed}: ${v}`);
+      }
+      expect(failures).toEqual([]);
+    },
+    60_000,
+  );
 
-  test("the fast profile detects a crash on all 5 nodes and disseminates tags with no violations", () => {
-    const failures: string[] = [];
-    for (let seed = 100; seed < 112; seed++) {
-      const r = runGossipSim(
-        defaultOptions(seed, { profile: "fast", nodes: 5, scenario: "mixed" }),
-      );
-      for (const v of r.violations) failures.push(`seed ${seed}: ${v}`);
-      expect(r.detectMs.length).toBe(1);
-    }
-    expect(failures).toEqual([]);
-  });
+  test(
+    "the fast profile detects a crash on all 5 nodes and disseminates tags with no violations",
+    () => {
+      const failures: string[] = [];
+      for (let seed = 100; seed < 112; seed++) {
+        const r = runGossipSim(
+          defaultOptions(seed, { profile: "fast", nodes: 5, scenario: "mixed" }),
+        );
+        for (const v of r.violations) failures.push(`seed ${seed}: ${v}`);
+        expect(r.detectMs.length).toBe(1);
+      }
+      expect(failures).toEqual([]);
+    },
+    30_000,
+  );
 
   test("a run replays exactly from its seed (same trace hash twice)", () => {
     const a = runGossipSim(defaultOptions(7));
@@ -34,16 +42,20 @@ describe("gossip simulator", () => {
     expect(a.traceHash).toBe(b.traceHash);
     expect(a.detectMs).toEqual(b.detectMs);
     expect(runGossipSim(defaultOptions(8)).traceHash).not.toBe(a.traceHash);
-  });
+  }, 30_000);
 
-  test("a core whose suspicion ignores a higher incarnation is reported as declaring live nodes dead", () => {
-    let violations = 0;
-    for (let seed = 1; seed <= 4; seed++) {
-      const r = runGossipSim(defaultOptions(seed, { scenario: "pause", bug: "ignoreRefute" }));
-      violations += r.violations.length;
-    }
-    expect(violations).toBeGreaterThan(0);
-  });
+  test(
+    "a core whose suspicion ignores a higher incarnation is reported as declaring live nodes dead",
+    () => {
+      let violations = 0;
+      for (let seed = 1; seed <= 4; seed++) {
+        const r = runGossipSim(defaultOptions(seed, { scenario: "pause", bug: "ignoreRefute" }));
+        violations += r.violations.length;
+      }
+      expect(violations).toBeGreaterThan(0);
+    },
+    30_000,
+  );
 
   test("the crash checker reports a violation when no message is ever delivered (100 % loss)", () => {
     // Loss 100 %: no probe, suspect or dead message ever arrives, so no one can declare the crash.
