@@ -158,3 +158,27 @@ describe("Connect on a real node", () => {
     ]]);
   });
 });
+
+describe("Connect kill on a real node", () => {
+  test("KillExecution stops a running shell process and returns the failed execution", async () => {
+    await connect().upsertJob({
+      job: {
+        name: "sleeper",
+        schedule: "@manually",
+        executor: "shell",
+        executorConfig: { shell: "true", command: "printf started; exec sleep 300" },
+      },
+    });
+    const e = (await connect().runJob({ name: "sleeper" })).execution!;
+    for await (const m of connect().watchExecution({ jobName: "sleeper", executionId: e.id })) {
+      if (m.event.case === "output") break; // the process is up
+    }
+    const killed = (await grpcWeb().killExecution({ jobName: "sleeper", executionId: e.id }))
+      .execution!;
+    expect(killed.id).toBe(e.id);
+    expect(killed.status).toBe("failed");
+    expect(killed.success).toBe(false);
+    expect(killed.finishedAt).toBeDefined();
+    expect(killed.output).toContain("started");
+  });
+});

@@ -98,7 +98,9 @@ export function registerJobService(router: ConnectRouter, deps: ApiDeps): void {
           throw new TockError("internal", `upsert of "${job.name}" returned no job`);
         }
         if (req.runOnCreate) {
-          await deps.runJob(stored.name);
+          deps.runJob(stored.name).catch((e) =>
+            console.error(`tock: run_on_create of "${stored.name}" failed: ${errorMessage(e)}`)
+          );
         }
         return { job: jobToProto(stored) };
       }),
@@ -116,7 +118,7 @@ export function registerJobService(router: ConnectRouter, deps: ApiDeps): void {
     runJob: (req) =>
       guardAsync(async () => {
         const job = mustGetJob(deps, required("name", req.name));
-        const execution = await deps.runJob(job.name);
+        const execution = await deps.runJob(job.name, req.force);
         return { execution: executionToProto(execution, execution.output_tail) };
       }),
 
@@ -158,6 +160,23 @@ export function registerJobService(router: ConnectRouter, deps: ApiDeps): void {
         );
         return {
           execution: executionToProto(e, deps.executionOutput(e.job_name, e.id) ?? e.output_tail),
+        };
+      }),
+
+    killExecution: (req) =>
+      guardAsync(async () => {
+        const e = mustGetExecution(
+          deps,
+          required("job_name", req.jobName),
+          required("execution_id", req.executionId),
+        );
+        await deps.killExecution(e.job_name, e.id);
+        const done = mustGetExecution(deps, e.job_name, e.id);
+        return {
+          execution: executionToProto(
+            done,
+            deps.executionOutput(done.job_name, done.id) ?? done.output_tail,
+          ),
         };
       }),
 

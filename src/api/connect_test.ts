@@ -65,8 +65,16 @@ class TestNode {
     return out;
   }
 
-  runJob(name: string): Execution {
-    if (!this.store.getJob(name)) throw new TockError("not_found", `job "${name}" not found`);
+  runJob(name: string, force = false): Execution {
+    const job = this.store.getJob(name);
+    if (!job) throw new TockError("not_found", `job "${name}" not found`);
+    const running = this.store.executionsOf(name).find((x) => x.status === "running");
+    if (job.concurrency === "forbid" && running && !force) {
+      throw new TockError(
+        "conflict",
+        `job "${name}" is running (${running.id}) and forbids overlap`,
+      );
+    }
     const group = this.nowMs;
     this.nowMs += 1_000;
     const e: Execution = {
@@ -102,7 +110,7 @@ class TestNode {
     return out && out.chunks.map((c) => new TextDecoder().decode(c)).join("");
   }
 
-  finish(job: string, id: string, success: boolean): void {
+  finish(job: string, id: string, success: boolean, reason = ""): void {
     const out = this.outputs.get(`${job}/${id}`);
     const e = this.store.getExecution(job, id);
     if (!out || !e) throw new Error(`no execution ${job}/${id}`);
@@ -117,6 +125,7 @@ class TestNode {
         exit_code: success ? 0 : 1,
         output_size: new TextEncoder().encode(text).length,
         output_tail: text.slice(-1024),
+        reason,
       },
     });
     out.done = true;
@@ -177,7 +186,15 @@ class TestNode {
         const s = schedule(job);
         return s === undefined ? [] : nextSlots(s, afterMs, n);
       },
-      runJob: (name) => Promise.resolve().then(() => this.runJob(name)),
+      runJob: (name, force) => Promise.resolve().then(() => this.runJob(name, force)),
+      killExecution: (job, id) =>
+        Promise.resolve().then(() => {
+          const e = this.store.getExecution(job, id);
+          if (e?.status !== "running") {
+            throw new TockError("invalid", `execution "${id}" is not running`);
+          }
+          this.finish(job, id, false, "killed through the API");
+        }),
       members: () => [],
       leader: () => undefined,
       isLeader: () => true,
@@ -506,6 +523,62 @@ for (const [protocol, makeTransport] of transports) {
         .toBe(
           Code.InvalidArgument,
         );
+    });
+
+    test("RunJob of a forbid job refuses while it runs unless forced; KillExecution ends the run", async () => {
+      const c = client();
+      await c.upsertJob({
+        job: {
+          name: `${p}solo`,
+          schedule: "@manually",
+          concurrency: "forbid",
+          executor: "shell",
+          executorConfig: { command: "x" },
+        },
+      });
+      const first = (await c.runJob({ name: `${p}solo` })).execution!;
+      const refused = await connectError(c.runJob({ name: `${p}solo` }));
+      expect(refused.code).toBe(Code.FailedPrecondition);
+      expect(refused.rawMessage).toContain("forbids overlap");
+      const forced = (await c.runJob({ name: `${p}solo`, force: true })).execution!;
+      expect(forced.status).toBe("running");
+
+      node.write(`${p}solo`, first.id, "partial");
+      const killed = (await c.killExecution({ jobName: `${p}solo`, executionId: first.id }))
+        .execution!;
+      expect(killed).toMatchObject({
+        id: first.id,
+        status: "failed",
+        reason: "killed through the API",
+        output: "partial",
+      });
+      const again = await connectError(
+        c.killExecution({ jobName: `${p}solo`, executionId: first.id }),
+      );
+      expect(again.code).toBe(Code.InvalidArgument);
+      const unknown = await connectError(
+        c.killExecution({ jobName: `${p}solo`, executionId: "1-1" }),
+      );
+      expect(unknown.code).toBe(Code.NotFound);
+      node.finish(`${p}solo`, forced.id, true);
+    });
+
+    test("UpsertJob with run_on_create stores the job and starts a run", async () => {
+      const res = await client().upsertJob({
+        job: {
+          name: `${p}eager`,
+          schedule: "@manually",
+          executor: "shell",
+          executorConfig: { command: "x" },
+        },
+        runOnCreate: true,
+      });
+      expect(res.job?.name).toBe(`${p}eager`);
+      const deadline = Date.now() + 3_000;
+      while (node.store.executionsOf(`${p}eager`).length === 0 && Date.now() < deadline) {
+        await nextTurn();
+      }
+      expect(node.store.executionsOf(`${p}eager`).map((e) => e.status)).toEqual(["running"]);
     });
 
     test("GetNextRuns returns the next n slots after an instant, bounded by the limit", async () => {
