@@ -11,6 +11,7 @@
  *   array of "Key: Value" strings, a timeout that is not a positive whole number of seconds, an
  *   expectBody that is not a valid regular expression, unreadable TLS files.
  * - expectBody is matched against the kept output (the first outputBytesMax bytes).
+ * Kept from Go's client: redirects are followed (up to 10), the timeout covers all of them.
  */
 import { readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
@@ -176,15 +177,12 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
     return fail((e as Error).message);
   }
   if (req.signal.aborted) return fail("http: execution aborted before start");
-  const lib = p.url.protocol === "https:" ? https : http;
-  const headers: Record<string, string> = {};
-  for (const [k, v] of p.headers) headers[k] = v;
-  const body = Buffer.from(p.body, "utf8");
-  if (p.body !== "" && !Object.keys(headers).some((k) => k.toLowerCase() === "content-length")) {
-    headers["Content-Length"] = String(body.length);
-  }
+  const firstHeaders: Record<string, string> = {};
+  for (const [k, v] of p.headers) firstHeaders[k] = v;
+  const firstBody = p.body === "" ? undefined : Buffer.from(p.body, "utf8");
   return await new Promise<ExecutionResult>((resolve) => {
     let settled = false;
+    let current: http.ClientRequest | undefined;
     const settle = (r: ExecutionResult): void => {
       if (settled) return;
       settled = true;
@@ -192,48 +190,98 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
       req.signal.removeEventListener("abort", onAbort);
       resolve(r);
     };
-    const request = lib.request(p.url, {
-      method: p.method,
-      headers,
-      agent: false, // no keep-alive, as Dkron
-      ...(p.url.protocol === "https:" ? p.tls : {}),
-    }, (res) => {
-      res.on("data", (c: Uint8Array) => sink.write(c));
-      res.on("error", (e) => settle(fail(`http: reading the response failed: ${e.message}`)));
-      res.on("end", () => {
+    // Like Go's http.Client (Dkron): follow up to 10 redirects; 301/302/303 turn a non-GET/HEAD
+    // into a body-less GET, 307/308 repeat the request; credentials stay on the first host.
+    const send = (
+      url: URL,
+      method: string,
+      headers: Record<string, string>,
+      body: Buffer | undefined,
+      hops: number,
+    ): void => {
+      const lib = url.protocol === "https:" ? https : http;
+      const sent = { ...headers };
+      const hasLength = Object.keys(sent).some((k) => k.toLowerCase() === "content-length");
+      if (body !== undefined && !hasLength) sent["Content-Length"] = String(body.length);
+      const request = lib.request(url, {
+        method,
+        headers: sent,
+        agent: false, // no keep-alive, as Dkron
+        ...(url.protocol === "https:" ? p.tls : {}),
+      }, (res) => {
         const code = res.statusCode ?? 0;
-        if (p.expectCodes !== undefined && !p.expectCodes.includes(code)) {
-          settle(fail("received response code does not match the expected code", code));
+        const location = res.headers.location;
+        if ([301, 302, 303, 307, 308].includes(code) && location !== undefined) {
+          res.resume();
+          if (hops >= limits.httpRedirectsMax) {
+            settle(fail(`http: stopped after ${limits.httpRedirectsMax} redirects`, code));
+            return;
+          }
+          let next: URL;
+          try {
+            next = new URL(location, url);
+          } catch {
+            settle(fail(`http: redirect to invalid location ${JSON.stringify(location)}`, code));
+            return;
+          }
+          if (next.protocol !== "http:" && next.protocol !== "https:") {
+            settle(
+              fail(`http: redirect to unsupported location ${JSON.stringify(location)}`, code),
+            );
+            return;
+          }
+          const repeat = code === 307 || code === 308;
+          const nextMethod = repeat || method === "GET" || method === "HEAD" ? method : "GET";
+          const nextHeaders: Record<string, string> = {};
+          for (const [k, v] of Object.entries(headers)) {
+            const lower = k.toLowerCase();
+            if (!repeat && (lower === "content-length" || lower === "content-type")) continue;
+            if (
+              next.host !== url.host &&
+              ["authorization", "cookie", "www-authenticate"].includes(lower)
+            ) {
+              continue;
+            }
+            nextHeaders[k] = v;
+          }
+          send(next, nextMethod, nextHeaders, repeat ? body : undefined, hops + 1);
           return;
         }
-        if (p.expectBody !== undefined && !p.expectBody.test(sink.keptText())) {
-          settle(fail("received response body did not match the expected body", code));
-          return;
-        }
-        settle({
-          success: true,
-          exitCode: code,
-          error: "",
-          outputBytes: sink.totalBytes,
-          truncated: sink.truncated,
-          tail: sink.tail(),
+        res.on("data", (c: Uint8Array) => sink.write(c));
+        res.on("error", (e) => settle(fail(`http: reading the response failed: ${e.message}`)));
+        res.on("end", () => {
+          if (p.expectCodes !== undefined && !p.expectCodes.includes(code)) {
+            settle(fail("received response code does not match the expected code", code));
+            return;
+          }
+          if (p.expectBody !== undefined && !p.expectBody.test(sink.keptText())) {
+            settle(fail("received response body did not match the expected body", code));
+            return;
+          }
+          settle({
+            success: true,
+            exitCode: code,
+            error: "",
+            outputBytes: sink.totalBytes,
+            truncated: sink.truncated,
+            tail: sink.tail(),
+          });
         });
       });
-    });
+      current = request;
+      request.on("error", (e) => settle(fail(`http: ${method} ${url.href} failed: ${e.message}`)));
+      request.end(body);
+    };
     const timer = setTimeout(() => {
-      request.destroy();
+      current?.destroy();
       settle(fail(`http: request timed out after ${p.timeoutS}s`));
     }, p.timeoutS * 1000);
     const onAbort = (): void => {
-      request.destroy();
+      current?.destroy();
       settle(fail("http: execution aborted"));
     };
     req.signal.addEventListener("abort", onAbort, { once: true });
-    request.on(
-      "error",
-      (e) => settle(fail(`http: ${p.method} ${p.url.href} failed: ${e.message}`)),
-    );
-    request.end(p.body === "" ? undefined : body);
+    send(p.url, p.method, firstHeaders, firstBody, 0);
   });
 }
 

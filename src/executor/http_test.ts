@@ -30,7 +30,11 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
       res.writeHead(200).end(
         `${req.method} ${req.headers["x-token"]} ${req.headers["content-type"]}`,
       );
-    } else if (path === "/big") res.writeHead(200).end("y".repeat(100_000));
+    } else if (path === "/moved") res.writeHead(301, { location: "/hello" }).end();
+    else if (path === "/see-other") res.writeHead(303, { location: `${base}/echo` }).end();
+    else if (path === "/temp") res.writeHead(307, { location: "/echo" }).end();
+    else if (path === "/loop") res.writeHead(302, { location: "/loop" }).end();
+    else if (path === "/big") res.writeHead(200).end("y".repeat(100_000));
     else if (path === "/hang") {
       res.writeHead(200);
       res.write("partial ");
@@ -171,6 +175,27 @@ describe("http executor", () => {
       body: "z",
     });
     expect(r.text).toBe("PUT Basic a:b text/plain");
+  });
+
+  test("redirects are followed like Go's client: 303 becomes GET, 307 repeats the POST", async () => {
+    expect(await run({ method: "GET", url: `${base}/moved` })).toMatchObject({
+      success: true,
+      exitCode: 200,
+      text: "hello",
+    });
+    expect(await run({ method: "POST", url: `${base}/see-other`, body: "dropped" })).toMatchObject({
+      success: true,
+      text: "",
+    });
+    expect(await run({ method: "POST", url: `${base}/temp`, body: "kept" })).toMatchObject({
+      success: true,
+      text: "kept",
+    });
+    expect(await run({ method: "GET", url: `${base}/loop` })).toMatchObject({
+      success: false,
+      exitCode: 302,
+      error: "http: stopped after 10 redirects",
+    });
   });
 
   test("debug prefixes the output with the config", async () => {

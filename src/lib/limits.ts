@@ -117,6 +117,8 @@ export const shellMemCheckIntervalMs = 1_000;
 export const shellPipeDrainMs = 1_000;
 /** Seconds an http executor request may take when the job sets no timeout (Dkron's default). */
 export const httpTimeoutSecondsDefault = 30;
+/** Redirects the http executor follows before failing (Go's http.Client default, as Dkron). */
+export const httpRedirectsMax = 10;
 /** Bytes of a live execution's output gathered in memory before output.db writes them as one
  * row: a row (and a transaction) per small write (one line each) would cap appends at ~8k/s. */
 export const outputChunkBytesMin = 16 * 1024;
@@ -152,6 +154,8 @@ export const raftInflightMsgsMax = 64;
 export const raftEntriesPerMsgMax = 256;
 /** Uncommitted entries a leader holds before refusing proposals: a full queue fails visibly. */
 export const raftUncommittedEntriesMax = 10_000;
+/** Payload bytes per AppendEntries message (at least one entry is always sent): bounds RPC size. */
+export const raftAppendBytesMax = 2 << 20;
 /** Entries handed to the application per Ready: one apply turn stays short. */
 export const raftCommittedPerReadyMax = 1_024;
 /** Entries kept behind a snapshot so a briefly absent follower catches up without one (hashicorp: 10240). */
