@@ -50,21 +50,31 @@ import { connectCode } from "./errors.ts";
 export function mountConnect<E extends Env, S extends Schema, B extends string>(
   app: Hono<E, S, B>,
   deps: ApiDeps,
+  options: ConnectOptions = {},
 ): void {
   const router = createConnectRouter({
     readMaxBytes: limits.requestBodyBytesMax,
     // JSON in REST's shape: snake_case names, every field present.
     jsonOptions: { useProtoFieldName: true, alwaysEmitImplicit: true },
   });
-  registerJobService(router, deps);
+  registerJobService(router, deps, options);
   for (const h of router.handlers) {
     const handle = createFetchHandler(h);
     app.post(h.requestPath, (c) => handle(c.req.raw));
   }
 }
 
+export interface ConnectOptions {
+  /** This node's pause flag (POST /v1/pause): while true, UpsertJob is refused as REST does. */
+  paused?: () => boolean;
+}
+
 /** Adds the JobService implementation over `deps` to a Connect router. */
-export function registerJobService(router: ConnectRouter, deps: ApiDeps): void {
+export function registerJobService(
+  router: ConnectRouter,
+  deps: ApiDeps,
+  options: ConnectOptions = {},
+): void {
   router.service(JobService, {
     listJobs: (req) =>
       guard(() => {
@@ -87,6 +97,9 @@ export function registerJobService(router: ConnectRouter, deps: ApiDeps): void {
 
     upsertJob: (req) =>
       guardAsync(async () => {
+        if (options.paused?.()) {
+          throw new TockError("paused", "New job submissions are currently paused");
+        }
         if (req.job === undefined) {
           throw invalid(`Unable to parse payload: field "job" is required.`);
         }

@@ -756,6 +756,28 @@ describe("error mapping", () => {
     }
   });
 
+  test("UpsertJob is Unavailable while the node is paused, and works again after", async () => {
+    let paused = true;
+    const c = createClient(
+      JobService,
+      createRouterTransport((router) =>
+        registerJobService(router, node.deps(), { paused: () => paused })
+      ),
+    );
+    const job = {
+      name: "pausedjob",
+      schedule: "@manually",
+      executor: "shell",
+      executorConfig: { command: "x" },
+    };
+    const err = await connectError(c.upsertJob({ job }));
+    expect(err.code).toBe(Code.Unavailable);
+    expect(err.rawMessage).toBe("New job submissions are currently paused");
+    expect(node.store.getJob("pausedjob")).toBeUndefined();
+    paused = false;
+    expect((await c.upsertJob({ job })).job?.name).toBe("pausedjob");
+  });
+
   test("an unexpected exception is Internal with its message, as REST answers 500", async () => {
     const deps: ApiDeps = {
       ...node.deps(),
