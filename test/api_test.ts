@@ -88,7 +88,7 @@ describe("jobs", () => {
     expect(created).toMatchObject({ id: "job1", name: "job1", concurrency: "allow", status: "" });
     expect(created.next).not.toBe("0001-01-01T00:00:00Z");
     const got = await (await req("GET", "/v1/jobs/job1")).json();
-    expect(Object.keys(got)).toHaveLength(26);
+    expect(Object.keys(got)).toHaveLength(26 + 4); // Dkron's 26 fields + misfire_policy, starting_deadline, retry_delay(_max)
     const list = await req("GET", "/v1/jobs");
     expect(list.headers.get("x-total-count")).toBe("1");
     expect((await list.json())[0].name).toBe("job1");

@@ -40,8 +40,13 @@ export interface ApiDeps {
   nextRun(job: Job, afterMs: number): number | null;
   /** The next `n` slots of a job after `afterMs`. */
   nextRuns(job: Job, afterMs: number, n: number): number[];
-  /** Starts a run of the job now (asynchronously) and returns the started execution. */
-  runJob(name: string): Promise<Execution>;
+  /**
+   * Starts a run of the job now (asynchronously) and returns the started execution. Obeys the
+   * job's concurrency policy (forbid refuses while it runs) unless `force`.
+   */
+  runJob(name: string, force?: boolean): Promise<Execution>;
+  /** Kills a running execution (its whole process group); resolves once it has finished. */
+  killExecution(job: string, id: string): Promise<void>;
   members(): Member[];
   leader(): Member | undefined;
   isLeader(): boolean;

@@ -23,6 +23,8 @@ import {
   toApiJob,
   validateJob,
 } from "../state/mod.ts";
+import { validateAtNotPast } from "../schedule/mod.ts";
+import { scheduleOf } from "../scheduler/mod.ts";
 import type { ApiDeps, Member } from "./deps.ts";
 import { httpStatus } from "./errors.ts";
 
@@ -94,7 +96,9 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
   const upsert = async (body: unknown): Promise<Job> => {
     const job = parseJobBody(body);
     validateJob(job, deps.checkExecutor);
-    job.next = deps.nextRun(job, deps.nowMs());
+    const now = deps.nowMs();
+    if (!deps.getJob(job.name)) refuseAtInPast(job, now);
+    job.next = deps.nextRun(job, now);
     const { job: stored } = await deps.propose({ type: "job.upsert", job });
     return stored as Job;
   };
@@ -184,7 +188,8 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
     try {
       const name = c.req.param("job") as string;
       getJobOr404(name);
-      const execution = await deps.runJob(name);
+      const force = c.req.query("force");
+      const execution = await deps.runJob(name, force !== undefined && force !== "false");
       const path = new URL(c.req.url).pathname;
       return sendJson(c, 200, toApiJob(getJobOr404(name)), {
         Location: path,
@@ -273,6 +278,23 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
     try {
       const job = getJobOr404(c.req.param("job"));
       const id = c.req.param("execution");
+      const e = deps.executionsOf(job.name).find((x) => x.id === id);
+      if (!e) throw notFound(`execution "${id}" of job "${job.name}" not found`);
+      return sendJson(
+        c,
+        200,
+        toApiExecution(e, deps.executionOutput(job.name, id) ?? e.output_tail),
+      );
+    } catch (e) {
+      return sendError(c, e);
+    }
+  });
+
+  app.post("/v1/jobs/:job/executions/:execution/kill", async (c) => {
+    try {
+      const job = getJobOr404(c.req.param("job"));
+      const id = c.req.param("execution");
+      await deps.killExecution(job.name, id);
       const e = deps.executionsOf(job.name).find((x) => x.id === id);
       if (!e) throw notFound(`execution "${id}" of job "${job.name}" not found`);
       return sendJson(
@@ -375,6 +397,17 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
       return sendError(c, e);
     }
   });
+}
+
+/** `@at` in the past on create would never fire: refuse it instead of storing a dead job. */
+function refuseAtInPast(job: Job, nowMs: number): void {
+  const schedule = scheduleOf(job);
+  if (!schedule) return;
+  try {
+    validateAtNotPast(schedule, nowMs);
+  } catch (e) {
+    throw invalid(`Job validation failed: ${errorMessage(e)}.`);
+  }
 }
 
 function opt<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

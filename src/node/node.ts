@@ -1,14 +1,13 @@
 /**
- * One Tock node on one process: state store + the propose() door + runner + HTTP API.
+ * One Tock node on one process: state store + the propose() door + scheduler + runner + HTTP.
  * Single-node for now (LocalLog); Raft replaces LocalLog behind the same Proposer port.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ApiDeps, createApp, type Member } from "../api/mod.ts";
-import { errorMessage, invalid } from "../lib/mod.ts";
-import type { Runtime, Server } from "../runtime/mod.ts";
-import { nextSlot, nextSlots, parseSchedule } from "../schedule/mod.ts";
-import { type Job, timezoneExists } from "../state/mod.ts";
+import { type Clock, errorMessage, invalid, notFound } from "../lib/mod.ts";
+import type { Runtime } from "../runtime/mod.ts";
+import { nextRunOf, nextRunsOf, Scheduler } from "../scheduler/mod.ts";
 import { SqliteStateStore } from "../store/mod.ts";
 import { LocalLog } from "./local_log.ts";
 import { Metrics } from "./metrics.ts";
@@ -34,31 +33,41 @@ export interface NodeIo {
   executors: ReadonlyMap<string, ExecutorPort>;
   /** Opens the node-local output store in the data dir. */
   openOutput(dataDir: string): OutputPort & { close(): void };
+  /** Defaults to the system clock; tests pass a FakeClock. */
+  clock?: Clock;
 }
 
 export interface RunningNode {
   readonly url: string;
   readonly port: number;
-  /** Stops taking requests, waits for running executions (then aborts them), closes stores. */
+  /** Stops taking requests, waits for running executions (then kills them), closes stores. */
   stop(graceMs?: number): Promise<void>;
 }
 
-/** The next slot of a job after `afterMs`, honouring parent, disabled, starts_at and expires_at. */
-export function nextRunOf(job: Job, afterMs: number): number | null {
-  return nextRunsOf(job, afterMs, 1)[0] ?? null;
-}
-
-export function nextRunsOf(job: Job, afterMs: number, n: number): number[] {
-  if (job.parent_job !== "" || job.schedule === "") return [];
-  const schedule = parseSchedule(job.schedule, {
-    jobName: job.name,
-    timezone: timezoneExists(job.timezone) ? job.timezone : "",
-  });
-  const from = job.starts_at !== null && job.starts_at > afterMs ? job.starts_at - 1 : afterMs;
-  const slots = n === 1
-    ? [nextSlot(schedule, from)].filter((s): s is number => s !== undefined)
-    : nextSlots(schedule, from, n);
-  return job.expires_at === null ? slots : slots.filter((s) => s <= (job.expires_at as number));
+/** The system clock: setTimeout under the hood, one timer per call. */
+export function systemClock(nowMs: () => number): Clock {
+  let next = 1;
+  const timers = new Map<number, ReturnType<typeof setTimeout>>();
+  return {
+    nowMs,
+    setTimer(atMs, fn) {
+      const id = next++;
+      // setTimeout's delay is a 32-bit int: far timers re-arm at the cap.
+      const delay = Math.min(Math.max(0, atMs - nowMs()), 2 ** 31 - 1);
+      timers.set(
+        id,
+        setTimeout(() => {
+          timers.delete(id);
+          fn();
+        }, delay),
+      );
+      return { id };
+    },
+    clearTimer(h) {
+      clearTimeout(timers.get(h.id));
+      timers.delete(h.id);
+    },
+  };
 }
 
 export async function startNode(config: NodeConfig, io: NodeIo): Promise<RunningNode> {
@@ -68,82 +77,80 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
       "worker (non-server) agents need the cluster issue; start with --server or --dev",
     );
   }
+  const clock = io.clock ?? systemClock(rt.nowMs);
   mkdirSync(config.dataDir, { recursive: true });
   const store = new SqliteStateStore(rt.openDb(join(config.dataDir, "state.db")));
   const output = io.openOutput(config.dataDir);
   const log = new LocalLog(store);
   const hub = new OutputHub();
   const metrics = new Metrics();
+  const propose: LocalLog["propose"] = (cmd) => log.propose(cmd);
+  let scheduler: Scheduler | undefined;
   const runner = new Runner({
     nodeName: config.nodeName,
-    nowMs: rt.nowMs,
+    clock,
     proposer: log,
     executors: io.executors,
     output,
     hub,
     exists: (job, id) => store.getExecution(job, id) !== undefined,
-    onFinished: (e) => metrics.finished(e),
+    onStarted: () => metrics.started(),
+    onFinished: (job, e) => {
+      metrics.finished(job.name, e);
+      scheduler?.onFinished(job, e);
+    },
   });
 
-  // Executions left "running" by a previous process cannot be running now: mark them lost.
+  // Executions left running by a previous process of this node cannot be running now.
   for (const e of store.runningExecutions()) {
+    if (e.node_name !== config.nodeName) continue;
     await log.propose({
       type: "execution.finish",
       execution: {
         ...e,
         status: "lost",
         success: false,
-        finished_at: rt.nowMs(),
-        reason: "the node restarted while it ran",
+        finished_at: clock.nowMs(),
+        lease_until: null,
+        reason: "lost: the node restarted while it ran",
       },
-    }).catch((err) =>
-      console.error(`tock: marking ${e.job_name}/${e.id} lost failed: ${errorMessage(err)}`)
+    }).then(
+      () => metrics.lost(e.job_name),
+      (err) =>
+        console.error(`tock: marking ${e.job_name}/${e.id} lost failed: ${errorMessage(err)}`),
     );
   }
 
-  const listening: { server?: Server } = {};
+  scheduler = new Scheduler({
+    clock,
+    propose,
+    getJob: (name) => store.peekJob(name),
+    allJobs: () => store.jobsView(),
+    running: (job) => store.runningExecutions(job),
+    runner,
+    metrics,
+  });
+  const sched = scheduler;
+  store.onApplied((cmd, result) => {
+    if (!result.ok) return;
+    if (cmd.type === "job.upsert") sched.jobChanged(cmd.job.name);
+    else if (cmd.type === "job.toggle") sched.jobChanged(cmd.name);
+    else if (cmd.type === "job.delete") {
+      sched.jobChanged(cmd.name);
+      output.deleteJob(cmd.name);
+    }
+  });
+  await sched.start();
+
+  const pruneTimer = setInterval(() => output.prune(clock.nowMs()), 60_000);
+  const listening: { port?: number } = {};
   const self = (): Member => ({
     Name: config.nodeName,
     Addr: config.httpHost,
-    Port: listening.server?.port ?? config.httpPort,
+    Port: listening.port ?? config.httpPort,
     Tags: { ...config.tags, server: String(config.server), role: "tock", version: config.version },
     Status: 1,
   });
-  const deps: ApiDeps = {
-    nodeName: config.nodeName,
-    version: config.version,
-    tags: config.tags,
-    nowMs: rt.nowMs,
-    propose: (cmd) => log.propose(cmd),
-    getJob: (name) => store.peekJob(name),
-    allJobs: () => store.jobsView(),
-    executionsOf: (job) => store.executionsOf(job),
-    runningExecutions: () => store.runningExecutions(),
-    executionOutput: (job, id) => output.read(job, id),
-    watchOutput: (job, id, signal) => watchOutput(job, id, signal),
-    checkExecutor: (name, cfg) => {
-      const ex = io.executors.get(name);
-      if (!ex) {
-        return `unknown executor "${name}"; available: ${
-          [...io.executors.keys()].sort().join(", ")
-        }`;
-      }
-      return ex.validate(cfg);
-    },
-    nextRun: nextRunOf,
-    nextRuns: nextRunsOf,
-    runJob: async (name) => {
-      const job = store.peekJob(name);
-      if (!job) throw invalid(`job "${name}" not found`);
-      const e = await runner.start(job, rt.nowMs());
-      metrics.started();
-      return e;
-    },
-    members: () => [self()],
-    leader: () => self(),
-    isLeader: () => true,
-    metricsText: () => metrics.text({ jobs: store.jobCount, running: runner.runningCount }),
-  };
 
   async function* watchOutput(
     job: string,
@@ -158,19 +165,58 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     if (stored) yield new TextEncoder().encode(stored);
   }
 
+  const deps: ApiDeps = {
+    nodeName: config.nodeName,
+    version: config.version,
+    tags: config.tags,
+    nowMs: () => clock.nowMs(),
+    propose,
+    getJob: (name) => store.peekJob(name),
+    allJobs: () => store.jobsView(),
+    executionsOf: (job) => store.executionsOf(job),
+    runningExecutions: () => store.runningExecutions(),
+    executionOutput: (job, id) => output.read(job, id),
+    watchOutput,
+    checkExecutor: (name, cfg) => {
+      const ex = io.executors.get(name);
+      if (!ex) {
+        return `unknown executor "${name}"; available: ${
+          [...io.executors.keys()].sort().join(", ")
+        }`;
+      }
+      return ex.validate(cfg);
+    },
+    nextRun: nextRunOf,
+    nextRuns: nextRunsOf,
+    runJob: (name, force = false) => sched.runNow(name, force),
+    killExecution: (job, id) => {
+      const e = store.getExecution(job, id);
+      if (!e) throw notFound(`execution "${id}" of job "${job}" not found`);
+      if (e.status !== "running" || !runner.kill(job, id, "killed through the API")) {
+        throw invalid(`execution "${id}" of job "${job}" is ${e.status}, not running on this node`);
+      }
+      return runner.finished(job, id);
+    },
+    members: () => [self()],
+    leader: () => self(),
+    isLeader: () => true,
+    metricsText: () =>
+      metrics.text({ jobs: store.jobCount, running: runner.runningCount, queue: sched.queueSize }),
+  };
+
   const app = createApp(deps, { ui: config.ui });
   const server = rt.serve({ hostname: config.httpHost, port: config.httpPort, fetch: app.fetch });
-  listening.server = server;
-  const url = `http://${
-    config.httpHost.includes(":") ? `[${config.httpHost}]` : config.httpHost
-  }:${server.port}`;
+  listening.port = server.port;
+  const host = config.httpHost.includes(":") ? `[${config.httpHost}]` : config.httpHost;
   let stopped = false;
   return {
-    url,
+    url: `http://${host}:${server.port}`,
     port: server.port,
     async stop(graceMs = 30_000) {
       if (stopped) return;
       stopped = true;
+      sched.stop();
+      clearInterval(pruneTimer);
       await server.stop(false).catch(() => {});
       await runner.drain(graceMs);
       log.close();

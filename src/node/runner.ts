@@ -1,9 +1,9 @@
 /**
- * Runs one execution of a job on this node: records it as running through propose(), runs the
- * executor with output streamed to the local output store and live watchers, then records the
- * finished summary. Scheduling (slots, retries, chains, leases) builds on this.
+ * Runs executions on this node. An execution is first recorded as running (by a `fire` or an
+ * `execution.start` command); launch() then runs its executor with output streamed to the local
+ * output store and live watchers, keeps its lease renewed, and records the finished summary.
  */
-import { errorMessage, limits } from "../lib/mod.ts";
+import { type Clock, errorMessage, limits, type TimerHandle } from "../lib/mod.ts";
 import { type Execution, executionId, type Job } from "../state/mod.ts";
 import type { Proposer } from "./local_log.ts";
 import type { OutputHub } from "./output_hub.ts";
@@ -44,34 +44,30 @@ export interface OutputPort {
 
 export interface RunnerDeps {
   nodeName: string;
-  nowMs(): number;
+  clock: Clock;
   proposer: Proposer;
   executors: ReadonlyMap<string, ExecutorPort>;
   output: OutputPort;
   hub: OutputHub;
   /** Is an execution with this id already recorded for the job? */
   exists(job: string, id: string): boolean;
-  onFinished?(e: Execution): void;
+  /** Called after the finished summary is recorded (or failed to record). */
+  onFinished?(job: Job, e: Execution): void;
+  onStarted?(job: Job, e: Execution): void;
 }
-
-const tailOf = (bytes: Uint8Array[], total: number): string => {
-  const all = new Uint8Array(Math.min(total, limits.outputTailBytesMax));
-  let at = all.length;
-  for (let i = bytes.length - 1; i >= 0 && at > 0; i--) {
-    const c = bytes[i] as Uint8Array;
-    const take = Math.min(c.length, at);
-    all.set(c.subarray(c.length - take), at - take);
-    at -= take;
-  }
-  return new TextDecoder().decode(all.subarray(at));
-};
 
 /** Execution ids repeat across jobs; live output is keyed by both. */
 export const liveKey = (job: string, id: string): string => `${job}/${id}`;
 
+interface Running {
+  abort: AbortController;
+  done: Promise<void>;
+  killedBy: string;
+}
+
 export class Runner {
   readonly #deps: RunnerDeps;
-  readonly #running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  readonly #running = new Map<string, Running>();
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
@@ -81,53 +77,96 @@ export class Runner {
     return this.#running.size;
   }
 
-  /** Records a running execution for `job` at `groupMs` and starts it; returns the record. */
-  async start(job: Job, groupMs: number, attempt = 1): Promise<Execution> {
-    const d = this.#deps;
-    let group = groupMs;
-    while (d.exists(job.name, executionId(group, attempt))) group++; // two manual runs in one ms
-    const execution: Execution = {
+  /** A running-execution record for (job, group, attempt), started now with a fresh lease. */
+  newExecution(job: Job, group: number, attempt: number): Execution {
+    const now = this.#deps.clock.nowMs();
+    return {
       id: executionId(group, attempt),
       job_name: job.name,
       group,
       attempt,
       status: "running",
-      started_at: d.nowMs(),
+      started_at: now,
       finished_at: null,
       success: false,
-      node_name: d.nodeName,
+      node_name: this.#deps.nodeName,
       exit_code: null,
       output_size: 0,
       output_tail: "",
       reason: "",
+      lease_until: now + limits.leaseMs,
     };
-    await d.proposer.propose({ type: "execution.start", execution });
-    const abort = new AbortController();
-    d.output.begin(job.name, execution.id, execution.started_at as number);
-    d.hub.start(liveKey(job.name, execution.id));
-    const done = this.#execute(job, execution, abort.signal).finally(() => {
-      this.#running.delete(execution.id);
-      d.hub.end(liveKey(job.name, execution.id));
-    });
-    this.#running.set(execution.id, { abort, done });
+  }
+
+  /** Records and launches a run outside the slot schedule (manual run or retry attempt). */
+  async start(job: Job, groupMs: number, attempt = 1): Promise<Execution> {
+    let group = groupMs;
+    while (this.#deps.exists(job.name, executionId(group, attempt))) group++; // two manual runs in one ms
+    const execution = this.newExecution(job, group, attempt);
+    await this.#deps.proposer.propose({ type: "execution.start", execution });
+    this.launch(job, execution);
     return execution;
   }
 
-  async #execute(job: Job, e: Execution, signal: AbortSignal): Promise<void> {
+  /** Runs an execution that is already recorded as running. */
+  launch(job: Job, e: Execution): void {
     const d = this.#deps;
-    const chunks: Uint8Array[] = [];
-    let total = 0;
+    const key = liveKey(job.name, e.id);
+    const abort = new AbortController();
+    d.output.begin(job.name, e.id, e.started_at ?? d.clock.nowMs());
+    d.hub.start(key);
+    d.onStarted?.(job, e);
+    const entry: Running = { abort, done: Promise.resolve(), killedBy: "" };
+    entry.done = this.#execute(job, e, entry).finally(() => {
+      this.#running.delete(key);
+      d.hub.end(key);
+    });
+    this.#running.set(key, entry);
+  }
+
+  /** Stops a running execution (its whole process group); false if it is not running here. */
+  kill(job: string, id: string, reason: string): boolean {
+    const r = this.#running.get(liveKey(job, id));
+    if (!r) return false;
+    r.killedBy = reason;
+    r.abort.abort();
+    return true;
+  }
+
+  /** Resolves when the execution has finished and its summary was proposed. */
+  finished(job: string, id: string): Promise<void> {
+    return this.#running.get(liveKey(job, id))?.done ?? Promise.resolve();
+  }
+
+  isRunning(job: string, id: string): boolean {
+    return this.#running.has(liveKey(job, id));
+  }
+
+  async #execute(job: Job, e: Execution, entry: Running): Promise<void> {
+    const d = this.#deps;
+    const tail = new TailBuffer(limits.outputTailBytesMax);
     const onOutput = (chunk: Uint8Array) => {
-      total += chunk.length;
-      chunks.push(chunk);
-      while (
-        chunks.length > 1 && total - (chunks[0] as Uint8Array).length >= limits.outputTailBytesMax
-      ) {
-        total -= (chunks.shift() as Uint8Array).length;
-      }
+      tail.push(chunk);
       d.output.append(job.name, e.id, chunk);
       d.hub.push(liveKey(job.name, e.id), chunk);
     };
+    let lease: TimerHandle | undefined;
+    const renew = () => {
+      lease = d.clock.setTimer(d.clock.nowMs() + limits.leaseRenewMs, () => {
+        const leaseUntil = d.clock.nowMs() + limits.leaseMs;
+        d.proposer.propose({ type: "execution.renew", job: job.name, id: e.id, leaseUntil }).then(
+          () => {
+            if (lease !== undefined) renew();
+          },
+          (err) => {
+            // The lease is gone (the run was declared lost or replaced): stop running it.
+            console.error(`tock: lease of ${job.name}/${e.id} lost: ${errorMessage(err)}`);
+            this.kill(job.name, e.id, "its lease was lost");
+          },
+        );
+      });
+    };
+    renew();
     let result: Awaited<ReturnType<ExecutorPort["run"]>>;
     const executor = d.executors.get(job.executor);
     if (!executor) {
@@ -145,7 +184,7 @@ export class Runner {
           jobName: job.name,
           executor: job.executor,
           config: job.executor_config ?? {},
-          signal,
+          signal: entry.abort.signal,
           onOutput,
           outputBytesMax: limits.outputBytesMax,
         });
@@ -154,34 +193,41 @@ export class Runner {
           success: false,
           exitCode: null,
           error: errorMessage(err),
-          outputBytes: total,
+          outputBytes: tail.total,
           truncated: false,
         };
       }
     }
+    if (lease !== undefined) d.clock.clearTimer(lease);
+    lease = undefined;
+    if (entry.killedBy !== "") {
+      result = { ...result, success: false, error: `killed: ${entry.killedBy}` };
+    }
     if (!result.success && result.error) onOutput(new TextEncoder().encode(`\n${result.error}\n`));
-    d.output.finish(job.name, e.id, d.nowMs(), result.truncated);
+    const finishedAt = d.clock.nowMs();
+    d.output.finish(job.name, e.id, finishedAt, result.truncated);
     const finished: Execution = {
       ...e,
       status: result.success ? "success" : "failed",
       success: result.success,
-      finished_at: d.nowMs(),
+      finished_at: finishedAt,
       exit_code: result.exitCode,
-      output_size: Math.max(result.outputBytes, 0),
-      output_tail: tailOf(chunks, chunks.reduce((n, c) => n + c.length, 0)),
+      output_size: Math.max(result.outputBytes, tail.total),
+      output_tail: tail.text(),
       reason: result.success ? "" : result.error,
+      lease_until: null,
     };
     try {
       await d.proposer.propose({ type: "execution.finish", execution: finished });
-      d.onFinished?.(finished);
     } catch (err) {
       console.error(
         `tock: recording the end of ${e.job_name}/${e.id} failed: ${errorMessage(err)}`,
       );
     }
+    d.onFinished?.(job, finished);
   }
 
-  /** Waits for running executions; after `graceMs` aborts the rest and waits for them. */
+  /** Waits for running executions; after `graceMs` kills the rest and waits for them. */
   async drain(graceMs: number): Promise<void> {
     const all = () => Promise.all([...this.#running.values()].map((r) => r.done));
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -191,8 +237,44 @@ export class Runner {
     const first = await Promise.race([all().then(() => "done" as const), timedOut]);
     clearTimeout(timer);
     if (first === "timeout") {
-      for (const r of this.#running.values()) r.abort.abort();
+      for (const r of this.#running.values()) {
+        r.killedBy = "the node shut down";
+        r.abort.abort();
+      }
       await all();
     }
+  }
+}
+
+/** Keeps the last `max` bytes of a stream and counts all of it. */
+class TailBuffer {
+  readonly #max: number;
+  #chunks: Uint8Array[] = [];
+  #kept = 0;
+  total = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.total += chunk.length;
+    this.#chunks.push(chunk);
+    this.#kept += chunk.length;
+    while (
+      this.#chunks.length > 1 && this.#kept - (this.#chunks[0] as Uint8Array).length >= this.#max
+    ) {
+      this.#kept -= (this.#chunks.shift() as Uint8Array).length;
+    }
+  }
+
+  text(): string {
+    const all = new Uint8Array(this.#kept);
+    let at = 0;
+    for (const c of this.#chunks) {
+      all.set(c, at);
+      at += c.length;
+    }
+    return new TextDecoder().decode(all.subarray(Math.max(0, all.length - this.#max)));
   }
 }

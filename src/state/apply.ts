@@ -26,6 +26,10 @@ export function apply(store: StateStore, cmd: Command): ApplyResult {
         return { ok: true, execution: startExecution(store, cmd.execution) };
       case "execution.finish":
         return { ok: true, ...finishExecution(store, cmd.execution) };
+      case "fire":
+        return { ok: true, ...fire(store, cmd.job, cmd.slot, cmd.next, cmd.executions) };
+      case "execution.renew":
+        return { ok: true, execution: renew(store, cmd.job, cmd.id, cmd.leaseUntil) };
       case "executions.clear":
         return { ok: true, job: clearExecutions(store, cmd.job) };
       default:
@@ -76,7 +80,7 @@ function upsertJob(store: StateStore, submitted: Job): Job {
     }
     assertNoCycle(store, submitted.name, submitted.parent_job);
   }
-  if (!stored && store.allJobs().length >= limits.jobsMax) {
+  if (!stored && store.countJobs() >= limits.jobsMax) {
     throw invalid(
       `cannot create job "${submitted.name}": the cluster holds ${limits.jobsMax} jobs, the limit`,
     );
@@ -90,6 +94,7 @@ function upsertJob(store: StateStore, submitted: Job): Job {
     job.error_count = Math.max(stored.error_count, submitted.error_count);
     if (stored.status !== "") job.status = stored.status;
     job.dependent_jobs = stored.dependent_jobs;
+    job.fired_through = stored.fired_through;
     if (stored.parent_job !== "" && stored.parent_job !== job.parent_job) {
       const old = store.getJob(stored.parent_job);
       if (old) {
@@ -176,6 +181,49 @@ function finishExecution(store: StateStore, e: Execution): { job: Job; execution
   store.putJob(job);
   store.trimExecutions(e.job_name, limits.executionsPerJobMax);
   return { job, execution: e };
+}
+
+function fire(
+  store: StateStore,
+  name: string,
+  slot: number,
+  next: number | null,
+  executions: Execution[],
+): { job: Job; execution?: Execution } {
+  const job = mustGetJob(store, name);
+  if (job.fired_through !== null && slot <= job.fired_through) {
+    throw conflict(
+      `slot ${slot} of job "${name}" already fired (fired through ${job.fired_through})`,
+    );
+  }
+  for (const e of executions) {
+    if (e.job_name !== name) {
+      throw invalid(`fire of "${name}" carries an execution of "${e.job_name}"`);
+    }
+    if (store.getExecution(name, e.id)) {
+      throw conflict(`execution "${e.id}" of job "${name}" already exists`);
+    }
+  }
+  job.fired_through = slot;
+  job.next = next;
+  store.putJob(job);
+  for (const e of executions) store.putExecution(e);
+  store.trimExecutions(name, limits.executionsPerJobMax);
+  const running = executions.find((e) => e.status === "running");
+  return running ? { job, execution: running } : { job };
+}
+
+function renew(store: StateStore, name: string, id: string, leaseUntil: number): Execution {
+  const e = store.getExecution(name, id);
+  if (!e) throw notFound(`execution "${id}" of job "${name}" not found`);
+  if (e.status !== "running") {
+    throw conflict(
+      `execution "${id}" of job "${name}" is ${e.status}, its lease cannot be renewed`,
+    );
+  }
+  e.lease_until = Math.max(e.lease_until ?? 0, leaseUntil);
+  store.putExecution(e);
+  return e;
 }
 
 function clearExecutions(store: StateStore, name: string): Job {

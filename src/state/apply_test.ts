@@ -40,6 +40,7 @@ const exec = (
   output_size: 0,
   output_tail: "",
   reason: "",
+  lease_until: null,
 });
 
 describe("apply job.upsert", () => {

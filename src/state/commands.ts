@@ -15,6 +15,14 @@ export type Command =
   | { type: "execution.start"; execution: Execution }
   /** Record a finished execution and update the job's counters and status. */
   | { type: "execution.finish"; execution: Execution }
+  /**
+   * A scheduled slot (or a batch of missed ones) is decided: records the executions (running or
+   * missed), advances the job's fired_through watermark to `slot` and its `next`. Refused when
+   * `slot` is not after the watermark, so a slot can never fire twice.
+   */
+  | { type: "fire"; job: string; slot: number; next: number | null; executions: Execution[] }
+  /** Extends a running execution's lease; refused once it is no longer running. */
+  | { type: "execution.renew"; job: string; id: string; leaseUntil: number }
   /** Delete every execution of a job and reset its counters (DELETE /v1/jobs/:job/executions). */
   | { type: "executions.clear"; job: string };
 

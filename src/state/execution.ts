@@ -25,6 +25,8 @@ export interface Execution {
   output_tail: string;
   /** Why a run is `missed`, `lost` or failed before starting; "" otherwise. */
   reason: string;
+  /** While running: epoch ms when the lease lapses unless renewed; then the run is `lost`. */
+  lease_until: number | null;
 }
 
 /** The JSON shape of an execution on the Dkron-compatible API (+ Tock's extra fields). */

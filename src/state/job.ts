@@ -41,6 +41,16 @@ export interface Job {
   ephemeral: boolean;
   starts_at: number | null;
   expires_at: number | null;
+  // ---- Tock-only fields (beside Dkron's) ----
+  /** What to do with slots missed while no scheduler ran: skip | run_once | run_all. */
+  misfire_policy: string;
+  /** Go duration: a missed slot older than this is never run late, only recorded missed. */
+  starting_deadline: string;
+  /** Go duration before the first retry; doubles per attempt up to retry_delay_max. */
+  retry_delay: string;
+  retry_delay_max: string;
+  /** Internal: the latest slot already fired (or recorded missed); a slot fires at most once. */
+  fired_through: number | null;
 }
 
 /** The JSON shape of a job on the Dkron-compatible API, fields in Dkron's order. */
@@ -71,9 +81,21 @@ export interface ApiJob {
   ephemeral: boolean;
   starts_at: string | null;
   expires_at: string | null;
+  misfire_policy: string;
+  starting_deadline: string;
+  retry_delay: string;
+  retry_delay_max: string;
 }
 
-export const concurrencyPolicies = ["allow", "forbid"] as const;
+export const concurrencyPolicies = ["allow", "forbid", "replace"] as const;
+export const misfirePolicies = ["skip", "run_once", "run_all"] as const;
+/** Defaults of the Tock-only fields. */
+export const jobDefaults = {
+  misfire_policy: "run_once",
+  starting_deadline: "1h",
+  retry_delay: "1s",
+  retry_delay_max: "5m",
+} as const;
 
 /** Checks an executor name and config; returns an error message, or undefined when valid. */
 export type ExecutorCheck = (executor: string, config: StringMap) => string | undefined;
@@ -108,6 +130,10 @@ export function toApiJob(job: Job, id: string = job.name): ApiJob {
     ephemeral: job.ephemeral,
     starts_at: nullableTime(job.starts_at),
     expires_at: nullableTime(job.expires_at),
+    misfire_policy: job.misfire_policy,
+    starting_deadline: job.starting_deadline,
+    retry_delay: job.retry_delay,
+    retry_delay_max: job.retry_delay_max,
   };
 }
 
@@ -242,6 +268,11 @@ export function parseJobBody(body: unknown): Job {
     ephemeral: bool(b, "ephemeral"),
     starts_at: time(b, "starts_at"),
     expires_at: time(b, "expires_at"),
+    misfire_policy: str(b, "misfire_policy") || jobDefaults.misfire_policy,
+    starting_deadline: str(b, "starting_deadline") || jobDefaults.starting_deadline,
+    retry_delay: str(b, "retry_delay") || jobDefaults.retry_delay,
+    retry_delay_max: str(b, "retry_delay_max") || jobDefaults.retry_delay_max,
+    fired_through: null,
   };
 }
 
@@ -283,7 +314,28 @@ export function validateJob(job: Job, checkExecutor: ExecutorCheck): void {
     job.concurrency !== "" && !(concurrencyPolicies as readonly string[]).includes(job.concurrency)
   ) {
     throw validationError(
-      `invalid concurrency policy value "${job.concurrency}", use "allow" or "forbid"`,
+      `invalid concurrency policy value "${job.concurrency}", use "allow", "forbid" or "replace"`,
+    );
+  }
+  if (!(misfirePolicies as readonly string[]).includes(job.misfire_policy)) {
+    throw validationError(
+      `invalid misfire_policy "${job.misfire_policy}", use "skip", "run_once" or "run_all"`,
+    );
+  }
+  for (const field of ["starting_deadline", "retry_delay", "retry_delay_max"] as const) {
+    let ms: number;
+    try {
+      ms = parseGoDuration(job[field]);
+    } catch (e) {
+      throw validationError(`${field}: ${(e as Error).message}`);
+    }
+    if (ms < 0 || ms > limits.jobDurationFieldMsMax) {
+      throw validationError(`${field} "${job[field]}" must be between 0s and 720h`);
+    }
+  }
+  if (parseGoDuration(job.retry_delay) > parseGoDuration(job.retry_delay_max)) {
+    throw validationError(
+      `retry_delay "${job.retry_delay}" is longer than retry_delay_max "${job.retry_delay_max}"`,
     );
   }
   if (!timezoneExists(job.timezone)) throw validationError(`unknown time zone ${job.timezone}`);

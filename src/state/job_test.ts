@@ -48,7 +48,7 @@ describe("parseJobBody", () => {
     expect(toApiJob(j).starts_at).toBe("2030-05-01T10:30:00Z");
     expect(toApiJob(j).expires_at).toBeNull();
     expect(toApiJob(j).next).toBe("0001-01-01T00:00:00Z");
-    expect(Object.keys(toApiJob(j)).length).toBe(26);
+    expect(Object.keys(toApiJob(j)).length).toBe(26 + 4); // Dkron's 26 + 4 Tock fields
   });
 });
 

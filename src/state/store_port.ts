@@ -11,6 +11,8 @@ export interface StateStore {
   deleteJob(name: string): void;
   /** Every job, in name order. */
   allJobs(): Job[];
+  /** Number of jobs (cheap: no copies). */
+  countJobs(): number;
   getExecution(job: string, id: string): Execution | undefined;
   putExecution(e: Execution): void;
   deleteExecutions(job: string): void;
@@ -36,6 +38,9 @@ export class MemoryStateStore implements StateStore {
   }
   allJobs(): Job[] {
     return [...this.jobs.keys()].sort().map((k) => structuredClone(this.jobs.get(k) as Job));
+  }
+  countJobs(): number {
+    return this.jobs.size;
   }
   getExecution(job: string, id: string): Execution | undefined {
     const e = this.executions.get(job)?.get(id);

@@ -37,6 +37,7 @@ export class SqliteStateStore implements StateStore {
   /** Job writes of the open transaction; null marks a delete. Merged into #jobs on commit. */
   #pending: Map<string, Job | null> | null = null;
   #appliedIndex: number;
+  #listeners: Array<(cmd: Command, result: ApplyResult) => void> = [];
 
   constructor(db: Db) {
     this.#db = db;
@@ -79,7 +80,13 @@ export class SqliteStateStore implements StateStore {
     }
     this.#pending = null;
     this.#appliedIndex = index;
+    for (const l of this.#listeners) l(cmd, result);
     return result;
+  }
+
+  /** Calls `listener` after each command is applied and committed (on every replica). */
+  onApplied(listener: (cmd: Command, result: ApplyResult) => void): void {
+    this.#listeners.push(listener);
   }
 
   /** Read-only view of one job (do not mutate). */
@@ -127,6 +134,15 @@ export class SqliteStateStore implements StateStore {
     return [...names].sort().map((n) => this.getJob(n) as Job);
   }
 
+  countJobs(): number {
+    let n = this.#jobs.size;
+    for (const [name, j] of this.#pending ?? []) {
+      if (j === null && this.#jobs.has(name)) n--;
+      else if (j !== null && !this.#jobs.has(name)) n++;
+    }
+    return n;
+  }
+
   getExecution(job: string, id: string): Execution | undefined {
     const r = this.#db.prepare("select body from executions where job_name = ? and id = ?").get(
       job,
@@ -163,12 +179,16 @@ export class SqliteStateStore implements StateStore {
       .run(job, job, keep);
   }
 
-  /** Executions with status running, across all jobs (GET /v1/busy, lease checks). */
-  runningExecutions(): Execution[] {
-    return this.#db
-      .prepare("select body from executions where status = 'running' order by grp")
-      .all()
-      .map((r) => JSON.parse(r["body"] as string) as Execution);
+  /** Executions with status running, of one job or across all jobs (busy, leases, overlap). */
+  runningExecutions(job?: string): Execution[] {
+    const rows = job === undefined
+      ? this.#db.prepare("select body from executions where status = 'running' order by grp").all()
+      : this.#db
+        .prepare(
+          "select body from executions where status = 'running' and job_name = ? order by grp",
+        )
+        .all(job);
+    return rows.map((r) => JSON.parse(r["body"] as string) as Execution);
   }
 
   close(): void {

@@ -1,0 +1,12 @@
+/**
+ * scheduler: due slots → fire → launch, missed-run policies, overlap, retries, chains,
+ * ephemeral jobs and leases. One timer per node over a keyed min-heap.
+ */
+export { KeyedHeap } from "./heap.ts";
+export {
+  type RunnerPort,
+  Scheduler,
+  type SchedulerDeps,
+  type SchedulerMetrics,
+} from "./scheduler.ts";
+export { nextRunOf, nextRunsOf, retryDelayMs, scheduleOf } from "./slots.ts";

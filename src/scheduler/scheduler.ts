@@ -1,0 +1,423 @@
+/**
+ * The leader-side scheduler: one timer for the whole node, driven by a min-heap of due entries
+ * (each job's next slot, retry attempts, the lease sweep). A due slot becomes a `fire` command
+ * through propose(); the state machine refuses a second fire of the same (job, slot), and only
+ * an applied fire launches. Missed slots follow the job's misfire policy and are recorded.
+ */
+import { type Clock, conflict, errorMessage, limits, type TimerHandle } from "../lib/mod.ts";
+import type { Command, Execution, Job } from "../state/mod.ts";
+import { KeyedHeap } from "./heap.ts";
+import { type MisfirePolicy, type MissedReason, planCatchUp } from "../schedule/mod.ts";
+import { nextRunOf, retryDelayMs, scheduleOf, startingDeadlineMs } from "./slots.ts";
+
+/** A launched execution and its lateness (for metrics). */
+export interface SchedulerMetrics {
+  launched(job: string, latenessMs: number | null): void;
+  missed(job: string, count: number): void;
+  lost(job: string): void;
+}
+
+/** The runner operations the scheduler needs (src/node's Runner implements them). */
+export interface RunnerPort {
+  newExecution(job: Job, group: number, attempt: number): Execution;
+  launch(job: Job, e: Execution): void;
+  start(job: Job, groupMs: number, attempt?: number): Promise<Execution>;
+  kill(job: string, id: string, reason: string): boolean;
+  finished(job: string, id: string): Promise<void>;
+}
+
+export interface SchedulerDeps {
+  clock: Clock;
+  propose(cmd: Command): Promise<{ job?: Job; execution?: Execution }>;
+  getJob(name: string): Job | undefined;
+  allJobs(): Iterable<Job>;
+  /** Running executions of one job, or of all jobs when `job` is undefined. */
+  running(job?: string): Execution[];
+  runner: RunnerPort;
+  metrics: SchedulerMetrics;
+}
+
+type Entry =
+  | { key: string; dueMs: number; kind: "slot"; job: string; slot: number }
+  | { key: string; dueMs: number; kind: "retry"; job: string; group: number; attempt: number }
+  | { key: string; dueMs: number; kind: "sweep" };
+
+const missedReasons: Record<MissedReason, string> = {
+  skip: "the scheduler was not running at this slot",
+  deadline:
+    "the scheduler was not running at this slot, and it is older than the starting deadline",
+  run_once: "a later missed slot ran instead",
+  run_all_cap: "more slots were missed than run_all launches at once",
+};
+
+/** A due slot this late (ms) goes through the missed-run policy instead of firing directly. */
+const lateThresholdMs = 1_000;
+
+export class Scheduler {
+  readonly #d: SchedulerDeps;
+  readonly #heap = new KeyedHeap<Entry>();
+  #timer: TimerHandle | undefined;
+  #timerAtMs = Infinity;
+  #stopped = false;
+  /** Jobs with a fire in flight: their next entry is added once it is applied. */
+  #busy = new Set<string>();
+
+  constructor(deps: SchedulerDeps) {
+    this.#d = deps;
+  }
+
+  /** Entries waiting in the heap (jobs + retries + sweep), for the queue-size metric. */
+  get queueSize(): number {
+    return this.#heap.size;
+  }
+
+  /** Fills the heap from the state (applying missed-run policies) and arms the timer. */
+  async start(): Promise<void> {
+    for (const job of [...this.#d.allJobs()]) await this.#reschedule(job.name);
+    this.#heap.set({
+      key: "sweep",
+      dueMs: this.#d.clock.nowMs() + limits.leaseSweepMs,
+      kind: "sweep",
+    });
+    this.#arm();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.#d.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** A job was created, updated, toggled or deleted: recompute its entry. */
+  jobChanged(name: string): void {
+    if (this.#busy.has(name)) return; // re-read when its in-flight fire settles
+    void this.#reschedule(name).then(() => this.#arm());
+  }
+
+  /** Runs a job now (manual run). `forbid` refuses while it runs unless `force`. */
+  async runNow(name: string, force: boolean): Promise<Execution> {
+    const job = this.#d.getJob(name);
+    if (!job) throw conflict(`job "${name}" not found`);
+    const running = this.#d.running(name);
+    if (running.length > 0 && !force) {
+      if (job.concurrency === "forbid") {
+        throw conflict(
+          `job "${name}" is running (execution ${
+            running[0]?.id
+          }) and its concurrency is forbid; use ?force=true to run anyway`,
+        );
+      }
+    }
+    if (job.concurrency === "replace") await this.#replace(job, running);
+    return this.#d.runner.start(job, this.#d.clock.nowMs(), 1);
+  }
+
+  /** Called by the runner once a run's summary is recorded: retries, children, ephemeral. */
+  onFinished(job: Job, e: Execution): void {
+    if (this.#stopped) return;
+    if (!e.success) {
+      const killed = e.reason.startsWith("killed:");
+      const current = this.#d.getJob(job.name);
+      if (current && !killed && e.attempt < current.retries + 1) {
+        const next = e.attempt + 1;
+        this.#heap.set({
+          key: `retry:${job.name}:${e.group}`,
+          dueMs: this.#d.clock.nowMs() + retryDelayMs(current, next),
+          kind: "retry",
+          job: job.name,
+          group: e.group,
+          attempt: next,
+        });
+        this.#arm();
+      }
+      return;
+    }
+    void this.#afterSuccess(job.name, e);
+  }
+
+  async #afterSuccess(name: string, e: Execution): Promise<void> {
+    const job = this.#d.getJob(name);
+    if (!job) return;
+    for (const child of job.dependent_jobs ?? []) {
+      const c = this.#d.getJob(child);
+      if (!c || !runnable(c, this.#d.clock.nowMs())) continue;
+      await this.#fire(c, e.group, null).catch((err) =>
+        console.error(`tock: child "${child}" of "${name}" not started: ${errorMessage(err)}`)
+      );
+    }
+    if (job.ephemeral) {
+      await this.#d.propose({ type: "job.delete", name }).catch((err) =>
+        console.error(`tock: ephemeral job "${name}" not deleted: ${errorMessage(err)}`)
+      );
+    }
+  }
+
+  #arm(): void {
+    if (this.#stopped) return;
+    const top = this.#heap.peek();
+    const at = top?.dueMs ?? Infinity;
+    if (at === this.#timerAtMs) return;
+    if (this.#timer !== undefined) this.#d.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#timerAtMs = at;
+    if (at !== Infinity) {
+      this.#timer = this.#d.clock.setTimer(at, () => {
+        this.#timer = undefined;
+        this.#timerAtMs = Infinity;
+        this.#tick();
+      });
+    }
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    const now = this.#d.clock.nowMs();
+    for (let n = 0; n < limits.schedulerBatchMax; n++) {
+      const e = this.#heap.popDue(now);
+      if (!e) break;
+      this.#handle(e, now);
+    }
+    this.#arm();
+  }
+
+  #handle(e: Entry, now: number): void {
+    switch (e.kind) {
+      case "slot": {
+        const job = this.#d.getJob(e.job);
+        if (!job) return;
+        this.#busy.add(job.name);
+        const work = now - e.slot > lateThresholdMs
+          ? this.#catchUp(job)
+          : this.#fireSlot(job, e.slot);
+        void work
+          .catch((err) => console.error(`tock: slot of "${e.job}" failed: ${errorMessage(err)}`))
+          .then(() => {
+            this.#busy.delete(job.name);
+            return this.#reschedule(job.name);
+          })
+          .then(() => this.#arm());
+        return;
+      }
+      case "retry": {
+        const job = this.#d.getJob(e.job);
+        if (!job) return;
+        void this.#d.runner.start(job, e.group, e.attempt).catch((err) =>
+          console.error(`tock: retry ${e.attempt} of "${e.job}" not started: ${errorMessage(err)}`)
+        );
+        return;
+      }
+      case "sweep":
+        void this.#sweep(now).finally(() => {
+          this.#heap.set({
+            key: "sweep",
+            dueMs: this.#d.clock.nowMs() + limits.leaseSweepMs,
+            kind: "sweep",
+          });
+          this.#arm();
+        });
+        return;
+    }
+  }
+
+  /** Puts the job's next unfired slot in the heap (catching up first if it is overdue). */
+  async #reschedule(name: string): Promise<void> {
+    const job = this.#d.getJob(name);
+    const key = `slot:${name}`;
+    const due = job && dueOf(job);
+    if (!job || job.disabled || job.parent_job !== "" || due === null || due === undefined) {
+      this.#heap.delete(key);
+      return;
+    }
+    const now = this.#d.clock.nowMs();
+    if (due < now - lateThresholdMs) {
+      this.#busy.add(name);
+      try {
+        await this.#catchUp(job);
+      } catch (err) {
+        console.error(`tock: catch-up of "${name}" failed: ${errorMessage(err)}`);
+      } finally {
+        this.#busy.delete(name);
+      }
+      const after = this.#d.getJob(name);
+      const afterDue = after && !after.disabled ? dueOf(after) : null;
+      if (afterDue === null || afterDue === undefined) {
+        this.#heap.delete(key);
+        return;
+      }
+      this.#heap.set({ key, dueMs: afterDue, kind: "slot", job: name, slot: afterDue });
+      return;
+    }
+    this.#heap.set({ key, dueMs: due, kind: "slot", job: name, slot: due });
+  }
+
+  /** Applies the missed-run policy to every slot from the job's next unfired slot up to now. */
+  async #catchUp(job: Job): Promise<void> {
+    const now = this.#d.clock.nowMs();
+    const schedule = scheduleOf(job);
+    const from = dueOf(job);
+    if (!schedule || from === null) return;
+    const plan = planCatchUp(schedule, {
+      lastSlotMs: from - 1,
+      nowMs: now,
+      policy: job.misfire_policy as MisfirePolicy,
+      startingDeadlineMs: startingDeadlineMs(job),
+      runAllMax: limits.runAllSlotsMax,
+      missedMax: limits.missedRecordsMax,
+    });
+    const inWindow = (s: number) =>
+      (job.starts_at === null || s >= job.starts_at) &&
+      (job.expires_at === null || s <= job.expires_at);
+    const run = plan.run.filter(inWindow);
+    const missed = plan.missed.filter((m) => inWindow(m.slotMs));
+    const records = missed.map((m, i) => {
+      let reason = `not run: ${
+        missedReasons[m.reason]
+      } (misfire_policy ${job.misfire_policy}, starting_deadline ${job.starting_deadline})`;
+      if (i === 0 && plan.missedTruncated) {
+        reason += `; earlier slots were missed too and are not listed`;
+      }
+      return missedRecord(job, m.slotMs, now, reason);
+    });
+    const lastMissed = missed[missed.length - 1]?.slotMs;
+    if (lastMissed !== undefined) {
+      const next = run[0] ?? nextRunOf(job, now);
+      await this.#d.propose({
+        type: "fire",
+        job: job.name,
+        slot: lastMissed,
+        next,
+        executions: records,
+      });
+      this.#d.metrics.missed(job.name, records.length);
+    }
+    for (const s of run) {
+      const current = this.#d.getJob(job.name);
+      if (!current) return;
+      await this.#fireSlot(current, s);
+    }
+    if (run.length === 0 && lastMissed === undefined) {
+      // Nothing fell in the window (e.g. the schedule ended): just move next forward.
+      const current = this.#d.getJob(job.name);
+      const due = current && dueOf(current);
+      if (current && due !== null && due !== undefined && due <= now) {
+        await this.#d.propose({
+          type: "fire",
+          job: job.name,
+          slot: due,
+          next: nextRunOf(current, now),
+          executions: [],
+        });
+      }
+    }
+  }
+
+  /** Fires one scheduled slot under the job's concurrency policy. */
+  async #fireSlot(job: Job, slot: number): Promise<void> {
+    if (!runnable(job, slot)) return;
+    const running = this.#d.running(job.name);
+    if (running.length > 0 && job.concurrency === "forbid") {
+      const record = missedRecord(
+        job,
+        slot,
+        this.#d.clock.nowMs(),
+        `not run: execution ${running[0]?.id} was still running (concurrency forbid)`,
+      );
+      await this.#d.propose({
+        type: "fire",
+        job: job.name,
+        slot,
+        next: nextRunOf(job, slot),
+        executions: [record],
+      });
+      this.#d.metrics.missed(job.name, 1);
+      return;
+    }
+    if (running.length > 0 && job.concurrency === "replace") await this.#replace(job, running);
+    await this.#fire(job, slot, nextRunOf(job, slot));
+  }
+
+  /** Proposes the fire and launches only once it is applied. */
+  async #fire(job: Job, slot: number, next: number | null): Promise<void> {
+    const execution = this.#d.runner.newExecution(job, slot, 1);
+    const nextValue = job.parent_job === "" ? next : job.next;
+    await this.#d.propose({
+      type: "fire",
+      job: job.name,
+      slot,
+      next: nextValue,
+      executions: [execution],
+    });
+    this.#d.metrics.launched(
+      job.name,
+      job.parent_job === "" ? (execution.started_at ?? slot) - slot : null,
+    );
+    this.#d.runner.launch(job, execution);
+  }
+
+  async #replace(job: Job, running: Execution[]): Promise<void> {
+    for (const r of running) {
+      if (this.#d.runner.kill(job.name, r.id, "replaced by a newer run (concurrency replace)")) {
+        await this.#d.runner.finished(job.name, r.id);
+      }
+    }
+  }
+
+  /** Running executions whose lease lapsed become lost, which frees forbid jobs. */
+  async #sweep(now: number): Promise<void> {
+    for (const e of this.#d.running()) {
+      if (e.lease_until === null || e.lease_until >= now) continue;
+      const lost: Execution = {
+        ...e,
+        status: "lost",
+        success: false,
+        finished_at: now,
+        lease_until: null,
+        reason: `lost: its lease lapsed at ${
+          new Date(e.lease_until).toISOString()
+        } (node ${e.node_name} stopped renewing it)`,
+      };
+      try {
+        await this.#d.propose({ type: "execution.finish", execution: lost });
+        this.#d.metrics.lost(e.job_name);
+      } catch (err) {
+        console.error(`tock: marking ${e.job_name}/${e.id} lost failed: ${errorMessage(err)}`);
+      }
+    }
+  }
+}
+
+/** The job's next unfired slot: `next`, unless it is not after the fired_through watermark. */
+function dueOf(job: Job): number | null {
+  if (job.next === null) return null;
+  if (job.fired_through !== null && job.next <= job.fired_through) {
+    return nextRunOf(job, job.fired_through);
+  }
+  return job.next;
+}
+
+/** Scheduled and dependent runs skip disabled, not-yet-started and expired jobs. */
+function runnable(job: Job, atMs: number): boolean {
+  if (job.disabled) return false;
+  if (job.starts_at !== null && atMs < job.starts_at) return false;
+  if (job.expires_at !== null && atMs > job.expires_at) return false;
+  return true;
+}
+
+function missedRecord(job: Job, slot: number, now: number, reason: string): Execution {
+  return {
+    id: `${slot}-1`,
+    job_name: job.name,
+    group: slot,
+    attempt: 1,
+    status: "missed",
+    started_at: null,
+    finished_at: now,
+    success: false,
+    node_name: "",
+    exit_code: null,
+    output_size: 0,
+    output_tail: "",
+    reason,
+    lease_until: null,
+  };
+}

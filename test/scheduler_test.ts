@@ -1,0 +1,272 @@
+// Proves the scheduler on a fake clock (no sleeps): one timer for the node, one launch per slot,
+// disabled/starts_at/expires_at, every missed-run policy after downtime, forbid/replace/allow,
+// manual runs and force, leases that lapse into lost, retries with backoff, chains, ephemeral.
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Harness, settle, t0 } from "./support/scheduler_harness.ts";
+
+let h: Harness;
+afterEach(() => h?.scheduler.stop());
+
+const statuses = (name: string) => h.executions(name).map((e) => e.status);
+
+describe("firing", () => {
+  test("1,000 idle jobs cost one timer; each slot launches once with zero lateness", async () => {
+    h = await Harness.create();
+    for (let i = 0; i < 1000; i++) await h.upsert({ name: `j${i}`, schedule: "0 0 * * * *" });
+    await h.scheduler.start();
+    await settle();
+    // The scheduler's single timer, plus nothing per job.
+    expect(h.clock.pendingTimers).toBe(1);
+    expect(h.scheduler.queueSize).toBe(1001); // 1000 job slots + the lease sweep
+    h.exec.autoFinish = true;
+    await h.advance(3_600_000, 60_000);
+    expect(h.exec.starts.length).toBe(1000);
+    expect(new Set(h.exec.starts.map((s) => `${s.job}/${s.id}`)).size).toBe(1000);
+    expect(Math.max(...h.lateness)).toBe(0);
+    expect(h.executions("j7")[0]).toMatchObject({ id: `${t0 + 3_600_000}-1`, status: "success" });
+  });
+
+  test("the state machine refuses a second fire of the same slot", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s" });
+    await h.scheduler.start();
+    h.exec.autoFinish = true;
+    await h.advance(10_000);
+    const slot = t0 + 10_000;
+    expect(h.executions("a").map((e) => e.id)).toEqual([`${slot}-1`]);
+    const again = h.runner.newExecution(h.job("a"), slot, 1);
+    await expect(h.log.propose({ type: "fire", job: "a", slot, next: null, executions: [again] }))
+      .rejects.toThrow(`slot ${slot} of job "a" already fired`);
+  });
+
+  test("disabled, not-yet-started and expired jobs do not fire", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "off", schedule: "@every 10s", disabled: true });
+    await h.upsert({
+      name: "later",
+      schedule: "@every 10s",
+      starts_at: new Date(t0 + 60_000).toISOString(),
+    });
+    await h.upsert({
+      name: "gone",
+      schedule: "@every 10s",
+      expires_at: new Date(t0 + 25_000).toISOString(),
+    });
+    h.exec.autoFinish = true;
+    await h.scheduler.start();
+    await h.advance(59_000, 1_000);
+    expect(h.executions("off")).toEqual([]);
+    expect(h.executions("later")).toEqual([]);
+    expect(h.executions("gone").map((e) => e.group)).toEqual([t0 + 10_000, t0 + 20_000]);
+    await h.advance(11_000, 1_000);
+    expect(h.executions("later").map((e) => e.group)).toEqual([t0 + 60_000, t0 + 70_000]);
+    expect(h.job("gone").next).toBeNull();
+  });
+});
+
+describe("missed-run policy after downtime", () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  /** Defines a job, "stops the node" for `downMs`, restarts a scheduler on the same state.db. */
+  async function downtime(job: Record<string, unknown>, downMs: number): Promise<Harness> {
+    const dir = mkdtempSync(join(tmpdir(), "tock-misfire-"));
+    dirs.push(dir);
+    const first = await Harness.create(t0, join(dir, "state.db"));
+    await first.upsert(job);
+    first.store.close();
+    const second = await Harness.create(t0 + downMs, join(dir, "state.db"));
+    second.exec.autoFinish = true;
+    await second.scheduler.start();
+    await settle();
+    return second;
+  }
+
+  test("run_once (default) runs the latest missed slot and records the rest as missed", async () => {
+    h = await downtime({ name: "a", schedule: "0 * * * * *" }, 5 * 60_000 + 30_000);
+    const ex = h.executions("a");
+    expect(ex.map((e) => e.status)).toEqual(["missed", "missed", "missed", "missed", "success"]);
+    expect(ex[4]?.group).toBe(t0 + 5 * 60_000);
+    expect(ex[0]?.reason).toContain("a later missed slot ran instead");
+    expect(h.counts.missed).toBe(4);
+    expect(h.job("a").next).toBe(t0 + 6 * 60_000);
+  });
+
+  test("skip runs nothing and records every missed slot", async () => {
+    h = await downtime(
+      { name: "a", schedule: "0 * * * * *", misfire_policy: "skip" },
+      3 * 60_000 + 1,
+    );
+    expect(statuses("a")).toEqual(["missed", "missed", "missed"]);
+    expect(h.exec.starts).toEqual([]);
+  });
+
+  test("run_all runs every slot within the starting deadline; older ones are missed", async () => {
+    h = await downtime(
+      { name: "a", schedule: "0 * * * * *", misfire_policy: "run_all", starting_deadline: "2m30s" },
+      5 * 60_000 + 1,
+    );
+    // Slots at 1..5 min; the deadline starts at 2m30s: 3, 4 and 5 run late, 1 and 2 are missed.
+    expect(statuses("a")).toEqual(["missed", "missed", "success", "success", "success"]);
+    expect(h.executions("a")[0]?.reason).toContain("older than the starting deadline");
+  });
+
+  test("a slot older than the starting deadline is never run, whatever the policy", async () => {
+    h = await downtime(
+      { name: "a", schedule: "@hourly", starting_deadline: "10m" },
+      3_600_000 + 11 * 60_000,
+    );
+    expect(statuses("a")).toEqual(["missed"]);
+    expect(h.exec.starts).toEqual([]);
+  });
+
+  test("a long outage of a fast job records a bounded number of missed slots", async () => {
+    h = await downtime({ name: "a", schedule: "@every 1s", misfire_policy: "skip" }, 86_400_000);
+    const ex = h.executions("a");
+    expect(ex.length).toBe(100);
+    expect(ex[0]?.reason).toContain("earlier slots were missed too");
+    expect(h.job("a").next).toBe(t0 + 86_401_000);
+  });
+});
+
+describe("overlap", () => {
+  test("forbid records the next slot as missed while a run is still going", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s", concurrency: "forbid" });
+    await h.scheduler.start();
+    await h.advance(20_000);
+    expect(statuses("a")).toEqual(["running", "missed"]);
+    expect(h.executions("a")[1]?.reason).toContain("still running (concurrency forbid)");
+    h.exec.finish("a", `${t0 + 10_000}-1`, true);
+    await h.advance(10_000);
+    expect(statuses("a")).toEqual(["success", "missed", "running"]);
+  });
+
+  test("replace kills the running execution, then starts the new one", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s", concurrency: "replace" });
+    await h.scheduler.start();
+    await h.advance(20_000);
+    const [first, second] = h.executions("a");
+    expect(first).toMatchObject({
+      status: "failed",
+      reason: "killed: replaced by a newer run (concurrency replace)",
+    });
+    expect(second?.status).toBe("running");
+  });
+
+  test("allow lets runs overlap", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s" });
+    await h.scheduler.start();
+    await h.advance(30_000);
+    expect(statuses("a")).toEqual(["running", "running", "running"]);
+  });
+
+  test("a manual run obeys forbid unless forced", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@manually", concurrency: "forbid" });
+    await h.scheduler.start();
+    const first = await h.scheduler.runNow("a", false);
+    await settle();
+    await expect(h.scheduler.runNow("a", false)).rejects.toThrow(
+      "concurrency is forbid; use ?force=true",
+    );
+    const forced = await h.scheduler.runNow("a", true);
+    expect(forced.id).not.toBe(first.id);
+    expect(statuses("a")).toEqual(["running", "running"]);
+  });
+});
+
+describe("leases", () => {
+  test("a running execution whose lease lapses becomes lost and frees a forbid job", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 1m", concurrency: "forbid" });
+    // A run held by another node that stops renewing its lease.
+    const orphan = { ...h.runner.newExecution(h.job("a"), t0 - 5_000, 1), node_name: "n2" };
+    await h.log.propose({ type: "execution.start", execution: orphan });
+    await h.scheduler.start();
+    await h.advance(20_000, 1_000);
+    expect(h.executions("a")[0]).toMatchObject({ status: "lost", success: false });
+    expect(h.executions("a")[0]?.reason).toContain("lease lapsed");
+    expect(h.counts.lost).toBe(1);
+    h.exec.autoFinish = true;
+    await h.advance(40_000, 1_000);
+    expect(statuses("a")).toEqual(["lost", "success"]);
+  });
+
+  test("a live run keeps its lease renewed however long it runs", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@manually" });
+    await h.scheduler.start();
+    const e = await h.scheduler.runNow("a", false);
+    await h.advance(120_000, 1_000);
+    expect(statuses("a")).toEqual(["running"]);
+    expect(h.executions("a")[0]?.lease_until).toBeGreaterThan(h.clock.nowMs());
+    h.exec.finish("a", e.id, true);
+    await settle();
+    expect(statuses("a")).toEqual(["success"]);
+  });
+});
+
+describe("retries, chains and ephemeral jobs", () => {
+  test("retries back off exponentially and success after a retry counts as success", async () => {
+    h = await Harness.create();
+    await h.upsert({
+      name: "a",
+      schedule: "@manually",
+      retries: 3,
+      retry_delay: "1s",
+      retry_delay_max: "3s",
+    });
+    await h.scheduler.start();
+    const e = await h.scheduler.runNow("a", false);
+    await settle();
+    h.exec.finish("a", e.id, false);
+    await settle();
+    await h.advance(999, 1);
+    expect(h.exec.starts.length).toBe(1);
+    await h.advance(1, 1);
+    expect(h.exec.starts.map((s) => s.id)).toEqual([`${e.group}-1`, `${e.group}-2`]);
+    h.exec.finish("a", `${e.group}-2`, false);
+    await settle();
+    await h.advance(1_999, 1);
+    expect(h.exec.starts.length).toBe(2);
+    await h.advance(1, 1);
+    expect(h.exec.starts.length).toBe(3);
+    h.exec.finish("a", `${e.group}-3`, true);
+    await settle();
+    expect(statuses("a")).toEqual(["failed", "failed", "success"]);
+    expect(h.job("a")).toMatchObject({ status: "success", success_count: 1, error_count: 2 });
+  });
+
+  test("children run after a parent's success (also after a retry), not after a failure", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "p", schedule: "@manually", retries: 1, retry_delay: "1s" });
+    await h.upsert({ name: "c", parent_job: "p", schedule: "" });
+    await h.scheduler.start();
+    const e = await h.scheduler.runNow("p", false);
+    await settle();
+    h.exec.finish("p", e.id, false);
+    await settle();
+    expect(h.executions("c")).toEqual([]);
+    await h.advance(1_000, 100);
+    h.exec.finish("p", `${e.group}-2`, true);
+    await settle();
+    expect(h.executions("c").map((x) => [x.id, x.status])).toEqual([[`${e.group}-1`, "running"]]);
+  });
+
+  test("an ephemeral job is deleted after its successful run", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "once", schedule: "@every 10s", ephemeral: true });
+    await h.scheduler.start();
+    h.exec.autoFinish = true;
+    await h.advance(10_000);
+    expect(h.store.peekJob("once")).toBeUndefined();
+    await h.advance(30_000, 1_000);
+    expect(h.exec.starts.length).toBe(1);
+  });
+});
