@@ -85,7 +85,6 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
   const hub = new OutputHub();
   const metrics = new Metrics();
   const propose: LocalLog["propose"] = (cmd) => log.propose(cmd);
-  let scheduler: Scheduler | undefined;
   const runner = new Runner({
     nodeName: config.nodeName,
     clock,
@@ -97,7 +96,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     onStarted: () => metrics.started(),
     onFinished: (job, e) => {
       metrics.finished(job.name, e);
-      scheduler?.onFinished(job, e);
+      sched.onFinished(job, e); // set below, before anything runs
     },
   });
 
@@ -121,7 +120,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     );
   }
 
-  scheduler = new Scheduler({
+  const sched: Scheduler = new Scheduler({
     clock,
     propose,
     getJob: (name) => store.peekJob(name),
@@ -130,7 +129,6 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     runner,
     metrics,
   });
-  const sched = scheduler;
   store.onApplied((cmd, result) => {
     if (!result.ok) return;
     if (cmd.type === "job.upsert") sched.jobChanged(cmd.job.name);
