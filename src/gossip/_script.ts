@@ -6,7 +6,8 @@
  * file and `UPDATE=1` rewrites it. Pure: no IO here; the test reads and writes files.
  *
  * Commands:
- *   add NAME [profile=lan|local|fast] [seed=N] [inc=N] [tags=k=v;k=v] [lifeguard=off] [bug=ignoreRefute]
+ *   add NAME [profile=lan|local|fast] [seed=N] [inc=N] [tags=k=v;k=v] [lifeguard=off] [reap=MS]
+ *       [bug=ignoreRefute]
  *   join NAME SEED...            tick NAME [N]            deliver [verbose]
  *   run MS [verbose]             lockstep ticks of every live node, delivering after each tick
  *   cut A B | cut A->B | heal    crash NAME               restart NAME [inc=N] [seed=N]
@@ -111,7 +112,12 @@ class World {
 
   add(name: string, kv: Record<string, string>): void {
     const profile = (kv["profile"] ?? "lan") as ProfileName;
-    const config = makeConfig(profile, kv["lifeguard"] === "off" ? { lifeguard: false } : {});
+    const config = makeConfig(profile, {
+      ...(kv["lifeguard"] === "off" ? { lifeguard: false } : {}),
+      ...(kv["reap"] === undefined
+        ? {}
+        : { reapFailedMs: Number(kv["reap"]), reapLeftMs: Number(kv["reap"]) }),
+    });
     const opts = {
       name,
       addr: name,
