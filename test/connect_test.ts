@@ -182,3 +182,39 @@ describe("Connect kill on a real node", () => {
     expect(killed.output).toContain("started");
   });
 });
+
+// Figures, not assertions: run with TOCK_CONNECT_BENCH=1 (skipped in the default suite).
+describe.if(process.env["TOCK_CONNECT_BENCH"] === "1")("Connect figures on a real node", () => {
+  const pct = (xs: number[], p: number) =>
+    xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)] as number;
+  const timeCalls = async (n: number, call: (i: number) => Promise<unknown>) => {
+    const us: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await call(i);
+      us.push((performance.now() - t) * 1000);
+    }
+    return `p50 ${pct(us, 0.5).toFixed(0)} µs, p99 ${pct(us, 0.99).toFixed(0)} µs (${n} calls)`;
+  };
+
+  test("prints upsert, get and list latency through SQLite", async () => {
+    const c = connect();
+    const job = (i: number) => ({
+      name: `bench-${String(i).padStart(5, "0")}`,
+      schedule: "@every 1h",
+      executor: "shell",
+      executorConfig: { command: "true" },
+    });
+    console.log(`UpsertJob (new): ${await timeCalls(2000, (i) => c.upsertJob({ job: job(i) }))}`);
+    console.log(
+      `UpsertJob (update): ${await timeCalls(1000, (i) => c.upsertJob({ job: job(i) }))}`,
+    );
+    console.log(`GetJob: ${await timeCalls(2000, (i) => c.getJob({ name: job(i).name }))}`);
+    console.log(
+      `ListJobs (2000 jobs, page of 25): ${await timeCalls(
+        500,
+        (i) => c.listJobs({ q: "bench-", start: (i * 25) % 1975, end: ((i * 25) % 1975) + 25 }),
+      )}`,
+    );
+  }, 300_000);
+});
