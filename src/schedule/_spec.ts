@@ -211,7 +211,7 @@ export function nextSlot(s: Schedule, afterMs: number): number | undefined {
   return slotAtOrAfter(s, Math.floor(afterMs) + 1);
 }
 
-/** The next `n` slots strictly after `afterMs`, ascending; fewer when the schedule ends. */
+/** The next `n` (<= limits.slotsPerCallMax) slots strictly after `afterMs`, ascending; fewer when the schedule ends. */
 export function nextSlots(s: Schedule, afterMs: number, n: number): number[] {
   checkCount(n, "n");
   const out: number[] = [];
@@ -225,7 +225,10 @@ export function nextSlots(s: Schedule, afterMs: number, n: number): number[] {
   return out;
 }
 
-/** The slots in [fromMs, toMs), ascending, at most `limit` of them (the earliest ones). */
+/**
+ * The slots in [fromMs, toMs), ascending, at most `limit` (<= limits.slotsPerCallMax) of them:
+ * the earliest ones. For the latest ones (catch-up) use lastSlots or planCatchUp.
+ */
 export function slotsBetween(s: Schedule, fromMs: number, toMs: number, limit: number): number[] {
   checkCount(limit, "limit");
   assert(Number.isFinite(fromMs) && Number.isFinite(toMs), "slotsBetween bounds must be finite");
