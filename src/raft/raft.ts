@@ -49,6 +49,8 @@ export interface RaftConfig {
   readonly maxInflightMsgs?: number;
   /** Entries per AppendEntries message. */
   readonly maxEntriesPerMsg?: number;
+  /** Payload bytes per AppendEntries message (at least one entry is always sent). */
+  readonly maxBytesPerMsg?: number;
   /** Uncommitted entries a leader accepts before refusing proposals. */
   readonly maxUncommittedEntries?: number;
   /** Entries handed out for applying per Ready. */
@@ -196,6 +198,7 @@ export class Raft {
       checkQuorum: config.checkQuorum ?? true,
       maxInflightMsgs: config.maxInflightMsgs ?? limits.raftInflightMsgsMax,
       maxEntriesPerMsg: config.maxEntriesPerMsg ?? limits.raftEntriesPerMsgMax,
+      maxBytesPerMsg: config.maxBytesPerMsg ?? limits.raftAppendBytesMax,
       maxUncommittedEntries: config.maxUncommittedEntries ?? limits.raftUncommittedEntriesMax,
       maxCommittedPerReady: config.maxCommittedPerReady ?? limits.raftCommittedPerReadyMax,
       trailingEntries: config.trailingEntries ?? limits.raftTrailingEntries,
@@ -1166,6 +1169,14 @@ export class Raft {
     }
     const hi = Math.min(log.lastIndex() + 1, pr.next + this.#cfg.maxEntriesPerMsg);
     const entries = pr.next <= log.lastIndex() ? log.slice(pr.next, hi) : [];
+    let bytes = 0;
+    for (let i = 0; i < entries.length; i++) {
+      bytes += (entries[i] as Entry).data.length;
+      if (i > 0 && bytes > this.#cfg.maxBytesPerMsg) {
+        entries.length = i;
+        break;
+      }
+    }
     this.#send({
       type: "app",
       from: this.id,

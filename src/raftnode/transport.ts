@@ -69,10 +69,10 @@ export class HttpTransport implements Transport {
         const plain = batch.filter((m) => m.type !== "snap") as Exclude<Message, SnapshotRequest>[];
         const snaps = batch.filter((m): m is SnapshotRequest => m.type === "snap");
         try {
-          if (plain.length > 0) {
+          for (const group of bySize(plain)) {
             this.stats.rpcs++;
             await p.client.send(
-              create(RaftServiceSendRequestSchema, { messages: plain.map(messageToProto) }),
+              create(RaftServiceSendRequestSchema, { messages: group.map(messageToProto) }),
               { timeoutMs: limits.raftRpcTimeoutMs },
             );
           }
@@ -93,6 +93,26 @@ export class HttpTransport implements Transport {
       p.busy = false;
     }
   }
+}
+
+/** Splits messages into RPC-sized groups (each AppendEntries alone is ≤ raftAppendBytesMax). */
+function bySize<M extends Message>(msgs: readonly M[]): M[][] {
+  const groups: M[][] = [];
+  let cur: M[] = [];
+  let bytes = 0;
+  for (const m of msgs) {
+    const size = 128 +
+      (m.type === "app" ? m.entries.reduce((s, e) => s + e.data.length + 32, 0) : 0);
+    if (cur.length > 0 && bytes + size > limits.raftRpcBytesMax / 2) {
+      groups.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(m);
+    bytes += size;
+  }
+  if (cur.length > 0) groups.push(cur);
+  return groups;
 }
 
 /** Builds the fetch handler serving RaftService and KvService for `node`. */
