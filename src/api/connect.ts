@@ -16,6 +16,7 @@ import {
 import { createFetchHandler } from "@connectrpc/connect/protocol";
 import type { Env, Hono, Schema } from "hono";
 import {
+  assert,
   errorMessage,
   invalid,
   limits,
@@ -107,9 +108,7 @@ export function registerJobService(
         validateJob(job, deps.checkExecutor);
         job.next = deps.nextRun(job, deps.nowMs());
         const { job: stored } = await deps.propose({ type: "job.upsert", job });
-        if (stored === undefined) {
-          throw new TockError("internal", `upsert of "${job.name}" returned no job`);
-        }
+        assert(stored !== undefined, `apply() of an upsert of "${job.name}" returned no job`);
         if (req.runOnCreate) {
           deps.runJob(stored.name).catch((e) =>
             console.error(`tock: run_on_create of "${stored.name}" failed: ${errorMessage(e)}`)
@@ -122,9 +121,7 @@ export function registerJobService(
       guardAsync(async () => {
         const name = required("name", req.name);
         const { job } = await deps.propose({ type: "job.delete", name });
-        if (job === undefined) {
-          throw new TockError("internal", `delete of "${name}" returned no job`);
-        }
+        assert(job !== undefined, `apply() of a delete of "${name}" returned no job`);
         return { job: jobToProto(job) };
       }),
 
@@ -140,9 +137,7 @@ export function registerJobService(
         const job = mustGetJob(deps, required("name", req.name));
         const next = deps.nextRun({ ...job, disabled: false }, deps.nowMs());
         const { job: toggled } = await deps.propose({ type: "job.toggle", name: job.name, next });
-        if (toggled === undefined) {
-          throw new TockError("internal", `toggle of "${job.name}" returned no job`);
-        }
+        assert(toggled !== undefined, `apply() of a toggle of "${job.name}" returned no job`);
         return { job: jobToProto(toggled) };
       }),
 

@@ -16,7 +16,7 @@ import {
 } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Hono } from "hono";
-import { TockError } from "../lib/mod.ts";
+import { limits, TockError } from "../lib/mod.ts";
 import { loadRuntime, type Server } from "../runtime/mod.ts";
 import { nextSlot, nextSlots, parseSchedule } from "../schedule/mod.ts";
 import {
@@ -700,6 +700,38 @@ describe("Connect JSON wire", () => {
     expect(body.code).toBe("invalid_argument");
     expect(body.message).toContain("retries");
     expect(node.store.getJob("wrongtype")).toBeUndefined();
+  });
+
+  test("a request body over the limit is ResourceExhausted and nothing is stored", async () => {
+    const command = "x".repeat(limits.requestBodyBytesMax);
+    const res = await post("UpsertJob", {
+      job: { name: "huge", schedule: "@manually", executor: "shell", executor_config: { command } },
+    });
+    const body = (await res.json()) as { code: string; message: string };
+    expect(body.code).toBe("resource_exhausted");
+    expect(body.message).toContain(String(limits.requestBodyBytesMax));
+    expect(node.store.getJob("huge")).toBeUndefined();
+  });
+
+  test("a large output chunk reaches the watcher split into messages of at most the frame limit", async () => {
+    const c = createClient(JobService, createConnectTransport({ baseUrl }));
+    await c.upsertJob({
+      job: {
+        name: "bigout",
+        schedule: "@manually",
+        executor: "shell",
+        executorConfig: { command: "x" },
+      },
+    });
+    const e = node.runJob("bigout");
+    const size = 2 * limits.watchChunkBytesMax + 100;
+    node.write("bigout", e.id, "y".repeat(size));
+    node.finish("bigout", e.id, true);
+    const sizes: number[] = [];
+    for await (const m of c.watchExecution({ jobName: "bigout", executionId: e.id })) {
+      if (m.event.case === "output") sizes.push(m.event.value.length);
+    }
+    expect(sizes).toEqual([limits.watchChunkBytesMax, limits.watchChunkBytesMax, 100]);
   });
 
   test("jobs are emitted with REST's snake_case field names and every field present", async () => {
