@@ -1,0 +1,224 @@
+// Proves scheduling with real processes and shell jobs: kill -9 of the server while jobs run,
+// then restart — finished runs are kept, running ones become lost, missed slots follow the
+// policy and no slot fires twice; kill of a running execution stops its whole process group;
+// retries, chains and ephemeral deletion with real shell commands; the output cap.
+import { afterAll, describe, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type AgentProcess, startAgent, until } from "./support/proc.ts";
+
+const dirs: string[] = [];
+const agents: AgentProcess[] = [];
+afterAll(() => {
+  for (const a of agents) a.proc.kill("SIGKILL");
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function agent(dataDir: string): Promise<AgentProcess> {
+  const a = await startAgent([
+    "--dev",
+    "--http-addr",
+    "127.0.0.1:0",
+    "--data-dir",
+    dataDir,
+    "--node-name",
+    "p1",
+  ]);
+  agents.push(a);
+  return a;
+}
+
+type Exec = {
+  id: string;
+  group: number;
+  status: string;
+  reason: string;
+  output: string;
+  attempt: number;
+};
+const api = (a: AgentProcess) => ({
+  post: (path: string, body?: unknown) =>
+    fetch(a.url + path, {
+      method: "POST",
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }),
+  executions: async (job: string): Promise<Exec[]> =>
+    await (await fetch(`${a.url}/v1/jobs/${job}/executions?_order=ASC`)).json(),
+  job: async (name: string) => await fetch(`${a.url}/v1/jobs/${name}`),
+});
+const shellJob = (name: string, command: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  schedule: "@manually",
+  executor: "shell",
+  executor_config: { command, shell: "true" },
+  ...extra,
+});
+
+describe("kill -9 of the server while jobs run", () => {
+  test(
+    "restart keeps finished runs, turns running ones lost, applies the policy, never fires a slot twice",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "tock-kill9-"));
+      dirs.push(dir);
+      const ticks = join(dir, "ticks.txt");
+      const a = await agent(join(dir, "data"));
+      const c = api(a);
+      expect(
+        (await c.post(
+          "/v1/jobs",
+          shellJob("tick", `echo run >> ${ticks}`, { schedule: "@every 1s" }),
+        )).status,
+      ).toBe(201);
+      expect(
+        (await c.post(
+          "/v1/jobs",
+          shellJob("slow", "sleep 4", { schedule: "@every 1s", concurrency: "forbid" }),
+        )).status,
+      ).toBe(201);
+      await until("three ticks and a running slow job", async () => {
+        const t = (await c.executions("tick")).filter((e) => e.status === "success");
+        const s = (await c.executions("slow")).filter((e) => e.status === "running");
+        return t.length >= 3 && s.length === 1 ? true : undefined;
+      }, 20_000);
+      const before = (await c.executions("tick")).filter((e) => e.status === "success").map((e) =>
+        e.id
+      );
+      a.proc.kill("SIGKILL");
+      await a.exited;
+      // Downtime: slots pass while nothing runs (this wait is the scenario, not a condition poll).
+      await new Promise((r) => setTimeout(r, 3_000));
+      const b = await agent(join(dir, "data"));
+      const d = api(b);
+      const slow = await until("the slow run to be lost", async () => {
+        const l = await d.executions("slow");
+        return l.some((e) => e.status === "lost") ? l : undefined;
+      });
+      expect(slow.find((e) => e.status === "lost")?.reason).toContain("restarted");
+      const tick = await until("ticks after the restart", async () => {
+        const l = await d.executions("tick");
+        return l.filter((e) => e.status === "success").length >= before.length + 2 ? l : undefined;
+      }, 20_000);
+      const ids = tick.map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(new Set(tick.map((e) => e.group)).size).toBe(tick.length);
+      for (const id of before) expect(ids).toContain(id);
+      // run_once: the downtime's slots became missed records except the latest, which ran late.
+      const missed = tick.filter((e) => e.status === "missed");
+      expect(missed.length).toBeGreaterThanOrEqual(1);
+      expect(missed[0]?.reason).toContain("misfire_policy run_once");
+      // Every successful run appended exactly one line; lost runs may or may not have.
+      const lines = readFileSync(ticks, "utf8").trim().split("\n").length;
+      const successes = tick.filter((e) => e.status === "success").length;
+      const lost = tick.filter((e) => e.status === "lost").length;
+      expect(lines).toBeGreaterThanOrEqual(successes);
+      expect(lines).toBeLessThanOrEqual(successes + lost + 1); // +1: a run may be mid-append now
+      b.proc.kill("SIGTERM");
+      expect(await b.exited).toBe(0);
+    },
+    60_000,
+  );
+});
+
+describe("runs of real shell jobs", () => {
+  test(
+    "kill stops a running execution and its whole process group; forbid refuses, force runs",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "tock-kill-"));
+      dirs.push(dir);
+      const a = await agent(join(dir, "data"));
+      const c = api(a);
+      const marker = `tock-kill-marker-${process.pid}`;
+      await c.post(
+        "/v1/jobs",
+        shellJob("long", `sleep 300 & sleep 301; echo ${marker}`, { concurrency: "forbid" }),
+      );
+      const id = (await c.post("/v1/jobs/long/run")).headers.get("x-execution-id");
+      await until("the children to start", () => {
+        const ps = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
+        return ps.includes("sleep 301") ? true : undefined;
+      });
+      const refused = await c.post("/v1/jobs/long/run");
+      expect(refused.status).toBe(409);
+      expect((await refused.json()).error).toContain("concurrency is forbid");
+      const killed = await c.post(`/v1/jobs/long/executions/${id}/kill`);
+      expect(killed.status).toBe(200);
+      expect(await killed.json()).toMatchObject({
+        status: "failed",
+        reason: "killed: killed through the API",
+      });
+      const ps = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
+      expect(ps.includes("sleep 300") || ps.includes("sleep 301")).toBe(false);
+      expect((await c.post(`/v1/jobs/long/executions/${id}/kill`)).status).toBe(400);
+      const forced = await c.post("/v1/jobs/long/run?force=true");
+      expect(forced.status).toBe(200);
+      // Graceful stop kills what still runs (after its grace) so no sleep outlives the test.
+      await c.post(`/v1/jobs/long/executions/${forced.headers.get("x-execution-id")}/kill`);
+    },
+    30_000,
+  );
+
+  test(
+    "a failing job retries with backoff, then its child runs and the ephemeral parent is deleted",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "tock-retry-"));
+      dirs.push(dir);
+      const a = await agent(join(dir, "data"));
+      const c = api(a);
+      const flag = join(dir, "second-try");
+      await c.post(
+        "/v1/jobs",
+        shellJob("flaky", `if [ -f ${flag} ]; then echo ok; else touch ${flag}; exit 1; fi`, {
+          retries: 2,
+          retry_delay: "200ms",
+          ephemeral: true,
+        }),
+      );
+      await c.post(
+        "/v1/jobs",
+        shellJob("after", "echo child ran", { parent_job: "flaky", schedule: "" }),
+      );
+      // An ephemeral job with children is kept (deleting would orphan them); checked below.
+      await c.post("/v1/jobs/flaky/run");
+      const runs = await until("the retry to succeed", async () => {
+        const l = await c.executions("flaky");
+        return l.some((e) => e.status === "success") ? l : undefined;
+      });
+      expect(runs.map((e) => [e.attempt, e.status])).toEqual([[1, "failed"], [2, "success"]]);
+      const child = await until("the child run", async () => {
+        const l = await c.executions("after");
+        return l[0]?.status === "success" ? l : undefined;
+      });
+      expect(child[0]?.output).toBe("child ran\n");
+      expect((await (await c.job("flaky")).json()).status).toBe("success");
+      // Now without children: the ephemeral job is deleted after its success.
+      await fetch(`${a.url}/v1/jobs/after`, { method: "DELETE" });
+      await c.post("/v1/jobs/flaky/run");
+      await until(
+        "the ephemeral job to be deleted",
+        async () => ((await c.job("flaky")).status === 404 ? true : undefined),
+      );
+    },
+    30_000,
+  );
+
+  test(
+    "output beyond the cap is dropped but counted, and the API says it was truncated",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "tock-cap-"));
+      dirs.push(dir);
+      const a = await agent(join(dir, "data"));
+      const c = api(a);
+      await c.post("/v1/jobs", shellJob("loud", "head -c 300000 /dev/zero | tr '\\0' x"));
+      const id = (await c.post("/v1/jobs/loud/run")).headers.get("x-execution-id");
+      const e = await until("the loud run", async () => {
+        const x = await (await fetch(`${a.url}/v1/jobs/loud/executions/${id}`)).json();
+        return x.status === "success" ? x : undefined;
+      });
+      expect(e.output_size).toBe(300_000);
+      expect(e.output.length).toBe(256_000);
+    },
+    30_000,
+  );
+});
