@@ -5,6 +5,7 @@
  * advance, so nothing is sent or acknowledged before it is durable, and no term read before an
  * await is ever used after it (there is no await between input and drain).
  */
+import { setImmediate } from "node:timers";
 import { Prng, TockError } from "../lib/mod.ts";
 import {
   type ClusterConfig,
