@@ -27,9 +27,11 @@ import {
   type Job as StateJob,
   MemoryStateStore,
   parseJobBody,
+  toApiExecution,
+  toApiJob,
   validateJob,
 } from "../state/mod.ts";
-import { type Job, JobSchema, JobService } from "../gen/tock/v1/job_pb.ts";
+import { ExecutionSchema, type Job, JobSchema, JobService } from "../gen/tock/v1/job_pb.ts";
 import {
   executionToProto,
   jobToBody,
@@ -864,6 +866,34 @@ describe("conversions", () => {
       fired_through: null,
     };
     expect(parseJobBody(jobToBody(jobToProto(job)))).toEqual(job);
+  });
+
+  test("every REST job and execution field has a proto field of the same name", () => {
+    const job = parseJobBody({ name: "fields", schedule: "@manually", executor: "shell" });
+    const jobFields = new Set(JobSchema.fields.map((f) => f.name));
+    expect(Object.keys(toApiJob(job)).filter((k) => !jobFields.has(k))).toEqual([]);
+    const e: Execution = {
+      id: "1-1",
+      job_name: "fields",
+      group: 1,
+      attempt: 1,
+      status: "success",
+      started_at: 1,
+      finished_at: 2,
+      success: true,
+      node_name: "n",
+      exit_code: 0,
+      output_size: 0,
+      output_tail: "",
+      reason: "",
+      lease_until: null,
+    };
+    const execFields = new Set(ExecutionSchema.fields.map((f) => f.name));
+    const api = { ...toApiExecution(e), output_truncated: false };
+    expect(Object.keys(api).filter((k) => !execFields.has(k))).toEqual([]);
+    // The check can fail: a field REST would add without a proto field is reported.
+    expect([...Object.keys({ ...toApiJob(job), lease_owner: "" })].filter((k) => !jobFields.has(k)))
+      .toEqual(["lease_owner"]);
   });
 
   test("an execution keeps exact nanosecond groups and leaves unset times unset", () => {
