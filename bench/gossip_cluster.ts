@@ -6,6 +6,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 
 const fixture = join(import.meta.dir, "..", "test", "fixtures", "gossip_node.ts");
+const denoBin = join(import.meta.dir, "..", "node_modules", ".bin", "deno");
+
+/** Which runtime runs a node process. */
+export type Runtime = "bun" | "deno";
 
 export interface NodeLine {
   type: string;
@@ -24,11 +28,12 @@ export class NodeProc {
   addr = "";
   stderr = "";
 
-  constructor(name: string, args: string[]) {
+  constructor(name: string, args: string[], runtime: Runtime = "bun") {
     this.name = name;
-    this.proc = spawn(process.execPath, [fixture, "--name", name, ...args], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const argv = [fixture, "--name", name, ...args];
+    this.proc = runtime === "bun"
+      ? spawn(process.execPath, argv, { stdio: ["pipe", "pipe", "pipe"] })
+      : spawn(denoBin, ["run", "-A", ...argv], { stdio: ["pipe", "pipe", "pipe"] });
     let buf = "";
     this.proc.stdout?.on("data", (c: Uint8Array) => {
       buf += c.toString();
@@ -80,8 +85,13 @@ export async function until(
 }
 
 /** Starts n nodes: the first alone, the rest joining it. Resolves once all are bound. */
-export async function startCluster(n: number, args: string[], prefix = "n"): Promise<NodeProc[]> {
-  const first = new NodeProc(`${prefix}0`, args);
+export async function startCluster(
+  n: number,
+  args: string[],
+  prefix = "n",
+  runtimeOf: (i: number) => Runtime = () => "bun",
+): Promise<NodeProc[]> {
+  const first = new NodeProc(`${prefix}0`, args, runtimeOf(0));
   await until(() => first.addr !== "", 15_000, () => `${first.name} never ready: ${first.stderr}`);
   const rest = Array.from(
     { length: n - 1 },

@@ -1,8 +1,8 @@
 // Proves the gossip shell on real processes: 5 nodes on 127.0.0.1 with ephemeral ports, the
-// "local" profile, AES-GCM and a cluster label. All join; a node paused with SIGSTOP for 2 s is
-// never declared failed; a node killed with SIGKILL is declared failed by every other node
-// within the profile bound; a leaving node is reported "left", not failed; a node with the
-// wrong key cannot join.
+// "local" profile, AES-GCM and a cluster label, one node on Deno. All join; a node paused with
+// SIGSTOP for 2 s is never declared failed; a node killed with SIGKILL is declared failed by
+// every other node within the profile bound; a leaving node is reported "left", not failed; a
+// node with the wrong key cannot join.
 import { afterAll, describe, expect, test } from "bun:test";
 import { makeConfig } from "../src/gossip/mod.ts";
 import { generateKey } from "../src/net/mod.ts";
@@ -20,8 +20,9 @@ afterAll(() => {
 });
 
 describe("gossip over real UDP/TCP processes", () => {
-  test("5 processes join through one seed and each sees all 5 alive", async () => {
-    nodes = await startCluster(5, args);
+  test("5 processes (4 Bun, 1 Deno) join through one seed and each sees all 5 alive", async () => {
+    // n1 runs on Deno: the shell uses only node:dgram/node:net/node:crypto, so both runtimes mix.
+    nodes = await startCluster(5, args, "n", (i) => (i === 1 ? "deno" : "bun"));
     await until(
       () => nodes.every((p) => aliveView(p).size === 5),
       15_000,
