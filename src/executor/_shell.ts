@@ -15,7 +15,16 @@ import {
   OutputSink,
 } from "./_types.ts";
 
-const knownKeys = new Set(["command", "shell", "env", "cwd", "timeout", "mem_limit", "payload"]);
+const knownKeys = new Set([
+  "command",
+  "shell",
+  "env",
+  "cwd",
+  "timeout",
+  "mem_limit",
+  "payload",
+  "su",
+]);
 
 interface ShellPlan {
   argv: string[];
@@ -24,6 +33,47 @@ interface ShellPlan {
   timeoutMs: number | undefined;
   memLimitBytes: number | undefined;
   stdin: Uint8Array | undefined;
+  su: { user: string; group: string | undefined } | undefined;
+}
+
+/** Reads name:x:id:... lines of /etc/passwd or /etc/group into name -> fields. */
+function readIdFile(path: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const f = line.split(":");
+    out.set(f[0] as string, f);
+  }
+  return out;
+}
+
+/**
+ * Dkron's `su` ("user" or "user:group", names or numeric ids) resolved on this node to a uid and
+ * gid; the gid defaults to the user's primary group. Throws naming an unknown user or group.
+ */
+export function resolveSu(user: string, group: string | undefined): { uid: number; gid: number } {
+  const passwd = readIdFile("/etc/passwd");
+  let uid: number;
+  let gid: number | undefined;
+  const entry = passwd.get(user) ??
+    [...passwd.values()].find((f) => /^\d+$/.test(user) && f[2] === user);
+  if (entry !== undefined) {
+    uid = Number(entry[2]);
+    gid = Number(entry[3]);
+  } else if (/^\d+$/.test(user) && group !== undefined) {
+    uid = Number(user);
+  } else {
+    throw new Error(`shell: su user "${user}" is unknown on this node`);
+  }
+  if (group !== undefined) {
+    if (/^\d+$/.test(group)) gid = Number(group);
+    else {
+      const g = readIdFile("/etc/group").get(group);
+      if (g === undefined) throw new Error(`shell: su group "${group}" is unknown on this node`);
+      gid = Number(g[2]);
+    }
+  }
+  return { uid, gid: gid as number };
 }
 
 function decodeBase64(s: string): Uint8Array {
@@ -36,9 +86,6 @@ function decodeBase64(s: string): Uint8Array {
 /** Turns a config into what to spawn, or throws an Error whose message names the problem. */
 function plan(config: Record<string, string>, jobName: string, strict: boolean): ShellPlan {
   for (const key of Object.keys(config)) {
-    if (key === "su") {
-      throw new Error('shell: "su" is not supported by Tock; run the agent as the wanted user');
-    }
     if (strict && !knownKeys.has(key)) {
       throw new Error(`shell: unknown key "${key}" (known: ${[...knownKeys].join(", ")})`);
     }
@@ -94,8 +141,15 @@ function plan(config: Record<string, string>, jobName: string, strict: boolean):
       throw new Error(`shell: ${(e as Error).message}`);
     }
   }
+  let su: ShellPlan["su"];
+  if ((config.su ?? "") !== "") {
+    const m = /^([^:\s]+)(?::([^:\s]+))?$/.exec(config.su as string);
+    if (!m) throw new Error(`shell: su "${config.su}" is not user or user:group`);
+    if (process.platform === "win32") throw new Error("shell: su works on Unix only");
+    su = { user: m[1] as string, group: m[2] };
+  }
   const cwd = (config.cwd ?? "") === "" ? undefined : config.cwd;
-  return { argv, env, cwd, timeoutMs, memLimitBytes, stdin };
+  return { argv, env, cwd, timeoutMs, memLimitBytes, stdin, su };
 }
 
 /** Resident bytes of every live process in process group `pgid` (Linux /proc). */
@@ -158,9 +212,18 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
   if (req.signal.aborted) return fail("shell: execution aborted before start");
   const command = short(req.config.command ?? "");
   const [file, ...args] = p.argv as [string, ...string[]];
+  let ids: { uid: number; gid: number } | undefined;
+  if (p.su !== undefined) {
+    try {
+      ids = resolveSu(p.su.user, p.su.group);
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+  }
   let child: ChildProcess;
   try {
     child = spawn(file, args, {
+      ...ids,
       cwd: p.cwd,
       env: p.env,
       detached: true, // setsid: the child leads a new process group (pgid = pid)

@@ -1,5 +1,5 @@
 // Proves the shell executor: Dkron's config keys (command with and without a shell, env, cwd,
-// timeout, mem_limit, payload), streamed and capped output, exit codes, and that a timeout, an
+// timeout, mem_limit, payload, su), streamed and capped output, exit codes, and that a timeout, an
 // abort or a background process left behind never leaks processes of the job's group.
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -198,6 +198,27 @@ describe("shell executor", () => {
     expect(r.error).toContain('shell: cannot start "tock-no-such-binary"');
   });
 
+  test.skipIf(process.getuid?.() !== 0 || !existsSync("/etc/passwd"))(
+    "su runs the command as another user and group (needs root)",
+    async () => {
+      const user = await run({ command: "id -un", su: "nobody" });
+      expect(user).toMatchObject({ success: true, text: "nobody\n" });
+      const nobodyGid = readFileSync("/etc/passwd", "utf8").split("\n").find((l) =>
+        l.startsWith("nobody:")
+      )
+        ?.split(":")[3];
+      const gid = await run({ command: "id -g", su: "nobody" });
+      expect(gid.text.trim()).toBe(nobodyGid ?? "missing");
+      const withGroup = await run({ command: "id -g", su: "nobody:0" });
+      expect(withGroup.text).toBe("0\n");
+      const unknown = await run({ command: "id", su: "tock-no-such-user" });
+      expect(unknown).toMatchObject({
+        success: false,
+        error: 'shell: su user "tock-no-such-user" is unknown on this node',
+      });
+    },
+  );
+
   test.skipIf(process.platform !== "linux" || !existsSync("/proc/self/stat"))(
     "mem_limit kills the group when its resident memory exceeds the limit",
     async () => {
@@ -238,7 +259,10 @@ describe("shell config validation", () => {
     expect(shell.validate({ command: "x", payload: "!!" })).toContain(
       "payload is not valid base64",
     );
-    expect(shell.validate({ command: "x", su: "nobody" })).toContain('"su" is not supported');
+    expect(shell.validate({ command: "x", su: "nobody" })).toBeUndefined();
+    expect(shell.validate({ command: "x", su: "a:b:c" })).toContain(
+      'su "a:b:c" is not user or user:group',
+    );
     expect(shell.validate({ command: "x", comand: "y" })).toContain('unknown key "comand"');
     expect(shell.validate({ command: `echo "open` })).toContain("unterminated double quote");
   });
