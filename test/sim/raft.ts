@@ -143,12 +143,13 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
   const tornRate = [0, 0.3][prng.int(0, 2)] as number;
   const confRate = size === 5 ? ([0, 0.0005][prng.int(0, 2)] as number) : 0;
   const trailing = [5, 50][prng.int(0, 2)] as number;
+  const transferRate = [0, 0.0005][prng.int(0, 2)] as number;
   const snapEvery = [20, 200][prng.int(0, 2)] as number;
   const preVote = prng.next() < 0.8;
   const checkQuorum = prng.next() < 0.8;
   const options = `nodes=${size} drop=${netConfig.dropRate} dup=${netConfig.duplicateRate} ` +
     `delay=${netConfig.delayMin}..${netConfig.delayMax} crash=${crashRate} partition=${partitionRate} ` +
-    `pause=${pauseRate} torn=${tornRate} conf=${confRate} trailing=${trailing} snapEvery=${snapEvery} ` +
+    `pause=${pauseRate} torn=${tornRate} conf=${confRate} transfer=${transferRate} trailing=${trailing} snapEvery=${snapEvery} ` +
     `prevote=${preVote} checkquorum=${checkQuorum}` +
     (opts.broken ? ` broken=${JSON.stringify(opts.broken)}` : "") +
     (opts.voteNotSynced ? " broken=voteNotSynced" : "") +
@@ -270,6 +271,22 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
     else if (prev !== h) fail(`log matching: ${who} holds a different entry at ${k}`);
   };
 
+  /** "index/term" → the terms of the 16 entries before it: logs that share an entry share its past. */
+  const prefixAt = new Map<string, string>();
+  const checkPrefix = (who: NodeId, r: Raft, last: Entry) => {
+    const terms: number[] = [];
+    for (let i = Math.max(1, last.index - 16); i < last.index; i++) {
+      const t = r.termAt(i);
+      if (t === undefined) return; // compacted away on this node
+      terms.push(t);
+    }
+    const k = `${last.index}/${last.term}`;
+    const v = terms.join(",");
+    const prev = prefixAt.get(k);
+    if (prev === undefined) prefixAt.set(k, v);
+    else if (prev !== v) fail(`log matching: ${who} shares ${k} but not the entries before it`);
+  };
+
   const applyEntry = (n: SimNode, e: Entry) => {
     const known = committedAt.get(e.index);
     const h = hashBytes(e.data) + e.type;
@@ -374,6 +391,7 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
     if (rd.entries.length > 0) {
       const first = (rd.entries[0] as Entry).index;
       for (const e of rd.entries) checkEntry(n.id, e);
+      checkPrefix(n.id, r, rd.entries[rd.entries.length - 1] as Entry);
       d.entries = d.entries.filter((e) => e.index < first).concat(rd.entries);
     }
     if (rd.hardState !== undefined) {
@@ -578,6 +596,15 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
         log(`t=${now} heal`);
       }
       if (confRate > 0 && prng.next() < confRate) confChangeStep();
+      if (prng.next() < transferRate) {
+        for (const n of nodes.values()) {
+          const st = n.raft?.status();
+          if (st?.role !== "leader") continue;
+          const to = st.config.voters[prng.int(0, st.config.voters.length)] as NodeId;
+          log(`t=${now} ${n.id} transfer to ${to}: ${n.raft?.transferLeadership(to)}`);
+          processReady(n);
+        }
+      }
     }
     // Clients.
     for (let c = 0; c < clients; c++) {
