@@ -2,7 +2,8 @@
  * Gossip figures from the deterministic simulator (no timing of this machine involved):
  *  1. crash → failed on all 5 nodes, p50/p99, lan and fast profiles (1 % loss, 1–20 ms delay);
  *  2. false "failed" declarations in simulated hours with 2 % loss and one paused node
- *     (pauses ≤ 2 s, below the suspicion minimum), Lifeguard on vs off;
+ *     (pauses ≤ 2 s, below the suspicion minimum) or one slow node (every message handled
+ *     up to 2 s late), Lifeguard on vs off;
  *  3. tag change → seen by all 5 nodes, p50/p99;
  *  4. bytes/s sent per node at steady state (encoded, before encryption).
  * Usage: bun run bench/gossip_sim.ts [--crash-seeds 200] [--hours 2]
@@ -44,24 +45,26 @@ for (const profile of ["lan", "fast"] as const) {
   );
 }
 
-for (const lifeguard of [true, false]) {
-  let falseDead = 0;
-  for (let h = 0; h < hours; h++) {
-    const r = runGossipSim(
-      defaultOptions(1000 + h, {
-        nodes: 5,
-        profile: "lan",
-        scenario: "pause",
-        durationMs: 3_600_000,
-        loss: 0.02,
-        lifeguard,
-      }),
+for (const scenario of ["pause", "slow"] as const) {
+  for (const lifeguard of [true, false]) {
+    let falseDead = 0;
+    for (let h = 0; h < hours; h++) {
+      const r = runGossipSim(
+        defaultOptions(1000 + h, {
+          nodes: 5,
+          profile: "lan",
+          scenario,
+          durationMs: 3_600_000,
+          loss: 0.02,
+          lifeguard,
+        }),
+      );
+      falseDead += r.falseDead;
+    }
+    console.log(
+      `sim profile=lan nodes=5 loss=2% ${scenario}_node=1 hours=${hours} lifeguard=${
+        lifeguard ? "on" : "off"
+      } false_dead=${falseDead}`,
     );
-    falseDead += r.falseDead;
   }
-  console.log(
-    `sim profile=lan nodes=5 loss=2% paused_node=1 hours=${hours} lifeguard=${
-      lifeguard ? "on" : "off"
-    } false_dead=${falseDead}`,
-  );
 }

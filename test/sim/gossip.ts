@@ -10,7 +10,7 @@
  * Every run replays from its seed; the trace hash proves it (determinism self-check).
  *
  * CLI: bun run test/sim/gossip.ts --seeds N [--seed S] [--nodes 5|20] [--profile lan|local|fast]
- *        [--lifeguard on|off] [--scenario crash|pause|partition|mixed] [--duration-ms D]
+ *        [--lifeguard on|off] [--scenario crash|pause|slow|partition|mixed] [--duration-ms D]
  *        [--loss 0.02] [--compare] [--bug ignoreRefute] [--verbose]
  * Last line: gossip-sim seeds=N violations=V false_dead=F detect_p99_ms=D
  */
@@ -27,7 +27,12 @@ import {
 import { Prng } from "../../src/lib/mod.ts";
 import { SimNet } from "./net.ts";
 
-export type Scenario = "crash" | "pause" | "partition" | "mixed";
+/**
+ * crash: 1 node (2 at N = 20) crashes; pause: one node stops processing for up to 2 s at a time;
+ * slow: one node handles every message late (a lag up to 2 s that drifts); partition: two
+ * groups split for 2–30 s, then heal; mixed: crash + pause.
+ */
+export type Scenario = "crash" | "pause" | "slow" | "partition" | "mixed";
 
 export interface GossipSimOptions {
   seed: number;
@@ -66,7 +71,7 @@ export function defaultOptions(
   seed: number,
   overrides: Partial<GossipSimOptions> = {},
 ): GossipSimOptions {
-  const scenarios: Scenario[] = ["crash", "pause", "partition", "mixed"];
+  const scenarios: Scenario[] = ["crash", "pause", "partition", "mixed", "slow"];
   return {
     seed,
     nodes: seed % 4 === 3 ? 20 : 5,
@@ -93,6 +98,8 @@ interface SimNode {
   crashedAt: number | undefined;
   pausedUntil: number;
   inbox: Array<{ from: string; msgs: Msg[] }>;
+  /** Messages waiting out the slow node's processing lag, FIFO. */
+  lagged: Array<{ at: number; from: string; msgs: Msg[] }>;
   missedTicks: number;
 }
 
@@ -152,6 +159,7 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
       crashedAt: undefined,
       pausedUntil: 0,
       inbox: [],
+      lagged: [],
       missedTicks: 0,
     });
     if (name !== "n0") core.join(["n0"]);
@@ -170,8 +178,11 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
   const pauseMax = Math.min(o.pauseMaxMs, suspMin - 4 * tickMs);
   const doCrash = o.scenario === "crash" || o.scenario === "mixed";
   const doPause = o.scenario === "pause" || o.scenario === "mixed";
+  const doLag = o.scenario === "slow";
   const doPartition = o.scenario === "partition";
-  const slow = doPause ? names[prng.int(0, names.length)] : undefined;
+  const slow = doPause || doLag ? names[prng.int(0, names.length)] : undefined;
+  let lagMs = 0;
+  let nextLagChange = warmupMs;
   const crashCount = doCrash ? (o.nodes >= 20 ? 2 : 1) : 0;
   const crashes: Array<{ name: string; at: number }> = [];
   const candidates = names.filter((n) => n !== slow);
@@ -260,7 +271,12 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
     }
     if (partition !== undefined && now === partition.at) net.partition(partition.groups);
     if (partition !== undefined && now === partition.healAt) net.heal();
-    if (slow !== undefined && now >= nextPause) {
+    if (slow !== undefined && doLag && now >= nextLagChange) {
+      lagMs = prng.int(0, Math.floor(pauseMax / tickMs) + 1) * tickMs;
+      nextLagChange = now + prng.int(100, 1000) * tickMs;
+      o.trace?.(`t=${now} lag ${slow} ${lagMs} ms`);
+    }
+    if (slow !== undefined && doPause && now >= nextPause) {
       const n = nodes.get(slow) as SimNode;
       const len = prng.int(1, Math.max(2, Math.floor(pauseMax / tickMs))) * tickMs;
       n.pausedUntil = now + len;
@@ -283,8 +299,17 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
           m.msg.msgs.map((x) => JSON.stringify(x)).join(" ")
         }`,
       );
-      if (now < dst.pausedUntil) dst.inbox.push({ from: m.from, msgs: m.msg.msgs });
+      if (dst.name === slow && doLag && lagMs > 0) {
+        const last = dst.lagged.at(-1)?.at ?? 0;
+        dst.lagged.push({ at: Math.max(last, now + lagMs), from: m.from, msgs: m.msg.msgs });
+      } else if (now < dst.pausedUntil) dst.inbox.push({ from: m.from, msgs: m.msg.msgs });
       else dst.core.step(m.from, m.msg.msgs);
+    }
+    for (const n of nodes.values()) {
+      while (n.lagged.length > 0 && (n.lagged[0]?.at ?? 0) <= now && n.crashedAt === undefined) {
+        const m = n.lagged.shift() as { from: string; msgs: Msg[] };
+        n.core.step(m.from, m.msgs);
+      }
     }
     // -- ticks (a resumed node first catches up its missed ticks, then reads its inbox)
     for (const n of nodes.values()) {
