@@ -3,7 +3,7 @@
  * mailbox per node, durable state per node (persisted on process-ready), link cuts, crash and
  * restart from durable state. No clock and no randomness beyond the seeded Prng.
  */
-import { assert, Prng } from "../lib/mod.ts";
+import { assert, assertNever, Prng } from "../lib/mod.ts";
 import { type BrokenVariant, Raft, type Ready } from "./raft.ts";
 import {
   type ClusterConfig,
@@ -291,6 +291,8 @@ export function describeMessage(m: Message): string {
       return `${head} ctx=${m.ctx}`;
     case "readIndexResp":
       return `${head} ctx=${m.ctx} index=${m.index}`;
+    default:
+      return assertNever(m, "message");
   }
 }
 

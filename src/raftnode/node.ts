@@ -8,6 +8,7 @@
 import { setImmediate } from "node:timers";
 import { Prng, TockError } from "../lib/mod.ts";
 import {
+  bootstrapState,
   type ClusterConfig,
   type Entry,
   type HardState,
@@ -109,19 +110,7 @@ export class RaftNode {
     this.#opts = opts;
     let state = opts.store.load();
     if (state.entries.length === 0 && state.snapshot === undefined && opts.bootstrap) {
-      const boot = {
-        hardState: { term: 1, vote: "", commit: 1 },
-        entries: [{
-          index: 1,
-          term: 1,
-          type: "config" as const,
-          data: enc.encode(JSON.stringify({
-            voters: [...opts.bootstrap.voters].sort(),
-            learners: [...opts.bootstrap.learners].sort(),
-          })),
-        }],
-      };
-      opts.store.save(boot);
+      opts.store.save(bootstrapState(opts.bootstrap));
       state = opts.store.load();
     }
     if (state.snapshot !== undefined) this.#restoreSnapshot(state.snapshot);
