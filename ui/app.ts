@@ -304,8 +304,16 @@ class App {
           )
           : null,
       ),
-      el("td", { class: "num ok-text" }, String(job.success_count)),
-      el("td", { class: "num bad-text" }, String(job.error_count)),
+      el(
+        "td",
+        { class: `num ${job.success_count > 0 ? "ok-text" : "muted"}` },
+        String(job.success_count),
+      ),
+      el(
+        "td",
+        { class: `num ${job.error_count > 0 ? "bad-text" : "muted"}` },
+        String(job.error_count),
+      ),
       el("td", {}, toggle),
       el("td", {}, run),
     );
