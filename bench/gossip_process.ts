@@ -2,7 +2,8 @@
  * Gossip figures on real processes (5 nodes on 127.0.0.1, AES-GCM on), per profile:
  *  - kill -9 → "failed" reported by all 4 others, p50/p99 over the trials;
  *  - tag change → "update" seen by all 4 others, p50/p99;
- *  - bytes/s sent per node at steady state (UDP + TCP, encrypted, from the shell's counters).
+ *  - bytes/s sent per node at steady state (UDP + TCP, encrypted, from the shell's counters);
+ *  - SIGSTOP one node for 2 s, SIGCONT, watch 6 s: "failed" events about it (false deads).
  * Wall-clock figures from one shared 2-core machine: expect noise from other load.
  * Usage: bun run bench/gossip_process.ts [--trials 10] [--profiles lan,fast]
  */
@@ -34,6 +35,7 @@ for (const profile of (values.profiles ?? "").split(",")) {
   const detect: number[] = [];
   const tags: number[] = [];
   const bytes: number[] = [];
+  let falseDead = 0;
   for (let trial = 0; trial < trials; trial++) {
     const nodes = await startCluster(
       5,
@@ -61,6 +63,14 @@ for (const profile of (values.profiles ?? "").split(",")) {
         p.lines.find((l) => l.type === "update" && l.name === changer.name && (l.t ?? 0) >= tagAt);
       await until(() => watchers.every((p) => seenTag(p) !== undefined), 20_000, () => "tags");
       tags.push(Math.max(...watchers.map((p) => (seenTag(p)?.t ?? 0) - tagAt)));
+      // SIGSTOP 2 s, then watch 6 s for anyone declaring the paused node failed.
+      const paused = nodes[1] as NodeProc;
+      const stopAt = wall();
+      paused.signal("SIGSTOP");
+      await new Promise((r) => setTimeout(r, 2000));
+      paused.signal("SIGCONT");
+      await new Promise((r) => setTimeout(r, 6000));
+      falseDead += nodes.filter((p) => p.find("failed", paused.name, stopAt) !== undefined).length;
       // Crash detection.
       const victim = nodes[2 + (trial % 3)] as NodeProc;
       const others = nodes.filter((p) => p !== victim);
@@ -86,6 +96,6 @@ for (const profile of (values.profiles ?? "").split(",")) {
       r(detect, 50)
     } detect_all_p99_ms=${r(detect, 99)} tag_p50_ms=${r(tags, 50)} tag_p99_ms=${
       r(tags, 99)
-    } bytes_per_node_s_p50=${r(bytes, 50)}`,
+    } bytes_per_node_s_p50=${r(bytes, 50)} sigstop2s_false_dead=${falseDead}`,
   );
 }

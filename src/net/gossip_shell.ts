@@ -28,6 +28,8 @@ export const systemClock: Clock = {
 
 /** Ticks replayed at most per timer turn after a stall (e.g. SIGSTOP): 60 s of 10 ms ticks. */
 const catchUpTicksMax = 6000;
+/** Push-pull connections served at once (memberlist maxPushPulls); more are refused, counted. */
+const streamsInMax = 128;
 /** Bytes of a stream frame on the wire: frame limit + label header + encryption. */
 const streamWireBytesMax = limits.gossipStreamBytesMax + 2 + limits.gossipLabelBytesMax +
   encryptionOverheadBytes;
@@ -54,7 +56,11 @@ export interface ShellStats {
   sendErrors: number;
   streamsOut: number;
   streamsIn: number;
+  /** Inbound push-pull connections refused because streamsInMax were open. */
+  streamsRefused: number;
   bytesOut: number;
+  /** Largest datagram sent, bytes (never above gossipPacketBytesMax). */
+  datagramBytesMax: number;
 }
 
 export class GossipShell {
@@ -64,7 +70,9 @@ export class GossipShell {
     sendErrors: 0,
     streamsOut: 0,
     streamsIn: 0,
+    streamsRefused: 0,
     bytesOut: 0,
+    datagramBytesMax: 0,
   };
   readonly #udp: UdpSocket;
   readonly #tcp: Server | undefined;
@@ -74,6 +82,7 @@ export class GossipShell {
   #stopTimer: (() => void) | undefined;
   #lastTickAt = 0;
   #stopped = false;
+  #streamsOpen = 0;
 
   constructor(o: ShellOptions) {
     this.core = o.core;
@@ -151,6 +160,13 @@ export class GossipShell {
   }
 
   #onConnection(s: TcpSocket): void {
+    if (this.#streamsOpen >= streamsInMax) {
+      this.stats.streamsRefused++;
+      s.destroy();
+      return;
+    }
+    this.#streamsOpen++;
+    s.on("close", () => this.#streamsOpen--);
     const chunks: Uint8Array[] = [];
     let size = 0;
     let want = -1;
@@ -159,18 +175,19 @@ export class GossipShell {
     s.on("data", (chunk: Uint8Array) => {
       chunks.push(chunk);
       size += chunk.length;
-      const all = size === chunk.length ? chunk : Buffer.concat(chunks);
-      if (want < 0 && all.length >= 4) {
-        want = new DataView(all.buffer, all.byteOffset, 4).getUint32(0);
+      if (want < 0 && size >= 4) {
+        const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+        want = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
         if (want > streamWireBytesMax) {
           this.core.stats.oversized++;
           s.destroy();
           return;
         }
       }
-      if (want >= 0 && all.length >= 4 + want) {
+      if (want >= 0 && size >= 4 + want) {
         s.end();
         this.stats.streamsIn++;
+        const all = Buffer.concat(chunks);
         const opened = openFrame(this.#security, all.subarray(4, 4 + want));
         if (!opened.ok) {
           this.stats.rejected++;
@@ -195,6 +212,7 @@ export class GossipShell {
       }
       const { host, port } = splitAddr(p.to);
       this.stats.bytesOut += frame.length;
+      this.stats.datagramBytesMax = Math.max(this.stats.datagramBytesMax, frame.length);
       this.#udp.send(frame, port, host, (err) => {
         if (err) this.stats.sendErrors++;
       });
