@@ -16,6 +16,15 @@
  * const { packets, streams, events } = core.takeOutput();
  * // events: { type: "member", kind: join|update|leave|failed|reap, member } | { type: "user", ... }
  * ```
+ *
+ * A node process does not drive the core by hand: `startGossipNode({ name, bindPort, join,
+ * profile, tags, keyring, label })` from src/net/mod.ts binds UDP+TCP, runs the ticks and
+ * returns a GossipShell; subscribe with `shell.onEvent(fn)`, and reach the core (members,
+ * setTags, userEvent) as `shell.core`; `shell.leave()` leaves gracefully. `generateKey()` for
+ * `tock keygen` lives in src/net too (it needs node:crypto).
+ *
+ * Identity: a member is its name; its address may change with a higher incarnation. A restarted
+ * node must start above every earlier incarnation (startGossipNode uses unix seconds).
  */
 export { type CoreOptions, GossipCore } from "./core.ts";
 export {
