@@ -14,6 +14,8 @@ interface Broadcast {
   transmits: number;
   /** Insertion order, so equal transmit counts go oldest first. */
   id: number;
+  /** Members this broadcast went to: a copy is never spent twice on the same member. */
+  sentTo: Set<string>;
 }
 
 export class BroadcastQueue {
@@ -44,6 +46,7 @@ export class BroadcastQueue {
       bytes: encodedMsgSize(msg),
       transmits: 0,
       id: this.#nextId++,
+      sentTo: new Set(),
     });
   }
 
@@ -52,10 +55,12 @@ export class BroadcastQueue {
   }
 
   /**
-   * Takes broadcasts that fit in `budgetBytes`, least-transmitted first, counting one transmit
-   * each and retiring those that reach `limit`.
+   * Takes broadcasts for the member at `to` that fit in `budgetBytes`, least-transmitted first,
+   * skipping those it was already sent, counting one transmit each and retiring those that reach
+   * `limit`. (memberlist may spend several of the few copies on one member; avoiding that makes
+   * a change reach every member of a small cluster straight from its origin.)
    */
-  take(budgetBytes: number, limit: number, exclude: readonly Msg[] = []): Msg[] {
+  take(budgetBytes: number, limit: number, exclude: readonly Msg[] = [], to = ""): Msg[] {
     if (this.#items.size === 0 || budgetBytes <= 0) return [];
     const sorted = [...this.#items.values()].sort((a, b) =>
       a.transmits - b.transmits || a.id - b.id
@@ -64,10 +69,12 @@ export class BroadcastQueue {
     let used = 0;
     for (const b of sorted) {
       if (out.length >= limits.gossipMessagesPerPacketMax - 2) break;
-      if (used + b.bytes > budgetBytes || exclude.some((x) => sameMsg(x, b.msg))) continue;
+      if (used + b.bytes > budgetBytes || b.sentTo.has(to)) continue;
+      if (exclude.some((x) => sameMsg(x, b.msg))) continue;
       used += b.bytes;
       out.push(b.msg);
       b.transmits++;
+      if (to !== "") b.sentTo.add(to);
       if (b.transmits >= limit) this.#items.delete(b.key);
     }
     return out;

@@ -755,7 +755,12 @@ export class GossipCore {
         (n.state === "dead" && this.#nowMs - n.stateChangeMs < this.config.gossipToTheDeadMs),
     );
     for (const t of targets) {
-      const msgs = this.#broadcasts.take(this.config.packetBytesMax, this.#retransmitLimit());
+      const msgs = this.#broadcasts.take(
+        this.config.packetBytesMax,
+        this.#retransmitLimit(),
+        [],
+        t.addr,
+      );
       if (msgs.length === 0) break;
       this.#out.packets.push({ to: t.addr, msgs });
       this.stats.packetsOut++;
@@ -771,6 +776,7 @@ export class GossipCore {
       this.config.packetBytesMax - used,
       this.#retransmitLimit(),
       msgs,
+      to,
     );
     this.#out.packets.push({ to, msgs: extra.length === 0 ? msgs : [...msgs, ...extra] });
     this.stats.packetsOut++;
