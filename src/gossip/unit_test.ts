@@ -86,6 +86,13 @@ describe("broadcast queue", () => {
     for (let i = 0; i < 3; i++) expect(q.take(1400, 3).length).toBe(1);
     expect(q.take(1400, 3).length).toBe(0);
   });
+  test("a broadcast copy is never spent twice on the same member", () => {
+    const q = new BroadcastQueue();
+    q.enqueue("b", alive("b", 1));
+    expect(q.take(1400, 4, [], "x:1").length).toBe(1);
+    expect(q.take(1400, 4, [], "x:1").length).toBe(0);
+    expect(q.take(1400, 4, [], "y:1").length).toBe(1);
+  });
   test("take respects the byte budget and sends least-transmitted first", () => {
     const q = new BroadcastQueue();
     q.enqueue("b", alive("b", 1));
