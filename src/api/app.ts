@@ -44,7 +44,7 @@ export function createApp(
   );
   app.get("/openapi.json", (c) => sendJson(c, 200, openApiDocument));
   mountRest(app, deps, state);
-  mountConnect(app, deps);
+  mountConnect(app, deps, { paused: () => state.paused });
   if (options.ui) {
     // mountUi(app) lands with the UI
   }

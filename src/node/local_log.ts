@@ -1,10 +1,12 @@
 /**
- * The single-node stand-in for Raft behind propose(): commands apply in order, each in one
- * durable transaction with its index. Same contract as the Raft-backed door: resolves once the
- * command is applied, rejects with the TockError apply() returned, or `unavailable` once closed.
+ * The single-node stand-in for Raft behind propose(): commands apply in order, durably, with
+ * their indexes. Proposals made in the same event-loop turn are applied as one batch in one
+ * transaction (group commit: one fsync for a scheduler tick that fires many jobs). Same contract
+ * as the Raft-backed door: resolves once applied, rejects with apply()'s TockError, `too_large`
+ * when the queue is full, or `unavailable` once closed.
  */
-import { TockError } from "../lib/mod.ts";
-import type { Command, Execution, Job } from "../state/mod.ts";
+import { limits, TockError } from "../lib/mod.ts";
+import type { ApplyResult, Command, Execution, Job } from "../state/mod.ts";
 import type { SqliteStateStore } from "../store/mod.ts";
 
 export interface Applied {
@@ -17,8 +19,16 @@ export interface Proposer {
   propose(cmd: Command): Promise<Applied>;
 }
 
+interface Waiting {
+  cmd: Command;
+  resolve: (a: Applied) => void;
+  reject: (e: unknown) => void;
+}
+
 export class LocalLog implements Proposer {
   readonly #store: SqliteStateStore;
+  #queue: Waiting[] = [];
+  #flushScheduled = false;
   #closed = false;
 
   constructor(store: SqliteStateStore) {
@@ -31,11 +41,42 @@ export class LocalLog implements Proposer {
         new TockError("unavailable", "node is shutting down; the command was not applied"),
       );
     }
-    // SQLite applies synchronously, so commands apply strictly in call order.
-    const result = this.#store.applyAt(this.#store.appliedIndex + 1, cmd);
-    if (!result.ok) return Promise.reject(result.error);
-    const { ok: _ok, ...applied } = result;
-    return Promise.resolve(applied);
+    if (this.#queue.length >= limits.proposalQueueMax) {
+      return Promise.reject(
+        new TockError(
+          "too_large",
+          `${limits.proposalQueueMax} commands are already waiting to apply`,
+        ),
+      );
+    }
+    return new Promise<Applied>((resolve, reject) => {
+      this.#queue.push({ cmd, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        queueMicrotask(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#queue;
+    this.#queue = [];
+    if (batch.length === 0) return;
+    let results: ApplyResult[];
+    try {
+      results = this.#store.applyBatch(this.#store.appliedIndex + 1, batch.map((w) => w.cmd));
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const r = results[i] as ApplyResult;
+      if (r.ok) {
+        const { ok: _ok, ...applied } = r;
+        w.resolve(applied);
+      } else w.reject(r.error);
+    });
   }
 
   close(): void {

@@ -108,9 +108,10 @@ export class Runner {
     return execution;
   }
 
-  /** Runs an execution that is already recorded as running. */
-  launch(job: Job, e: Execution): void {
+  /** Runs an execution that is already recorded as running; started_at becomes the real start. */
+  launch(job: Job, recorded: Execution): void {
     const d = this.#deps;
+    const e: Execution = { ...recorded, started_at: d.clock.nowMs() };
     const key = liveKey(job.name, e.id);
     const abort = new AbortController();
     d.output.begin(job.name, e.id, e.started_at ?? d.clock.nowMs());

@@ -57,18 +57,28 @@ export class SqliteStateStore implements StateStore {
 
   /** Applies `cmd` as log entry `index` atomically with the applied index. */
   applyAt(index: number, cmd: Command): ApplyResult {
+    return this.applyBatch(index, [cmd])[0] as ApplyResult;
+  }
+
+  /**
+   * Applies commands as consecutive log entries from `firstIndex` in ONE transaction (one fsync
+   * for the batch: group commit). A refused command (a TockError result) is still applied as
+   * a no-op entry; a thrown error (a broken invariant) rolls the whole batch back.
+   */
+  applyBatch(firstIndex: number, cmds: Command[]): ApplyResult[] {
     assert(
-      index === this.#appliedIndex + 1,
-      `apply out of order: index ${index} after ${this.#appliedIndex}`,
+      firstIndex === this.#appliedIndex + 1,
+      `apply out of order: index ${firstIndex} after ${this.#appliedIndex}`,
     );
     this.#pending = new Map();
-    let result: ApplyResult;
+    let results: ApplyResult[];
     try {
-      result = this.#db.tx(() => {
-        const r = apply(this, cmd);
-        this.#db.prepare("insert or replace into meta (key, value) values ('applied_index', ?)")
-          .run(index);
-        return r;
+      results = this.#db.tx(() => {
+        const out = cmds.map((cmd) => apply(this, cmd));
+        this.#db
+          .prepare("insert or replace into meta (key, value) values ('applied_index', ?)")
+          .run(firstIndex + cmds.length - 1);
+        return out;
       });
     } catch (e) {
       this.#pending = null;
@@ -79,9 +89,11 @@ export class SqliteStateStore implements StateStore {
       else this.#jobs.set(name, job);
     }
     this.#pending = null;
-    this.#appliedIndex = index;
-    for (const l of this.#listeners) l(cmd, result);
-    return result;
+    this.#appliedIndex = firstIndex + cmds.length - 1;
+    cmds.forEach((cmd, i) => {
+      for (const l of this.#listeners) l(cmd, results[i] as ApplyResult);
+    });
+    return results;
   }
 
   /** Calls `listener` after each command is applied and committed (on every replica). */
