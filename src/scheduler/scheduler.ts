@@ -349,7 +349,7 @@ export class Scheduler {
     });
     this.#d.metrics.launched(
       job.name,
-      job.parent_job === "" ? (execution.started_at ?? slot) - slot : null,
+      job.parent_job === "" ? this.#d.clock.nowMs() - slot : null,
     );
     this.#d.runner.launch(job, execution);
   }
