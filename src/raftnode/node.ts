@@ -41,12 +41,15 @@ export interface Transport {
   send(to: NodeId, messages: readonly Message[]): void;
 }
 
-export interface RaftNodeEvent {
-  readonly type: "role";
-  readonly role: Role;
-  readonly term: number;
-  readonly leader: NodeId;
-}
+export type RaftNodeEvent =
+  | {
+    readonly type: "role";
+    readonly role: Role;
+    readonly term: number;
+    readonly leader: NodeId;
+  }
+  /** A snapshot from the leader replaced this node's log and state. */
+  | { readonly type: "snapshotInstalled"; readonly index: number; readonly bytes: number };
 
 export interface RaftNodeOptions {
   readonly id: NodeId;
@@ -246,7 +249,14 @@ export class RaftNode {
     }
     for (const [to, msgs] of byPeer) this.#opts.transport.send(to, msgs);
     // 3. apply.
-    if (rd.snapshot !== undefined) this.#restoreSnapshot(rd.snapshot);
+    if (rd.snapshot !== undefined) {
+      this.#restoreSnapshot(rd.snapshot);
+      this.#opts.onEvent?.({
+        type: "snapshotInstalled",
+        index: rd.snapshot.meta.index,
+        bytes: rd.snapshot.data.length,
+      });
+    }
     for (const e of rd.committed) this.#apply(e);
     for (const rs of rd.readStates) this.#readyReads.push(rs);
     if (rd.role !== this.#role || rd.leader !== this.#leader) {
