@@ -183,12 +183,19 @@ export class SqliteStateStore implements StateStore {
   }
 
   trimExecutions(job: string, keep: number): void {
+    // Find the newest execution beyond `keep` through the index, then delete it and older ones.
+    const cut = this.#db
+      .prepare(
+        "select grp, attempt from executions where job_name = ? order by grp desc, attempt desc limit 1 offset ?",
+      )
+      .get(job, keep);
+    if (!cut) return;
+    const grp = cut["grp"] as number, attempt = cut["attempt"] as number;
     this.#db
       .prepare(
-        `delete from executions where job_name = ? and id not in (
-           select id from executions where job_name = ? order by grp desc, attempt desc limit ?)`,
+        "delete from executions where job_name = ? and (grp < ? or (grp = ? and attempt <= ?))",
       )
-      .run(job, job, keep);
+      .run(job, grp, grp, attempt);
   }
 
   /** Executions with status running, of one job or across all jobs (busy, leases, overlap). */
