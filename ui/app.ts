@@ -131,6 +131,9 @@ class App {
       const name = selectedFromHash();
       if (name !== this.#state.selected) this.select(name);
     });
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden) void this.refresh();
+    });
     void this.#status();
     void this.refresh();
   }
@@ -185,7 +188,8 @@ class App {
         this.#again = false;
         void this.refresh();
       } else {
-        this.#timer = setTimeout(() => void this.refresh(), refreshMs);
+        // A hidden tab stops polling; visibilitychange resumes it.
+        if (!document.hidden) this.#timer = setTimeout(() => void this.refresh(), refreshMs);
       }
     }
   }
