@@ -8,6 +8,7 @@ import { mountConnect } from "./connect.ts";
 import type { ApiDeps } from "./deps.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountRest, type RestState, sendJson } from "./rest.ts";
+import { mountUi } from "./ui.ts";
 
 export interface AppOptions {
   /** Serve the embedded UI under /ui/ (and redirect / there for browsers). */
@@ -45,9 +46,7 @@ export function createApp(
   app.get("/openapi.json", (c) => sendJson(c, 200, openApiDocument));
   mountRest(app, deps, state);
   mountConnect(app, deps, { paused: () => state.paused });
-  if (options.ui) {
-    // mountUi(app) lands with the UI
-  }
+  if (options.ui) mountUi(app);
   app.notFound((c) => sendJson(c, 404, { error: `no route for ${c.req.method} ${c.req.path}` }));
   app.onError((e, c) => {
     console.error("tock: unhandled error:", e);
