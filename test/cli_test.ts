@@ -54,7 +54,10 @@ describe("client commands", () => {
     expect(ls.out.split("\n")[0]).toMatch(/^NAME\s+SCHEDULE\s+NEXT\s+STATUS/);
     expect(ls.out).toContain("backup");
     expect(JSON.parse((await tock("job", "get", "sync", ...a)).out).schedule).toBe("0 */5 * * * *");
-    expect((await tock("job", "run", "backup", ...a)).out).toBe('job "backup" started\n');
+    expect((await tock("job", "run", "backup", ...a)).out).toMatch(
+      /^job "backup" started \(execution \d+-1\)\n$/,
+    );
+    expect((await tock("job", "next", "sync", "3", ...a)).out.trim().split("\n")).toHaveLength(3);
     const id = await until("an execution", async () => {
       const r = await tock("exec", "ls", "backup", ...a);
       const line = r.out.split("\n")[1];
@@ -63,6 +66,27 @@ describe("client commands", () => {
     expect(JSON.parse((await tock("exec", "get", "backup", id as string, ...a)).out).output).toBe(
       "backed up\n",
     );
+    await tock("job", "apply", "-f", file, ...a);
+    await fetch(`${node.url}/v1/jobs`, {
+      method: "POST",
+      body: JSON.stringify({
+        name: "hang",
+        schedule: "@manually",
+        executor: "shell",
+        executor_config: { command: "sleep 60" },
+        concurrency: "forbid",
+      }),
+    });
+    const hang = (await tock("job", "run", "hang", ...a)).out.match(/execution (\S+)\)/)
+      ?.[1] as string;
+    expect((await tock("job", "run", "hang", ...a)).err).toContain("concurrency is forbid");
+    const forced = (await tock("job", "run", "hang", "--force", ...a)).out.match(
+      /execution (\S+)\)/,
+    )?.[1] as string;
+    expect((await tock("exec", "kill", "hang", hang, ...a)).out).toBe(
+      `execution ${hang} of job "hang" killed (failed)\n`,
+    );
+    expect((await tock("exec", "kill", "hang", forced, ...a)).code).toBe(0);
     expect((await tock("job", "toggle", "sync", ...a)).out).toBe('job "sync" disabled\n');
     expect((await tock("job", "delete", "sync", ...a)).out).toBe('job "sync" deleted\n');
   });

@@ -23,8 +23,9 @@ export const usage = `tock ${version}: a distributed, fault-tolerant cron (Dkron
 Usage:
   tock agent [--dev] [--server] [--bootstrap-expect N] [--data-dir DIR] [--http-addr HOST:PORT]
              [--node-name NAME] [--tag k=v ...] [--config FILE] [--ui=false] [--log-level LEVEL]
-  tock job ls | get NAME | apply -f FILE | run NAME | delete NAME | toggle NAME   [--address URL]
-  tock exec ls JOB | get JOB ID                                                     [--address URL]
+  tock job ls | get NAME | apply -f FILE | run NAME [--force] | next NAME [N] | delete NAME | toggle NAME
+  tock exec ls JOB | get JOB ID | kill JOB ID
+  (client commands take --address URL)
   tock keygen [--bytes 16|24|32]
   tock version
   tock completion bash|zsh|fish
@@ -56,14 +57,16 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
           options: {
             address: { type: "string", short: "a" },
             file: { type: "string", short: "f" },
+            force: { type: "boolean" },
           },
         });
         const address = (values.address ?? io.runtime.env("TOCK_ADDR") ?? "http://127.0.0.1:8080")
           .replace(/\/$/, "");
         const client = { address, out: io.out };
         const [sub, ...args] = positionals;
-        if (command === "job") await jobCommand(client, sub, args, values.file);
-        else await execCommand(client, sub, args);
+        if (command === "job") {
+          await jobCommand(client, sub, args, values.file, values.force ?? false);
+        } else await execCommand(client, sub, args);
         return 0;
       }
       case "keygen": {

@@ -13,7 +13,7 @@ async function call(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; data: unknown }> {
+): Promise<{ status: number; data: unknown; execution: string | undefined }> {
   let res: Response;
   try {
     res = await fetch(`${io.address}${path}`, {
@@ -37,7 +37,7 @@ async function call(
       : text;
     throw invalid(`${method} ${path}: ${res.status} ${msg}`);
   }
-  return { status: res.status, data };
+  return { status: res.status, data, execution: res.headers.get("x-execution-id") ?? undefined };
 }
 
 const enc = encodeURIComponent;
@@ -58,6 +58,7 @@ export async function jobCommand(
   sub: string | undefined,
   args: string[],
   file: string | undefined,
+  force = false,
 ): Promise<void> {
   const name = args[0];
   const needName = () => {
@@ -105,8 +106,18 @@ export async function jobCommand(
       return;
     }
     case "run": {
-      await call(io, "POST", `/v1/jobs/${enc(needName())}/run`);
-      io.out(`job "${name}" started`);
+      const q = force ? "?force=true" : "";
+      const res = await call(io, "POST", `/v1/jobs/${enc(needName())}/run${q}`);
+      io.out(`job "${name}" started${res.execution ? ` (execution ${res.execution})` : ""}`);
+      return;
+    }
+    case "next": {
+      const { data } = await call(
+        io,
+        "GET",
+        `/v1/jobs/${enc(needName())}/next?n=${args[1] ?? "5"}`,
+      );
+      for (const t of data as string[]) io.out(t);
       return;
     }
     case "delete":
@@ -163,7 +174,15 @@ export async function execCommand(
       );
       return;
     }
+    case "kill": {
+      if (!id) throw invalid("tock exec kill: missing execution id");
+      const { data } = await call(io, "POST", `/v1/jobs/${enc(job)}/executions/${enc(id)}/kill`);
+      io.out(`execution ${id} of job "${job}" killed (${(data as J)["status"]})`);
+      return;
+    }
     default:
-      throw invalid(`tock exec: unknown subcommand "${sub ?? ""}"; use ls JOB or get JOB ID`);
+      throw invalid(
+        `tock exec: unknown subcommand "${sub ?? ""}"; use ls JOB, get JOB ID or kill JOB ID`,
+      );
   }
 }

@@ -1,7 +1,7 @@
 /** Shell completion scripts for `tock completion bash|zsh|fish`. */
 const commands = "agent job exec keygen version completion help";
-const jobSubs = "ls get apply run delete toggle";
-const execSubs = "ls get";
+const jobSubs = "ls get apply run next delete toggle";
+const execSubs = "ls get kill";
 const agentFlags =
   "--dev --server --bootstrap-expect --data-dir --http-addr --node-name --tag --config --ui --log-level";
 
