@@ -30,6 +30,15 @@ async function agent(dataDir: string): Promise<AgentProcess> {
   return a;
 }
 
+/** Pids of processes whose command line is exactly `args`. */
+function pidsOf(args: string): number[] {
+  return execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" })
+    .split("\n")
+    .map((l) => /^\s*(\d+) (.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null && m[2] === args)
+    .map((m) => Number(m[1]));
+}
+
 type Exec = {
   id: string;
   group: number;
@@ -63,6 +72,7 @@ describe("kill -9 of the server while jobs run", () => {
       const dir = mkdtempSync(join(tmpdir(), "tock-kill9-"));
       dirs.push(dir);
       const ticks = join(dir, "ticks.txt");
+      const orphanArg = `29.${process.pid % 1000}`; // a unique `sleep` argument to find in ps
       const a = await agent(join(dir, "data"));
       const c = api(a);
       expect(
@@ -74,7 +84,7 @@ describe("kill -9 of the server while jobs run", () => {
       expect(
         (await c.post(
           "/v1/jobs",
-          shellJob("slow", "sleep 4", { schedule: "@every 1s", concurrency: "forbid" }),
+          shellJob("slow", `sleep ${orphanArg}`, { schedule: "@every 1s", concurrency: "forbid" }),
         )).status,
       ).toBe(201);
       await until("three ticks and a running slow job", async () => {
@@ -85,6 +95,8 @@ describe("kill -9 of the server while jobs run", () => {
       const before = (await c.executions("tick")).filter((e) => e.status === "success").map((e) =>
         e.id
       );
+      const orphanPids = pidsOf(`sleep ${orphanArg}`);
+      expect(orphanPids.length).toBeGreaterThan(0);
       a.proc.kill("SIGKILL");
       await a.exited;
       // Downtime: slots pass while nothing runs (this wait is the scenario, not a condition poll).
@@ -96,6 +108,9 @@ describe("kill -9 of the server while jobs run", () => {
         return l.some((e) => e.status === "lost") ? l : undefined;
       });
       expect(slow.find((e) => e.status === "lost")?.reason).toContain("restarted");
+      // The lost run's process group (detached, so it outlived the agent) was killed on restart.
+      // (A new slow run may have started since: only the pids from before the kill must be gone.)
+      expect(pidsOf(`sleep ${orphanArg}`).filter((p) => orphanPids.includes(p))).toEqual([]);
       const tick = await until("ticks after the restart", async () => {
         const l = await d.executions("tick");
         return l.filter((e) => e.status === "success").length >= before.length + 2 ? l : undefined;
@@ -129,16 +144,16 @@ describe("runs of real shell jobs", () => {
       dirs.push(dir);
       const a = await agent(join(dir, "data"));
       const c = api(a);
-      const marker = `tock-kill-marker-${process.pid}`;
+      const [s1, s2] = [`300.${process.pid % 1000}`, `301.${process.pid % 1000}`];
       await c.post(
         "/v1/jobs",
-        shellJob("long", `sleep 300 & sleep 301; echo ${marker}`, { concurrency: "forbid" }),
+        shellJob("long", `sleep ${s1} & sleep ${s2}; echo done`, { concurrency: "forbid" }),
       );
       const id = (await c.post("/v1/jobs/long/run")).headers.get("x-execution-id");
-      await until("the children to start", () => {
-        const ps = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
-        return ps.includes("sleep 301") ? true : undefined;
-      });
+      await until(
+        "the children to start",
+        () => (pidsOf(`sleep ${s2}`).length > 0 ? true : undefined),
+      );
       const refused = await c.post("/v1/jobs/long/run");
       expect(refused.status).toBe(409);
       expect((await refused.json()).error).toContain("concurrency is forbid");
@@ -148,8 +163,7 @@ describe("runs of real shell jobs", () => {
         status: "failed",
         reason: "killed: killed through the API",
       });
-      const ps = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
-      expect(ps.includes("sleep 300") || ps.includes("sleep 301")).toBe(false);
+      expect([...pidsOf(`sleep ${s1}`), ...pidsOf(`sleep ${s2}`)]).toEqual([]);
       expect((await c.post(`/v1/jobs/long/executions/${id}/kill`)).status).toBe(400);
       const forced = await c.post("/v1/jobs/long/run?force=true");
       expect(forced.status).toBe(200);

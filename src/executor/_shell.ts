@@ -233,6 +233,7 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
   } catch (e) {
     return fail(`shell: cannot start ${JSON.stringify(file)}: ${(e as Error).message}`);
   }
+  if (child.pid !== undefined) req.onSpawn?.(child.pid);
   return await new Promise<ExecutionResult>((resolve) => {
     let reason: "timeout" | "memory" | "abort" | "stray" | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;

@@ -13,6 +13,11 @@ export interface ExecutionRequest {
   signal: AbortSignal;
   /** Called with each output chunk as it arrives, until outputBytesMax bytes were passed. */
   onOutput(chunk: Uint8Array): void;
+  /**
+   * Called with the process group id when an executor starts OS processes (shell), so the node
+   * can kill the group after a crash of its own (a detached group outlives a SIGKILLed agent).
+   */
+  onSpawn?(pgid: number): void;
   /** Bytes passed to onOutput at most (the head of the output); the rest is drained and counted. */
   outputBytesMax: number;
 }

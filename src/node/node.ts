@@ -32,7 +32,7 @@ export interface NodeIo {
   runtime: Runtime;
   executors: ReadonlyMap<string, ExecutorPort>;
   /** Opens the node-local output store in the data dir. */
-  openOutput(dataDir: string): OutputPort & { close(): void };
+  openOutput(dataDir: string): OutputPort & { close(): void; killOrphans(): number };
   /** Defaults to the system clock; tests pass a FakeClock. */
   clock?: Clock;
 }
@@ -100,7 +100,10 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     },
   });
 
-  // Executions left running by a previous process of this node cannot be running now.
+  // Executions left running by a previous process of this node cannot be running now: their
+  // process groups (detached, so they outlived a SIGKILLed agent) are killed, the runs are lost.
+  const orphans = output.killOrphans();
+  if (orphans > 0) console.error(`tock: killed ${orphans} process group(s) left by a previous run`);
   for (const e of store.runningExecutions()) {
     if (e.node_name !== config.nodeName) continue;
     await log.propose({

@@ -19,6 +19,7 @@ export interface ExecutorPort {
     config: Record<string, string>;
     signal: AbortSignal;
     onOutput(chunk: Uint8Array): void;
+    onSpawn?(pgid: number): void;
     outputBytesMax: number;
   }): Promise<
     {
@@ -40,6 +41,9 @@ export interface OutputPort {
   deleteJob(jobName: string): void;
   /** Applies age and total-size retention; returns how many executions' output was deleted. */
   prune(nowMs: number): number;
+  /** Remembers the process group of a running execution until it ends (crash cleanup). */
+  rememberProcess(jobName: string, executionId: string, pgid: number): void;
+  forgetProcesses(jobName: string, executionId: string): void;
 }
 
 export interface RunnerDeps {
@@ -187,6 +191,7 @@ export class Runner {
           config: job.executor_config ?? {},
           signal: entry.abort.signal,
           onOutput,
+          onSpawn: (pgid) => d.output.rememberProcess(job.name, e.id, pgid),
           outputBytesMax: limits.outputBytesMax,
         });
       } catch (err) {
@@ -207,6 +212,7 @@ export class Runner {
     if (!result.success && result.error) onOutput(new TextEncoder().encode(`\n${result.error}\n`));
     const finishedAt = d.clock.nowMs();
     d.output.finish(job.name, e.id, finishedAt, result.truncated);
+    d.output.forgetProcesses(job.name, e.id);
     const finished: Execution = {
       ...e,
       status: result.success ? "success" : "failed",

@@ -81,6 +81,8 @@ function memoryOutput(): OutputPort {
     read: (j, id) => m.get(`${j}/${id}`),
     deleteJob: () => {},
     prune: () => 0,
+    rememberProcess: () => {},
+    forgetProcesses: () => {},
   };
 }
 
