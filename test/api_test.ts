@@ -1,7 +1,7 @@
 // Proves the Dkron-compatible REST API against a real server on an ephemeral port: every route,
 // Dkron's status codes, JSON error bodies that name the problem, and that bad input stores nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestNode, type TestNode } from "./support/node.ts";
@@ -294,6 +294,47 @@ describe("runs and executions", () => {
     });
     expect(e).toMatchObject({ success: false, status: "failed", exit_code: 3 });
     expect((await (await req("GET", "/v1/jobs/fails")).json()).status).toBe("failed");
+  });
+});
+
+describe("schedules", () => {
+  test("invalid specs and @at in the past are 400 naming the problem; nothing is stored", async () => {
+    for (
+      const [schedule, text] of [
+        ["@every 0s", "@every 0s"],
+        ["61 * * * * *", "61"],
+        ["TZ=Mars/Base 0 * * * * *", "Mars/Base"],
+        ["@at 2001-01-01T00:00:00Z", "@at"],
+        ["* * *", "3 fields"],
+      ]
+    ) {
+      const res = await req("POST", "/v1/jobs", { ...job1, name: "badsched", schedule });
+      expect({ schedule, status: res.status }).toEqual({ schedule, status: 400 });
+      expect((await res.json()).error).toContain(text as string);
+    }
+    expect((await req("GET", "/v1/jobs/badsched")).status).toBe(404);
+  });
+
+  test("a running execution shows its output so far in GET and ends with all of it", async () => {
+    const cmd = "echo first; while [ ! -f $FLAG ]; do sleep 0.05; done; echo second";
+    const flag = join(dir, "go-on");
+    await req("POST", "/v1/jobs", {
+      ...job1,
+      name: "live",
+      executor_config: { command: cmd, shell: "true", env: `FLAG=${flag}` },
+    });
+    const id = (await req("POST", "/v1/jobs/live/run")).headers.get("x-execution-id");
+    const partial = await until("the first line while running", async () => {
+      const e = await (await req("GET", `/v1/jobs/live/executions/${id}`)).json();
+      return e.status === "running" && e.output === "first\n" ? e : undefined;
+    });
+    expect(partial.finished_at).toBe("0001-01-01T00:00:00Z");
+    writeFileSync(flag, "");
+    const done = await until("the end", async () => {
+      const e = await (await req("GET", `/v1/jobs/live/executions/${id}`)).json();
+      return e.status === "success" ? e : undefined;
+    });
+    expect(done.output).toBe("first\nsecond\n");
   });
 });
 
