@@ -105,10 +105,14 @@ const clients = Number(values.clients);
     // A few more small writes so the leader's snapshot covers all the big ones.
     await writeMany(c, leader, 40, "t", 4, "small");
     const ms = await timeCatchUp(c, follower, leader);
+    const installed = follower.events.filter((e) => e.ev === "snapshot") as Array<
+      { bytes?: number }
+    >;
+    const bytes = installed.reduce((sum, e) => sum + (e.bytes ?? 0), 0);
     console.log(
-      `raft-snapshot-install state≈${mb}MB catch_up=${(ms / 1000).toFixed(2)}s load=${
-        loadavg()[0]?.toFixed(1)
-      }`,
+      `raft-snapshot-install state≈${mb}MB installed=${installed.length} snapshot(s) of ` +
+        `${(bytes / 1048576).toFixed(1)} MiB catch_up=${(ms / 1000).toFixed(2)}s ` +
+        `load=${loadavg()[0]?.toFixed(1)}`,
     );
   } finally {
     await c.stopAll();

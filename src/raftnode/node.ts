@@ -6,7 +6,7 @@
  * await is ever used after it (there is no await between input and drain).
  */
 import { setImmediate } from "node:timers";
-import { Prng, TockError } from "../lib/mod.ts";
+import { limits, Prng, TockError } from "../lib/mod.ts";
 import {
   bootstrapState,
   type ClusterConfig,
@@ -176,7 +176,25 @@ export class RaftNode {
       return Promise.reject(new TockError(kind, res.message, res.leader));
     }
     const p = new Promise<number>((resolve, reject) => {
-      this.#waitingWrites.set(res.index, { term: res.term, resolve, reject });
+      // A partitioned or deposed leader may never apply this index: fail as "unknown outcome".
+      const timer = setTimeout(() => {
+        if (this.#waitingWrites.delete(res.index)) {
+          reject(
+            new TockError("timeout", `write at ${res.index} not applied in time: outcome unknown`),
+          );
+        }
+      }, limits.proposeTimeoutMs);
+      this.#waitingWrites.set(res.index, {
+        term: res.term,
+        resolve: (i) => {
+          clearTimeout(timer);
+          resolve(i);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
     });
     this.#requestDrain();
     return p;
@@ -189,15 +207,26 @@ export class RaftNode {
       return Promise.reject(new TockError("not_leader", `${this.id} knows no leader`, ""));
     }
     const p = new Promise<string | undefined>((resolve, reject) => {
-      this.#waitingReads.set(ctx, { key, resolve, reject });
+      // A ReadIndex request or its answer can be lost: give up after the propose timeout.
+      const timer = setTimeout(() => {
+        if (this.#waitingReads.delete(ctx)) {
+          reject(new TockError("timeout", `read ${ctx} not confirmed by a quorum in time`));
+        }
+      }, limits.proposeTimeoutMs);
+      this.#waitingReads.set(ctx, {
+        key,
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
     });
     this.#requestDrain();
     return p;
-  }
-
-  /** Abandons a read that will never be answered (its ReadIndex request was lost). */
-  cancelRead(key: string): void {
-    for (const [ctx, r] of this.#waitingReads) if (r.key === key) this.#waitingReads.delete(ctx);
   }
 
   status(): Status {
