@@ -144,12 +144,13 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
   const confRate = size === 5 ? ([0, 0.0005][prng.int(0, 2)] as number) : 0;
   const trailing = [5, 50][prng.int(0, 2)] as number;
   const transferRate = [0, 0.0005][prng.int(0, 2)] as number;
+  const entriesPerMsg = [1, 4, 16][prng.int(0, 3)] as number;
   const snapEvery = [20, 200][prng.int(0, 2)] as number;
   const preVote = prng.next() < 0.8;
   const checkQuorum = prng.next() < 0.8;
   const options = `nodes=${size} drop=${netConfig.dropRate} dup=${netConfig.duplicateRate} ` +
     `delay=${netConfig.delayMin}..${netConfig.delayMax} crash=${crashRate} partition=${partitionRate} ` +
-    `pause=${pauseRate} torn=${tornRate} conf=${confRate} transfer=${transferRate} trailing=${trailing} snapEvery=${snapEvery} ` +
+    `pause=${pauseRate} torn=${tornRate} conf=${confRate} transfer=${transferRate} perMsg=${entriesPerMsg} trailing=${trailing} snapEvery=${snapEvery} ` +
     `prevote=${preVote} checkquorum=${checkQuorum}` +
     (opts.broken ? ` broken=${JSON.stringify(opts.broken)}` : "") +
     (opts.voteNotSynced ? " broken=voteNotSynced" : "") +
@@ -172,7 +173,13 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
   // ---- global knowledge for invariants
   const leaderOfTerm = new Map<number, NodeId>();
   /** (index) → (term, payload hash) of every entry known committed anywhere. */
-  const committedAt = new Map<number, { term: number; hash: string }>();
+  /**
+   * `termBound`: the highest term any leader had reached when the entry was first seen applied;
+   * the entry was committed in a term ≤ termBound (an old-term entry may be committed late, by a
+   * later leader, so its own term says little about when it committed).
+   */
+  const committedAt = new Map<number, { term: number; hash: string; termBound: number }>();
+  let maxLeaderTerm = 0;
   let committedMax = 0;
   /** "index/term" → payload hash: entries with the same index and term must be identical. */
   const entryAt = new Map<string, string>();
@@ -218,7 +225,7 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
         preVote,
         checkQuorum,
         maxInflightMsgs: 8,
-        maxEntriesPerMsg: 16,
+        maxEntriesPerMsg: entriesPerMsg,
         trailingEntries: trailing,
         ...(opts.broken ? { broken: opts.broken } : {}),
       },
@@ -290,8 +297,9 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
   const applyEntry = (n: SimNode, e: Entry) => {
     const known = committedAt.get(e.index);
     const h = hashBytes(e.data) + e.type;
-    if (known === undefined) committedAt.set(e.index, { term: e.term, hash: h });
-    else if (known.term !== e.term || known.hash !== h) {
+    if (known === undefined) {
+      committedAt.set(e.index, { term: e.term, hash: h, termBound: maxLeaderTerm });
+    } else if (known.term !== e.term || known.hash !== h) {
       fail(
         `state machine safety: ${n.id} applied ${e.term}/${e.index} but ${known.term}/${e.index} was applied elsewhere`,
       );
@@ -328,14 +336,16 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
       }
       if (other === undefined) {
         leaderOfTerm.set(st.term, n.id);
+        maxLeaderTerm = Math.max(maxLeaderTerm, st.term);
         elections++;
         log(`t=${now} ${n.id} leads term ${st.term}`);
         // Leader completeness: the new leader holds every committed entry it has not compacted.
         for (let i = Math.max(st.firstIndex, 1); i <= committedMax; i++) {
           const c = committedAt.get(i);
           const t = r.termAt(i);
-          // Only entries of earlier terms must be there: a stale candidate can still win an old term.
-          if (c !== undefined && c.term <= st.term && t !== c.term) {
+          // Only entries committed in earlier terms must be there: a candidate whose votes were
+          // cast long ago can still win an old term after later leaders committed more.
+          if (c !== undefined && c.termBound < st.term && t !== c.term) {
             fail(
               `leader completeness: ${n.id} leads term ${st.term} without committed ${c.term}/${i}`,
             );
