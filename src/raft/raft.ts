@@ -118,6 +118,8 @@ interface Progress {
   snapshotRounds: number;
   /** Heard from since the last CheckQuorum round. */
   recentActive: boolean;
+  /** Replication session: replies carrying another session are from an earlier progress. */
+  session: number;
 }
 
 interface PendingRead {
@@ -141,7 +143,7 @@ export interface Status {
   readonly firstIndex: number;
   readonly config: ClusterConfig;
   readonly progress: Readonly<
-    Record<NodeId, { match: number; next: number; state: ProgressState }>
+    Record<NodeId, { match: number; next: number; state: ProgressState; session: number }>
   >;
 }
 
@@ -167,6 +169,7 @@ export class Raft {
   /** Index of the newest config entry not known committed (0 when none). */
   #pendingConfIndex = 0;
   #promoteWhenCaughtUp = new Set<NodeId>();
+  #sessionSeq = 0;
 
   #pendingReads: PendingRead[] = [];
   /** Reads asked before this leader committed an entry of its term. */
@@ -281,6 +284,7 @@ export class Raft {
           index: 0,
           reject: true,
           hint: 0,
+          session: 0,
         });
       } else if (m.type === "preVote") {
         this.#send({
@@ -497,9 +501,12 @@ export class Raft {
   }
 
   status(): Status {
-    const progress: Record<NodeId, { match: number; next: number; state: ProgressState }> = {};
+    const progress: Record<
+      NodeId,
+      { match: number; next: number; state: ProgressState; session: number }
+    > = {};
     for (const [id, pr] of this.#progress) {
-      progress[id] = { match: pr.match, next: pr.next, state: pr.state };
+      progress[id] = { match: pr.match, next: pr.next, state: pr.state, session: pr.session };
     }
     return {
       id: this.id,
@@ -568,7 +575,7 @@ export class Raft {
     this.#progress = new Map();
     const last = this.#log.lastIndex();
     for (const id of this.#members()) {
-      this.#progress.set(id, newProgress(id === this.id ? last : 0, last + 1));
+      this.#progress.set(id, newProgress(id === this.id ? last : 0, last + 1, ++this.#sessionSeq));
     }
     const self = this.#progress.get(this.id);
     if (self !== undefined) self.match = this.#log.unstableFrom - 1;
@@ -796,7 +803,7 @@ export class Raft {
   #handleAppend(m: Message & { type: "app" }): void {
     const log = this.#log;
     if (m.prevIndex < log.committed) {
-      this.#sendAppResp(m.from, log.committed, false);
+      this.#sendAppResp(m.from, log.committed, false, m.session);
       return;
     }
     if (!log.matchTerm(m.prevIndex, m.prevTerm)) {
@@ -808,6 +815,7 @@ export class Raft {
         index: m.prevIndex,
         reject: true,
         hint: Math.min(m.prevIndex, log.lastIndex()),
+        session: m.session,
       });
       return;
     }
@@ -816,25 +824,32 @@ export class Raft {
     // New entries may add a config, and a truncation may have removed one.
     if (firstNew !== undefined) this.#config = log.configAt(log.lastIndex());
     this.#commitTo(Math.min(m.commit, lastNew));
-    this.#sendAppResp(m.from, lastNew, false);
+    this.#sendAppResp(m.from, lastNew, false, m.session);
   }
 
   #handleHeartbeat(m: Message & { type: "heartbeat" }): void {
     this.#commitTo(Math.min(m.commit, this.#log.lastIndex()));
-    this.#send({ type: "heartbeatResp", from: this.id, to: m.from, term: this.#term, ctx: m.ctx });
+    this.#send({
+      type: "heartbeatResp",
+      from: this.id,
+      to: m.from,
+      term: this.#term,
+      ctx: m.ctx,
+      session: m.session,
+    });
   }
 
   #handleSnapshot(m: Message & { type: "snap" }): void {
     const log = this.#log;
     const s = m.snapshot;
     if (s.meta.index <= log.committed) {
-      this.#sendAppResp(m.from, log.committed, false);
+      this.#sendAppResp(m.from, log.committed, false, m.session);
       return;
     }
     if (log.matchTerm(s.meta.index, s.meta.term)) {
       // Figure 13 rule 6: our log already holds the snapshot's last entry; keep what follows.
       this.#commitTo(s.meta.index);
-      this.#sendAppResp(m.from, log.lastIndex(), false);
+      this.#sendAppResp(m.from, log.lastIndex(), false, m.session);
       return;
     }
     // Rule 7: discard the entire log and restore from the snapshot.
@@ -844,10 +859,10 @@ export class Raft {
     this.#pendingSnapshot = s;
     this.#config = s.meta.config;
     this.#pendingConfIndex = 0;
-    this.#sendAppResp(m.from, s.meta.index, false);
+    this.#sendAppResp(m.from, s.meta.index, false, m.session);
   }
 
-  #sendAppResp(to: NodeId, index: number, reject: boolean): void {
+  #sendAppResp(to: NodeId, index: number, reject: boolean, session: number): void {
     this.#send({
       type: "appResp",
       from: this.id,
@@ -856,6 +871,7 @@ export class Raft {
       index,
       reject,
       hint: this.#log.lastIndex(),
+      session,
     });
   }
 
@@ -904,7 +920,7 @@ export class Raft {
 
   #handleAppResp(m: Message & { type: "appResp" }): void {
     const pr = this.#progress.get(m.from);
-    if (pr === undefined) return;
+    if (pr === undefined || m.session !== pr.session) return;
     pr.recentActive = true;
     if (m.reject) {
       if (m.index === 0 && m.hint === 0) return; // stale-term notice, not a log answer
@@ -953,7 +969,7 @@ export class Raft {
 
   #handleHeartbeatResp(m: Message & { type: "heartbeatResp" }): void {
     const pr = this.#progress.get(m.from);
-    if (pr === undefined) return;
+    if (pr === undefined || m.session !== pr.session) return;
     pr.recentActive = true;
     pr.probeSent = false;
     if (pr.state === "replicate" && pr.inflight.length >= this.#cfg.maxInflightMsgs) {
@@ -1066,7 +1082,7 @@ export class Raft {
     const last = this.#log.lastIndex();
     for (const id of this.#members()) {
       if (!this.#progress.has(id)) {
-        const pr = newProgress(0, last);
+        const pr = newProgress(0, last, ++this.#sessionSeq);
         pr.recentActive = true;
         this.#progress.set(id, pr);
       }
@@ -1139,6 +1155,7 @@ export class Raft {
         term: this.#term,
         commit: Math.min(pr.match, this.#log.committed),
         ctx: readCtx,
+        session: pr.session,
       });
     }
   }
@@ -1186,6 +1203,7 @@ export class Raft {
       prevTerm,
       entries,
       commit: Math.min(log.committed, prevIndex + entries.length),
+      session: pr.session,
     });
     if (entries.length > 0 && pr.state === "replicate") {
       const last = (entries[entries.length - 1] as Entry).index;
@@ -1203,7 +1221,14 @@ export class Raft {
     pr.pendingSnapshot = s.meta.index;
     pr.snapshotRounds = 0;
     pr.inflight = [];
-    this.#send({ type: "snap", from: this.id, to, term: this.#term, snapshot: s });
+    this.#send({
+      type: "snap",
+      from: this.id,
+      to,
+      term: this.#term,
+      snapshot: s,
+      session: pr.session,
+    });
   }
 
   #sendTimeoutNow(to: NodeId): void {
@@ -1244,8 +1269,9 @@ export class Raft {
   }
 }
 
-function newProgress(match: number, next: number): Progress {
+function newProgress(match: number, next: number, session: number): Progress {
   return {
+    session,
     match,
     next,
     state: "probe",

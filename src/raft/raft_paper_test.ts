@@ -109,6 +109,7 @@ describe("Raft paper rules", () => {
       prevTerm: 2,
       entries: [],
       commit: 1,
+      session: 1,
     });
     const [m] = sent(r);
     expect(m?.type === "appResp" && m.reject && m.index === 2 && m.hint === 2).toBe(true);
@@ -128,6 +129,7 @@ describe("Raft paper rules", () => {
       prevTerm: 1,
       entries: [{ index: 3, term: 2, type: "normal", data: enc.encode("new") }],
       commit: 3,
+      session: 1,
     });
     expect(r.termAt(3)).toBe(2);
     expect(r.status().commit).toBe(3);
@@ -144,6 +146,7 @@ describe("Raft paper rules", () => {
       index: 1,
       reject: true,
       hint: 0,
+      session: c.node("n1").status().progress["n2"]?.session ?? 0,
     });
     c.stabilize();
     expect(c.node("n1").entries(1, 100).map((e) => `${e.term}/${e.index}`)).toEqual(before);
@@ -192,11 +195,30 @@ describe("Raft paper rules", () => {
     r.step({ type: "voteResp", from: "n2", to: "n1", term: 3, reject: false });
     expect(r.status().role).toBe("leader");
     sent(r);
+    const session = r.status().progress["n2"]?.session ?? 0;
     // n2 acknowledges only the old entry: a majority holds index 2, but it is of term 2.
-    r.step({ type: "appResp", from: "n2", to: "n1", term: 3, index: 2, reject: false, hint: 2 });
+    r.step({
+      type: "appResp",
+      from: "n2",
+      to: "n1",
+      term: 3,
+      index: 2,
+      reject: false,
+      hint: 2,
+      session,
+    });
     expect(r.status().commit).toBe(1);
     // Once the term-3 no-op is on a majority, both commit.
-    r.step({ type: "appResp", from: "n2", to: "n1", term: 3, index: 3, reject: false, hint: 3 });
+    r.step({
+      type: "appResp",
+      from: "n2",
+      to: "n1",
+      term: 3,
+      index: 3,
+      reject: false,
+      hint: 3,
+      session,
+    });
     expect(r.status().commit).toBe(3);
   });
 
@@ -315,5 +337,40 @@ describe("Raft paper rules", () => {
     c.tick("n1");
     c.stabilize();
     expect(c.appliedData("n3")).toEqual(c.appliedData("n1"));
+  });
+
+  test("replication sessions: a reply from an earlier session is ignored (raft-rs #571)", () => {
+    const c = elected();
+    const n1 = c.node("n1");
+    const old = n1.status().progress["n3"]?.session ?? 0;
+    // Remove n3, then add it back in the same term: a new session starts.
+    n1.proposeConfChange({ type: "remove", node: "n3" });
+    c.stabilize();
+    n1.proposeConfChange({ type: "addLearner", node: "n3" });
+    const fresh = n1.status().progress["n3"];
+    expect(fresh?.session).not.toBe(old);
+    // A delayed success from the old session claims a match it does not have now.
+    n1.step({
+      type: "appResp",
+      from: "n3",
+      to: "n1",
+      term: 2,
+      index: 4,
+      reject: false,
+      hint: 4,
+      session: old,
+    });
+    expect(n1.status().progress["n3"]?.match).toBe(0);
+    n1.step({
+      type: "appResp",
+      from: "n3",
+      to: "n1",
+      term: 2,
+      index: 4,
+      reject: false,
+      hint: 4,
+      session: fresh?.session ?? 0,
+    });
+    expect(n1.status().progress["n3"]?.match).toBe(4);
   });
 });

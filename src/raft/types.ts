@@ -77,6 +77,11 @@ export interface AppendRequest {
   readonly prevTerm: number;
   readonly entries: readonly Entry[];
   readonly commit: number;
+  /**
+   * The leader's replication session with this follower (a fresh one each time its progress is
+   * created); answers echo it so replies from an earlier session are ignored (raft-rs #571).
+   */
+  readonly session: number;
 }
 
 /**
@@ -91,6 +96,11 @@ export interface AppendResponse {
   readonly index: number;
   readonly reject: boolean;
   readonly hint: number;
+  /**
+   * The leader's replication session with this follower (a fresh one each time its progress is
+   * created); answers echo it so replies from an earlier session are ignored (raft-rs #571).
+   */
+  readonly session: number;
 }
 
 /** Heartbeat. `ctx` is the newest pending ReadIndex context ("" when none). */
@@ -101,6 +111,11 @@ export interface Heartbeat {
   readonly term: number;
   readonly commit: number;
   readonly ctx: string;
+  /**
+   * The leader's replication session with this follower (a fresh one each time its progress is
+   * created); answers echo it so replies from an earlier session are ignored (raft-rs #571).
+   */
+  readonly session: number;
 }
 
 export interface HeartbeatResponse {
@@ -109,6 +124,11 @@ export interface HeartbeatResponse {
   readonly to: NodeId;
   readonly term: number;
   readonly ctx: string;
+  /**
+   * The leader's replication session with this follower (a fresh one each time its progress is
+   * created); answers echo it so replies from an earlier session are ignored (raft-rs #571).
+   */
+  readonly session: number;
 }
 
 /** InstallSnapshot. The transport splits `snapshot.data` into bounded chunks on the wire. */
@@ -118,6 +138,11 @@ export interface SnapshotRequest {
   readonly to: NodeId;
   readonly term: number;
   readonly snapshot: Snapshot;
+  /**
+   * The leader's replication session with this follower (a fresh one each time its progress is
+   * created); answers echo it so replies from an earlier session are ignored (raft-rs #571).
+   */
+  readonly session: number;
 }
 
 /** Leadership transfer: the receiver campaigns at once, bypassing PreVote and leases. */

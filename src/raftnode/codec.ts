@@ -80,6 +80,7 @@ export function messageToProto(m: Exclude<Message, SnapshotRequest>): RaftMessag
         prevTerm: b(m.prevTerm),
         entries: m.entries.map(entryToProto),
         commit: b(m.commit),
+        session: b(m.session),
       });
     case "appResp":
       return create(RaftMessageSchema, {
@@ -88,6 +89,7 @@ export function messageToProto(m: Exclude<Message, SnapshotRequest>): RaftMessag
         index: b(m.index),
         reject: m.reject,
         hint: b(m.hint),
+        session: b(m.session),
       });
     case "heartbeat":
       return create(RaftMessageSchema, {
@@ -95,12 +97,14 @@ export function messageToProto(m: Exclude<Message, SnapshotRequest>): RaftMessag
         type: RaftMessageType.HEARTBEAT,
         commit: b(m.commit),
         ctx: m.ctx,
+        session: b(m.session),
       });
     case "heartbeatResp":
       return create(RaftMessageSchema, {
         ...base,
         type: RaftMessageType.HEARTBEAT_RESP,
         ctx: m.ctx,
+        session: b(m.session),
       });
     case "timeoutNow":
       return create(RaftMessageSchema, { ...base, type: RaftMessageType.TIMEOUT_NOW });
@@ -145,13 +149,27 @@ export function messageFromProto(p: RaftMessage): Message {
         prevTerm: n(p.prevTerm),
         entries: p.entries.map(entryFromProto),
         commit: n(p.commit),
+        session: n(p.session),
       };
     case RaftMessageType.APP_RESP:
-      return { ...base, type: "appResp", index: n(p.index), reject: p.reject, hint: n(p.hint) };
+      return {
+        ...base,
+        type: "appResp",
+        index: n(p.index),
+        reject: p.reject,
+        hint: n(p.hint),
+        session: n(p.session),
+      };
     case RaftMessageType.HEARTBEAT:
-      return { ...base, type: "heartbeat", commit: n(p.commit), ctx: p.ctx };
+      return {
+        ...base,
+        type: "heartbeat",
+        commit: n(p.commit),
+        ctx: p.ctx,
+        session: n(p.session),
+      };
     case RaftMessageType.HEARTBEAT_RESP:
-      return { ...base, type: "heartbeatResp", ctx: p.ctx };
+      return { ...base, type: "heartbeatResp", ctx: p.ctx, session: n(p.session) };
     case RaftMessageType.TIMEOUT_NOW:
       return { ...base, type: "timeoutNow" };
     case RaftMessageType.READ_INDEX:
@@ -184,6 +202,7 @@ export function snapshotToChunks(
       totalBytes: b(data.length),
       data: data.subarray(off, end),
       done: end >= data.length,
+      session: b(m.session),
     }));
     if (data.length === 0) break;
   }
@@ -220,6 +239,7 @@ export class SnapshotAssembler {
       from: c.from,
       to: c.to,
       term: n(c.term),
+      session: n(c.session),
       snapshot: {
         meta: {
           index: n(c.index),

@@ -25,10 +25,11 @@ const samples: Exclude<Message, SnapshotRequest>[] = [
       { index: 6, term: 7, type: "config", data: enc.encode('{"voters":["n1"],"learners":[]}') },
       { index: 7, term: 7, type: "noop", data: new Uint8Array() },
     ],
+    session: 3,
   },
-  { ...base, type: "appResp", index: 3, reject: true, hint: 2 },
-  { ...base, type: "heartbeat", commit: 5, ctx: "r1" },
-  { ...base, type: "heartbeatResp", ctx: "" },
+  { ...base, type: "appResp", index: 3, reject: true, hint: 2, session: 3 },
+  { ...base, type: "heartbeat", commit: 5, ctx: "r1", session: 3 },
+  { ...base, type: "heartbeatResp", ctx: "", session: 3 },
   { ...base, type: "timeoutNow" },
   { ...base, type: "readIndex", ctx: "c" },
   { ...base, type: "readIndexResp", ctx: "c", index: 12 },
@@ -48,6 +49,7 @@ describe("raft wire codec", () => {
     const snap: SnapshotRequest = {
       ...base,
       type: "snap",
+      session: 2,
       snapshot: {
         meta: { index: 40, term: 6, config: { voters: ["n1", "n2"], learners: ["n3"] } },
         data,
@@ -67,6 +69,7 @@ describe("raft wire codec", () => {
     const snap: SnapshotRequest = {
       ...base,
       type: "snap",
+      session: 2,
       snapshot: { meta: { index: 4, term: 1, config: { voters: ["n1"], learners: [] } }, data },
     };
     const [c0, c1, c2] = snapshotToChunks(snap, 1_000);
@@ -80,6 +83,7 @@ describe("raft wire codec", () => {
     const snap: SnapshotRequest = {
       ...base,
       type: "snap",
+      session: 2,
       snapshot: {
         meta: { index: 1, term: 1, config: { voters: ["n1"], learners: [] } },
         data: new Uint8Array(),
