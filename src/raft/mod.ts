@@ -16,7 +16,18 @@
  *   4. A proposal is done when an entry with the returned (index, term) is applied. If the entry
  *      applied at that index has another term, the proposal was lost (retry with the same
  *      idempotency key). Leadership changes are visible as rd.role / rd.leader.
+ *   5. Membership: one change at a time, effective on every server as soon as it is appended.
+ *      `proposeConfChange({type: "addVoter", node})` adds an unknown node as a learner and the
+ *      leader promotes it once its match index reaches the commit index; "addLearner" keeps it a
+ *      non-voter; "remove" (a removed leader steps down once the removal commits). Votes from
+ *      non-members are refused without raising the term.
+ *   6. Reads: `readIndex(ctx)` on any node; the leader confirms leadership with a heartbeat
+ *      quorum first. Serve the read once applied ≥ ReadState.index. Lost requests are not
+ *      retried by the core: time them out in the shell.
+ *   7. `forgetLeader()` drops a follower's leader lease when the shell knows the leader is gone;
+ *      `status()`, `termAt(i)` and `entries(lo, hi)` are read-only views for shells and checkers.
  * Time is ticks; randomness is the Prng passed in; nothing here awaits or does IO.
+ * Deliberately broken variants (`RaftConfig.broken`) exist only for the simulator's self-tests.
  */
 export {
   type BrokenVariant,
