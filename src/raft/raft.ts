@@ -619,6 +619,28 @@ export class Raft {
     if (this.#promotable() && this.#electionElapsed >= this.#randomizedElectionTimeout) {
       this.#electionElapsed = 0;
       this.campaign();
+    } else if (
+      this.#role === "preCandidate" && this.#electionElapsed % this.#cfg.heartbeatTicks === 0
+    ) {
+      // Voters still inside their leader lease ignored us silently; their lease ends within a
+      // tick or two of ours, so ask again each heartbeat instead of waiting a whole election
+      // timeout (a pre-vote changes no state, so repeating it is free of risk).
+      this.#repeatPreVotes();
+    }
+  }
+
+  #repeatPreVotes(): void {
+    for (const id of this.#config.voters) {
+      if (id === this.id || this.#votes.has(id)) continue;
+      this.#send({
+        type: "preVote",
+        from: this.id,
+        to: id,
+        term: this.#term + 1,
+        lastIndex: this.#log.lastIndex(),
+        lastTerm: this.#log.lastTerm(),
+        transfer: false,
+      });
     }
   }
 
