@@ -118,7 +118,6 @@ export class Runner {
     const e: Execution = { ...recorded, started_at: d.clock.nowMs() };
     const key = liveKey(job.name, e.id);
     const abort = new AbortController();
-    d.output.begin(job.name, e.id, e.started_at ?? d.clock.nowMs());
     d.hub.start(key);
     d.onStarted?.(job, e);
     const entry: Running = { abort, done: Promise.resolve(), killedBy: "" };
@@ -150,8 +149,15 @@ export class Runner {
   async #execute(job: Job, e: Execution, entry: Running): Promise<void> {
     const d = this.#deps;
     const tail = new TailBuffer(limits.outputTailBytesMax);
+    let begun = false;
+    let spawned = false;
     const onOutput = (chunk: Uint8Array) => {
       tail.push(chunk);
+      // The output record is created on the first chunk: a silent run costs output.db nothing.
+      if (!begun) {
+        begun = true;
+        d.output.begin(job.name, e.id, e.started_at ?? d.clock.nowMs());
+      }
       d.output.append(job.name, e.id, chunk);
       d.hub.push(liveKey(job.name, e.id), chunk);
     };
@@ -191,7 +197,10 @@ export class Runner {
           config: job.executor_config ?? {},
           signal: entry.abort.signal,
           onOutput,
-          onSpawn: (pgid) => d.output.rememberProcess(job.name, e.id, pgid),
+          onSpawn: (pgid) => {
+            spawned = true;
+            d.output.rememberProcess(job.name, e.id, pgid);
+          },
           outputBytesMax: limits.outputBytesMax,
         });
       } catch (err) {
@@ -211,8 +220,8 @@ export class Runner {
     }
     if (!result.success && result.error) onOutput(new TextEncoder().encode(`\n${result.error}\n`));
     const finishedAt = d.clock.nowMs();
-    d.output.finish(job.name, e.id, finishedAt, result.truncated);
-    d.output.forgetProcesses(job.name, e.id);
+    if (begun) d.output.finish(job.name, e.id, finishedAt, result.truncated);
+    if (spawned) d.output.forgetProcesses(job.name, e.id);
     const finished: Execution = {
       ...e,
       status: result.success ? "success" : "failed",

@@ -40,6 +40,8 @@ export interface SchedulerDeps {
 type Entry =
   | { key: string; dueMs: number; kind: "slot"; job: string; slot: number }
   | { key: string; dueMs: number; kind: "retry"; job: string; group: number; attempt: number }
+  /** An applied fire waiting for its slot: the commit happens ahead, the launch on time. */
+  | { key: string; dueMs: number; kind: "launch"; job: string; slot: number; execution: Execution }
   | { key: string; dueMs: number; kind: "sweep" };
 
 const missedReasons: Record<MissedReason, string> = {
@@ -206,6 +208,12 @@ export class Scheduler {
         );
         return;
       }
+      case "launch": {
+        // A job deleted since its fire took the execution with it: nothing to run.
+        const job = this.#d.getJob(e.job);
+        if (job) this.#launch(job, e.slot, e.execution);
+        return;
+      }
       case "sweep":
         void this.#sweep(now).finally(() => {
           this.#heap.set({
@@ -244,10 +252,16 @@ export class Scheduler {
         this.#heap.delete(key);
         return;
       }
-      this.#heap.set({ key, dueMs: afterDue, kind: "slot", job: name, slot: afterDue });
+      this.#heap.set({
+        key,
+        dueMs: afterDue - limits.fireLeadMs,
+        kind: "slot",
+        job: name,
+        slot: afterDue,
+      });
       return;
     }
-    this.#heap.set({ key, dueMs: due, kind: "slot", job: name, slot: due });
+    this.#heap.set({ key, dueMs: due - limits.fireLeadMs, kind: "slot", job: name, slot: due });
   }
 
   /** Applies the missed-run policy to every slot from the job's next unfired slot up to now. */
@@ -314,7 +328,10 @@ export class Scheduler {
   /** Fires one scheduled slot under the job's concurrency policy. */
   async #fireSlot(job: Job, slot: number): Promise<void> {
     if (!runnable(job, slot)) return;
-    const running = this.#d.running(job.name);
+    // `allow` jobs need no look at what runs (one query saved per fire).
+    const running = job.concurrency === "forbid" || job.concurrency === "replace"
+      ? this.#d.running(job.name)
+      : [];
     if (running.length > 0 && job.concurrency === "forbid") {
       const record = missedRecord(
         job,
@@ -336,7 +353,10 @@ export class Scheduler {
     await this.#fire(job, slot, nextRunOf(job, slot));
   }
 
-  /** Proposes the fire and launches only once it is applied. */
+  /**
+   * Proposes the fire and launches only once it is applied: at once for a late slot, else at the
+   * slot itself (fires are committed limits.fireLeadMs ahead, so commit time is not lateness).
+   */
   async #fire(job: Job, slot: number, next: number | null): Promise<void> {
     const execution = this.#d.runner.newExecution(job, slot, 1);
     const nextValue = job.parent_job === "" ? next : job.next;
@@ -347,10 +367,23 @@ export class Scheduler {
       next: nextValue,
       executions: [execution],
     });
-    this.#d.metrics.launched(
-      job.name,
-      job.parent_job === "" ? this.#d.clock.nowMs() - slot : null,
-    );
+    if (slot > this.#d.clock.nowMs()) {
+      this.#heap.set({
+        key: `launch:${job.name}:${execution.id}`,
+        dueMs: slot,
+        kind: "launch",
+        job: job.name,
+        slot,
+        execution,
+      });
+      this.#arm();
+      return;
+    }
+    this.#launch(job, slot, execution);
+  }
+
+  #launch(job: Job, slot: number, execution: Execution): void {
+    this.#d.metrics.launched(job.name, job.parent_job === "" ? this.#d.clock.nowMs() - slot : null);
     this.#d.runner.launch(job, execution);
   }
 
