@@ -7,7 +7,7 @@ import { cors } from "hono/cors";
 import { mountConnect } from "./connect.ts";
 import type { ApiDeps } from "./deps.ts";
 import { openApiDocument } from "./openapi.ts";
-import { mountRest, type RestState, sendJson } from "./rest.ts";
+import { mountRest, type RestState, sendError, sendJson } from "./rest.ts";
 import { mountUi } from "./ui.ts";
 
 export interface AppOptions {
@@ -48,9 +48,7 @@ export function createApp(
   mountConnect(app, deps, { paused: () => state.paused });
   if (options.ui) mountUi(app);
   app.notFound((c) => sendJson(c, 404, { error: `no route for ${c.req.method} ${c.req.path}` }));
-  app.onError((e, c) => {
-    console.error("tock: unhandled error:", e);
-    return sendJson(c, 500, { error: `internal error: ${e.message}` });
-  });
+  // Handlers throw TockErrors; this maps them (and anything unexpected, as 500) in one place.
+  app.onError((e, c) => sendError(c, e));
   return app;
 }

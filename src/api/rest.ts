@@ -57,6 +57,13 @@ export function sendError(c: Context, e: unknown, overrideStatus?: number): Resp
 }
 
 async function readJson(c: Context): Promise<unknown> {
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > limits.requestBodyBytesMax) {
+    throw new TockError(
+      "too_large",
+      `request body is ${declared} bytes, above the limit ${limits.requestBodyBytesMax}`,
+    );
+  }
   const text = await c.req.text();
   if (text.length > limits.requestBodyBytesMax) {
     throw new TockError(
@@ -125,53 +132,41 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
     if (state.paused) {
       return sendJson(c, 503, { error: "New job submissions are currently paused" });
     }
-    try {
-      const stored = await upsert(await readJson(c));
-      if (c.req.query("runoncreate") !== undefined) {
-        deps.runJob(stored.name).catch((e) =>
-          console.error(`tock: runoncreate of "${stored.name}" failed: ${errorMessage(e)}`)
-        );
-      }
-      const path = new URL(c.req.url).pathname;
-      return sendJson(c, 201, toApiJob(stored), { Location: `${path}/${stored.name}` });
-    } catch (e) {
-      return sendError(c, e);
+    const stored = await upsert(await readJson(c));
+    if (c.req.query("runoncreate") !== undefined) {
+      deps.runJob(stored.name).catch((e) =>
+        console.error(`tock: runoncreate of "${stored.name}" failed: ${errorMessage(e)}`)
+      );
     }
+    const path = new URL(c.req.url).pathname;
+    return sendJson(c, 201, toApiJob(stored), { Location: `${path}/${stored.name}` });
   };
   app.post("/v1/jobs", createOrUpdate);
   app.patch("/v1/jobs", createOrUpdate);
   app.put("/v1/jobs/:job", createOrUpdate);
 
   app.get("/v1/jobs", (c) => {
-    try {
-      const metadata: Record<string, string> = {};
-      for (const [k, v] of new URL(c.req.url).searchParams) {
-        const m = /^metadata\[(.+)\]$/.exec(k);
-        if (m) metadata[m[1] as string] = v;
-      }
-      const q = (k: string) => c.req.query(k);
-      const { jobs, total } = queryJobs([...deps.allJobs()], {
-        ...opt("q", q("q")),
-        metadata,
-        ...opt("status", q("status")),
-        ...opt("disabled", q("disabled")),
-        ...opt("sort", q("_sort")),
-        ...opt("order", q("_order")),
-        ...opt("start", q("_start")),
-        ...opt("end", q("_end")),
-      });
-      return sendJson(c, 200, jobs.map((j) => toApiJob(j)), { "X-Total-Count": String(total) });
-    } catch (e) {
-      return sendError(c, e);
+    const metadata: Record<string, string> = {};
+    for (const [k, v] of new URL(c.req.url).searchParams) {
+      const m = /^metadata\[(.+)\]$/.exec(k);
+      if (m) metadata[m[1] as string] = v;
     }
+    const q = (k: string) => c.req.query(k);
+    const { jobs, total } = queryJobs([...deps.allJobs()], {
+      ...opt("q", q("q")),
+      metadata,
+      ...opt("status", q("status")),
+      ...opt("disabled", q("disabled")),
+      ...opt("sort", q("_sort")),
+      ...opt("order", q("_order")),
+      ...opt("start", q("_start")),
+      ...opt("end", q("_end")),
+    });
+    return sendJson(c, 200, jobs.map((j) => toApiJob(j)), { "X-Total-Count": String(total) });
   });
 
   app.get("/v1/jobs/:job", (c) => {
-    try {
-      return sendJson(c, 200, toApiJob(getJobOr404(c.req.param("job"))));
-    } catch (e) {
-      return sendError(c, e);
-    }
+    return sendJson(c, 200, toApiJob(getJobOr404(c.req.param("job"))));
   });
 
   app.delete("/v1/jobs/:job", async (c) => {
@@ -185,126 +180,98 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
   });
 
   const run = async (c: Context) => {
-    try {
-      const name = c.req.param("job") as string;
-      getJobOr404(name);
-      const force = c.req.query("force");
-      const execution = await deps.runJob(name, force !== undefined && force !== "false");
-      const path = new URL(c.req.url).pathname;
-      return sendJson(c, 200, toApiJob(getJobOr404(name)), {
-        Location: path,
-        "X-Execution-Id": execution.id,
-      });
-    } catch (e) {
-      return sendError(c, e);
-    }
+    const name = c.req.param("job") as string;
+    getJobOr404(name);
+    const force = c.req.query("force");
+    const execution = await deps.runJob(name, force !== undefined && force !== "false");
+    const path = new URL(c.req.url).pathname;
+    return sendJson(c, 200, toApiJob(getJobOr404(name)), {
+      Location: path,
+      "X-Execution-Id": execution.id,
+    });
   };
   app.post("/v1/jobs/:job", run);
   app.post("/v1/jobs/:job/run", run);
 
   app.post("/v1/jobs/:job/toggle", async (c) => {
-    try {
-      const job = getJobOr404(c.req.param("job"));
-      const next = deps.nextRun({ ...job, disabled: false }, deps.nowMs());
-      const { job: toggled } = await deps.propose({ type: "job.toggle", name: job.name, next });
-      return sendJson(c, 200, toApiJob(toggled as Job));
-    } catch (e) {
-      return sendError(c, e);
-    }
+    const job = getJobOr404(c.req.param("job"));
+    const next = deps.nextRun({ ...job, disabled: false }, deps.nowMs());
+    const { job: toggled } = await deps.propose({ type: "job.toggle", name: job.name, next });
+    return sendJson(c, 200, toApiJob(toggled as Job));
   });
 
   app.get("/v1/jobs/:job/next", (c) => {
-    try {
-      const job = getJobOr404(c.req.param("job"));
-      const nText = c.req.query("n") ?? "10";
-      if (!/^\d+$/.test(nText) || Number(nText) < 1 || Number(nText) > 1000) {
-        throw invalid(`query parameter n must be an integer from 1 to 1000, got "${nText}"`);
-      }
-      const slots = deps.nextRuns(job, deps.nowMs(), Number(nText)).map(rfc3339);
-      return sendJson(c, 200, slots, { "X-Total-Count": String(slots.length) });
-    } catch (e) {
-      return sendError(c, e);
+    const job = getJobOr404(c.req.param("job"));
+    const nText = c.req.query("n") ?? "10";
+    if (!/^\d+$/.test(nText) || Number(nText) < 1 || Number(nText) > 1000) {
+      throw invalid(`query parameter n must be an integer from 1 to 1000, got "${nText}"`);
     }
+    const slots = deps.nextRuns(job, deps.nowMs(), Number(nText)).map(rfc3339);
+    return sendJson(c, 200, slots, { "X-Total-Count": String(slots.length) });
   });
 
   app.get("/v1/jobs/:job/executions", (c) => {
-    try {
-      const job = getJobOr404(c.req.param("job"));
-      const sort = c.req.query("_sort") ?? "";
-      const order = c.req.query("_order") ?? "DESC";
-      const limitText = c.req.query("output_size_limit");
-      let limit: number | undefined;
-      if (limitText !== undefined && limitText !== "") {
-        if (!/^\d+$/.test(limitText)) {
-          throw invalid(
-            `query parameter output_size_limit must be a non-negative integer, got "${limitText}"`,
-          );
-        }
-        limit = Number(limitText);
+    const job = getJobOr404(c.req.param("job"));
+    const sort = c.req.query("_sort") ?? "";
+    const order = c.req.query("_order") ?? "DESC";
+    const limitText = c.req.query("output_size_limit");
+    let limit: number | undefined;
+    if (limitText !== undefined && limitText !== "") {
+      if (!/^\d+$/.test(limitText)) {
+        throw invalid(
+          `query parameter output_size_limit must be a non-negative integer, got "${limitText}"`,
+        );
       }
-      const key = executionSortKey(sort);
-      const list = deps.executionsOf(job.name).sort((a, b) =>
-        key(a) - key(b) || a.attempt - b.attempt
-      );
-      if (order !== "ASC") list.reverse();
-      const out: ApiExecution[] = list.map((e) => {
-        const full = deps.executionOutput(job.name, e.id) ?? e.output_tail;
-        const api = toApiExecution(e, full);
-        if (limit !== undefined) {
-          const bytes = new TextEncoder().encode(full);
-          api.output_truncated = bytes.length > limit;
-          if (api.output_truncated) {
-            api.output = new TextDecoder().decode(bytes.subarray(bytes.length - limit));
-          }
-        } else api.output_truncated = false;
-        return api;
-      });
-      return sendJson(c, 200, out, { "X-Total-Count": String(out.length) });
-    } catch (e) {
-      return sendError(c, e);
+      limit = Number(limitText);
     }
+    const key = executionSortKey(sort);
+    const list = deps.executionsOf(job.name).sort((a, b) =>
+      key(a) - key(b) || a.attempt - b.attempt
+    );
+    if (order !== "ASC") list.reverse();
+    const out: ApiExecution[] = list.map((e) => {
+      const full = deps.executionOutput(job.name, e.id) ?? e.output_tail;
+      const api = toApiExecution(e, full);
+      if (limit !== undefined) {
+        const bytes = new TextEncoder().encode(full);
+        api.output_truncated = bytes.length > limit;
+        if (api.output_truncated) {
+          api.output = new TextDecoder().decode(bytes.subarray(bytes.length - limit));
+        }
+      } else api.output_truncated = false;
+      return api;
+    });
+    return sendJson(c, 200, out, { "X-Total-Count": String(out.length) });
   });
 
   app.delete("/v1/jobs/:job/executions", async (c) => {
-    try {
-      const { job } = await deps.propose({ type: "executions.clear", job: c.req.param("job") });
-      return sendJson(c, 200, toApiJob(job as Job));
-    } catch (e) {
-      return sendError(c, e);
-    }
+    const { job } = await deps.propose({ type: "executions.clear", job: c.req.param("job") });
+    return sendJson(c, 200, toApiJob(job as Job));
   });
 
   app.get("/v1/jobs/:job/executions/:execution", (c) => {
-    try {
-      const job = getJobOr404(c.req.param("job"));
-      const id = c.req.param("execution");
-      const e = deps.executionsOf(job.name).find((x) => x.id === id);
-      if (!e) throw notFound(`execution "${id}" of job "${job.name}" not found`);
-      return sendJson(
-        c,
-        200,
-        toApiExecution(e, deps.executionOutput(job.name, id) ?? e.output_tail),
-      );
-    } catch (e) {
-      return sendError(c, e);
-    }
+    const job = getJobOr404(c.req.param("job"));
+    const id = c.req.param("execution");
+    const e = deps.executionsOf(job.name).find((x) => x.id === id);
+    if (!e) throw notFound(`execution "${id}" of job "${job.name}" not found`);
+    return sendJson(
+      c,
+      200,
+      toApiExecution(e, deps.executionOutput(job.name, id) ?? e.output_tail),
+    );
   });
 
   app.post("/v1/jobs/:job/executions/:execution/kill", async (c) => {
-    try {
-      const job = getJobOr404(c.req.param("job"));
-      const id = c.req.param("execution");
-      await deps.killExecution(job.name, id);
-      const e = deps.executionsOf(job.name).find((x) => x.id === id);
-      if (!e) throw notFound(`execution "${id}" of job "${job.name}" not found`);
-      return sendJson(
-        c,
-        200,
-        toApiExecution(e, deps.executionOutput(job.name, id) ?? e.output_tail),
-      );
-    } catch (e) {
-      return sendError(c, e);
-    }
+    const job = getJobOr404(c.req.param("job"));
+    const id = c.req.param("execution");
+    await deps.killExecution(job.name, id);
+    const e = deps.executionsOf(job.name).find((x) => x.id === id);
+    if (!e) throw notFound(`execution "${id}" of job "${job.name}" not found`);
+    return sendJson(
+      c,
+      200,
+      toApiExecution(e, deps.executionOutput(job.name, id) ?? e.output_tail),
+    );
   });
 
   app.get("/v1/busy", (c) => {
@@ -323,79 +290,75 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
   });
 
   app.post("/v1/restore", async (c) => {
-    try {
-      const form = await c.req.formData().catch((e) => {
-        throw invalid(`restore expects a multipart form with a "file" field: ${errorMessage(e)}`);
-      });
-      const file = form.get("file");
-      if (file === null) throw notFound(`restore: no "file" field in the form`);
-      const text = typeof file === "string" ? file : await file.text();
-      if (text.length > limits.restoreBodyBytesMax) {
-        throw new TockError(
-          "too_large",
-          `restore file is ${text.length} bytes, above the limit ${limits.restoreBodyBytesMax}`,
-        );
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (e) {
-        throw invalid(`restore file is not valid JSON: ${errorMessage(e)}`);
-      }
-      if (!Array.isArray(parsed)) throw invalid("restore file must hold a JSON array of jobs");
-      const jobs = parsed.map((b, i) => {
-        try {
-          const j = parseJobBody(b);
-          validateJob(j, deps.checkExecutor);
-          return { job: j, body: b as Record<string, unknown> };
-        } catch (e) {
-          throw invalid(`restore: job #${i}: ${errorMessage(e)}`);
-        }
-      });
-      const names = new Set(jobs.map((j) => j.job.name));
-      for (const { job } of jobs) {
-        if (job.parent_job !== "" && !names.has(job.parent_job)) {
-          throw invalid(
-            `restore: job "${job.name}" has parent "${job.parent_job}", which is not in the file`,
-          );
-        }
-      }
-      // Parents first: repeatedly create the jobs whose parent is done; children of a failed parent are skipped.
-      const lines: string[] = [];
-      const done = new Set<string>();
-      const failed = new Set<string>();
-      let pending = jobs;
-      while (pending.length > 0) {
-        const ready = pending.filter(({ job }) =>
-          job.parent_job === "" || done.has(job.parent_job) || failed.has(job.parent_job)
-        );
-        if (ready.length === 0) {
-          for (const { job } of pending) lines.push(`fail create ${job.name}`);
-          break;
-        }
-        for (const { job, body } of ready) {
-          if (job.parent_job !== "" && failed.has(job.parent_job)) {
-            failed.add(job.name);
-            lines.push(`fail create ${job.name}`);
-            continue;
-          }
-          try {
-            await upsert(body);
-            done.add(job.name);
-            lines.push(`success create ${job.name}`);
-          } catch (e) {
-            failed.add(job.name);
-            lines.push(`fail create ${job.name}`);
-            console.error(`tock: restore of "${job.name}" failed: ${errorMessage(e)}`);
-          }
-        }
-        pending = pending.filter((p) => !ready.includes(p));
-      }
-      // Dkron double-encodes this response: a JSON string holding a JSON array.
-      return sendJson(c, 200, JSON.stringify(lines));
-    } catch (e) {
-      return sendError(c, e);
+    const form = await c.req.formData().catch((e) => {
+      throw invalid(`restore expects a multipart form with a "file" field: ${errorMessage(e)}`);
+    });
+    const file = form.get("file");
+    if (file === null) throw notFound(`restore: no "file" field in the form`);
+    const text = typeof file === "string" ? file : await file.text();
+    if (text.length > limits.restoreBodyBytesMax) {
+      throw new TockError(
+        "too_large",
+        `restore file is ${text.length} bytes, above the limit ${limits.restoreBodyBytesMax}`,
+      );
     }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw invalid(`restore file is not valid JSON: ${errorMessage(e)}`);
+    }
+    if (!Array.isArray(parsed)) throw invalid("restore file must hold a JSON array of jobs");
+    const jobs = parsed.map((b, i) => {
+      try {
+        const j = parseJobBody(b);
+        validateJob(j, deps.checkExecutor);
+        return { job: j, body: b as Record<string, unknown> };
+      } catch (e) {
+        throw invalid(`restore: job #${i}: ${errorMessage(e)}`);
+      }
+    });
+    const names = new Set(jobs.map((j) => j.job.name));
+    for (const { job } of jobs) {
+      if (job.parent_job !== "" && !names.has(job.parent_job)) {
+        throw invalid(
+          `restore: job "${job.name}" has parent "${job.parent_job}", which is not in the file`,
+        );
+      }
+    }
+    // Parents first: repeatedly create the jobs whose parent is done; children of a failed parent are skipped.
+    const lines: string[] = [];
+    const done = new Set<string>();
+    const failed = new Set<string>();
+    let pending = jobs;
+    while (pending.length > 0) {
+      const ready = pending.filter(({ job }) =>
+        job.parent_job === "" || done.has(job.parent_job) || failed.has(job.parent_job)
+      );
+      if (ready.length === 0) {
+        for (const { job } of pending) lines.push(`fail create ${job.name}`);
+        break;
+      }
+      for (const { job, body } of ready) {
+        if (job.parent_job !== "" && failed.has(job.parent_job)) {
+          failed.add(job.name);
+          lines.push(`fail create ${job.name}`);
+          continue;
+        }
+        try {
+          await upsert(body);
+          done.add(job.name);
+          lines.push(`success create ${job.name}`);
+        } catch (e) {
+          failed.add(job.name);
+          lines.push(`fail create ${job.name}`);
+          console.error(`tock: restore of "${job.name}" failed: ${errorMessage(e)}`);
+        }
+      }
+      pending = pending.filter((p) => !ready.includes(p));
+    }
+    // Dkron double-encodes this response: a JSON string holding a JSON array.
+    return sendJson(c, 200, JSON.stringify(lines));
   });
 }
 

@@ -5,32 +5,12 @@
  */
 import { type Clock, errorMessage, limits, type TimerHandle } from "../lib/mod.ts";
 import { type Execution, executionId, type Job } from "../state/mod.ts";
+import type { Executor } from "../executor/mod.ts";
 import type { Proposer } from "./local_log.ts";
 import type { OutputHub } from "./output_hub.ts";
 
-/** The executor contract (src/executor implements it). */
-export interface ExecutorPort {
-  name: string;
-  validate(config: Record<string, string>): string | undefined;
-  run(req: {
-    executionId: string;
-    jobName: string;
-    executor: string;
-    config: Record<string, string>;
-    signal: AbortSignal;
-    onOutput(chunk: Uint8Array): void;
-    onSpawn?(pgid: number): void;
-    outputBytesMax: number;
-  }): Promise<
-    {
-      success: boolean;
-      exitCode: number | null;
-      error: string;
-      outputBytes: number;
-      truncated: boolean;
-    }
-  >;
-}
+/** The executor contract, as src/executor defines it. */
+export type ExecutorPort = Executor;
 
 /** Where full output goes: the node-local output store. */
 export interface OutputPort {
