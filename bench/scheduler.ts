@@ -72,7 +72,7 @@ async function createJobs(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = Number(values.seconds);
 
-for (const n of values.idle.split(",").map(Number)) {
+for (const n of values.idle.split(",").filter((x) => x !== "" && x !== "none").map(Number)) {
   await withAgent(async (a) => {
     const pid = a.proc.pid as number;
     const t0 = performance.now();
@@ -115,6 +115,7 @@ for (const executor of ["noop", "shell"]) {
     const c0 = cpuTicks(pid);
     const t0 = Date.now();
     await sleep(seconds * 1000);
+    const tEnd = Date.now();
     const launches = (await metric("tock_launches_total")) - l0;
     const elapsed = (Date.now() - t0) / 1000;
     const cpu = ((cpuTicks(pid) - c0) / clk / elapsed) * 100;
@@ -124,8 +125,13 @@ for (const executor of ["noop", "shell"]) {
       const list = await (await fetch(`${a.url}/v1/jobs/busy-${i}/executions?output_size_limit=0`))
         .json();
       for (const e of list as Array<{ started_at: string; group: number; status: string }>) {
-        if (e.status === "missed") missed++;
-        else if (e.started_at && !e.started_at.startsWith("0001")) {
+        if (e.status === "missed" && e.group / 1e6 >= t0 && e.group / 1e6 < tEnd) missed++;
+        // Steady state only: slots inside the measured window (not while jobs were being created).
+        // (Reading the results loads the server, so slots after the window are left out too.)
+        else if (
+          e.group / 1e6 >= t0 && e.group / 1e6 < tEnd && e.started_at &&
+          !e.started_at.startsWith("0001")
+        ) {
           lateness.push(Date.parse(e.started_at) - e.group / 1e6);
         }
       }
