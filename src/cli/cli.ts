@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { errorMessage } from "../lib/mod.ts";
+import { generateKey } from "../net/mod.ts";
 import { type NodeIo, startNode } from "../node/mod.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { execCommand, jobCommand } from "./client.ts";
@@ -78,7 +79,7 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
         if (![16, 24, 32].includes(n)) {
           throw new Error(`--bytes must be 16, 24 or 32 (AES-128/192/256), got ${values.bytes}`);
         }
-        io.out(btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n)))));
+        io.out(generateKey(n as 16 | 24 | 32));
         return 0;
       }
       case "version":
