@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { type AgentProcess, startAgent } from "./support/proc.ts";
 
 const root = resolve(import.meta.dir, "..");
 const chromiumPath = "/usr/bin/chromium";
@@ -27,38 +28,11 @@ const serverCmd = binaryUnderTest !== undefined && binaryUnderTest !== ""
 const deadlineMs = 20_000;
 
 let dir = "";
-let server: ReturnType<typeof Bun.spawn> | undefined;
+let server: AgentProcess | undefined;
 let base = "";
 let browser: Browser | undefined;
 let page: Page | undefined;
 const pageErrors: string[] = [];
-
-/** Reads the server's stdout until its listening line; returns the URL. */
-async function waitForListening(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  const seen: string[] = [];
-  let buf = "";
-  const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), deadlineMs));
-  for (;;) {
-    const next = await Promise.race([reader.read(), timeout]);
-    if (next === "timeout" || next.done) break;
-    buf += decoder.decode(next.value, { stream: true });
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      seen.push(line);
-      const m = /^tock: listening on (http:\/\/\S+)$/.exec(line);
-      if (m) {
-        reader.releaseLock();
-        void stream.pipeTo(new WritableStream()).catch(() => {});
-        return m[1] as string;
-      }
-    }
-  }
-  throw new Error(`server printed no listening line; stdout: ${JSON.stringify(seen)}`);
-}
 
 async function api(method: string, path: string, body?: unknown): Promise<Response> {
   return await fetch(`${base}${path}`, {
@@ -72,12 +46,12 @@ const row = (job: string) => `#jobs-body tr[data-job="${job}"]`;
 beforeAll(async () => {
   if (!hasChromium) return;
   dir = mkdtempSync(join(tmpdir(), "tock-ui-"));
-  server = Bun.spawn([...serverCmd, "agent", "--dev", "--http-addr", "127.0.0.1:0"], {
+  server = await startAgent(["--dev", "--http-addr", "127.0.0.1:0"], {
+    command: serverCmd,
     cwd: dir,
-    stdout: "pipe",
-    stderr: "inherit",
+    timeoutMs: deadlineMs,
   });
-  base = await waitForListening(server.stdout as ReadableStream<Uint8Array>);
+  base = server.url;
   const created = [
     await api("POST", "/v1/jobs", {
       name: "ui-demo",
@@ -123,8 +97,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (server !== undefined && server.exitCode === null) {
-    server.kill("SIGTERM");
+  if (server !== undefined && server.proc.exitCode === null) {
+    server.proc.kill("SIGTERM");
     await server.exited;
   }
   if (dir !== "") rmSync(dir, { recursive: true, force: true });

@@ -22,7 +22,7 @@ export function startAgent(
   const command = opts.command ?? [bunBin, `${repoRoot}/src/main.ts`];
   const proc = spawn(command[0] as string, [...command.slice(1), "agent", ...args], {
     cwd: opts.cwd ?? repoRoot,
-    env: { ...process.env, ...opts.env },
+    env: opts.env ?? process.env, // when given, the whole environment of the child
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
