@@ -9,8 +9,6 @@
 export const requestBodyBytesMax = 1 << 20;
 /** Bytes of a POST /v1/restore upload: a backup of thousands of jobs. */
 export const restoreBodyBytesMax = 32 << 20;
-/** Jobs in one page of GET /v1/jobs when the client does not ask for a range (Dkron: all). */
-export const jobsPageMax = 100_000;
 
 // ---- job model ----
 

@@ -9,8 +9,6 @@ export interface StateStore {
   getJob(name: string): Job | undefined;
   putJob(job: Job): void;
   deleteJob(name: string): void;
-  /** Every job, in name order. */
-  allJobs(): Job[];
   /** Number of jobs (cheap: no copies). */
   countJobs(): number;
   getExecution(job: string, id: string): Execution | undefined;
@@ -36,6 +34,7 @@ export class MemoryStateStore implements StateStore {
   deleteJob(name: string): void {
     this.jobs.delete(name);
   }
+  /** Every job, in name order (tests and in-memory nodes). */
   allJobs(): Job[] {
     return [...this.jobs.keys()].sort().map((k) => structuredClone(this.jobs.get(k) as Job));
   }

@@ -140,12 +140,6 @@ export class SqliteStateStore implements StateStore {
     this.#pending.set(name, null);
   }
 
-  allJobs(): Job[] {
-    const names = new Set(this.#jobs.keys());
-    for (const [n, j] of this.#pending ?? []) j === null ? names.delete(n) : names.add(n);
-    return [...names].sort().map((n) => this.getJob(n) as Job);
-  }
-
   countJobs(): number {
     let n = this.#jobs.size;
     for (const [name, j] of this.#pending ?? []) {
