@@ -4,7 +4,14 @@
  * through propose(); the state machine refuses a second fire of the same (job, slot), and only
  * an applied fire launches. Missed slots follow the job's misfire policy and are recorded.
  */
-import { type Clock, conflict, errorMessage, limits, type TimerHandle } from "../lib/mod.ts";
+import {
+  type Clock,
+  conflict,
+  errorMessage,
+  limits,
+  notFound,
+  type TimerHandle,
+} from "../lib/mod.ts";
 import type { Command, Execution, Job } from "../state/mod.ts";
 import { KeyedHeap } from "./heap.ts";
 import { type MisfirePolicy, type MissedReason, planCatchUp } from "../schedule/mod.ts";
@@ -99,7 +106,7 @@ export class Scheduler {
   /** Runs a job now (manual run). `forbid` refuses while it runs unless `force`. */
   async runNow(name: string, force: boolean): Promise<Execution> {
     const job = this.#d.getJob(name);
-    if (!job) throw conflict(`job "${name}" not found`);
+    if (!job) throw notFound(`job "${name}" not found`);
     const running = this.#d.running(name);
     if (running.length > 0 && !force) {
       if (job.concurrency === "forbid") {
