@@ -8,6 +8,7 @@ import { type ApiDeps, createApp, type Member } from "../api/mod.ts";
 import { type Clock, errorMessage, invalid, notFound } from "../lib/mod.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { nextRunOf, nextRunsOf, Scheduler } from "../scheduler/mod.ts";
+import { lostExecution } from "../state/mod.ts";
 import { SqliteStateStore } from "../store/mod.ts";
 import { LocalLog } from "./local_log.ts";
 import { Metrics } from "./metrics.ts";
@@ -108,14 +109,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     if (e.node_name !== config.nodeName) continue;
     await log.propose({
       type: "execution.finish",
-      execution: {
-        ...e,
-        status: "lost",
-        success: false,
-        finished_at: clock.nowMs(),
-        lease_until: null,
-        reason: "lost: the node restarted while it ran",
-      },
+      execution: lostExecution(e, clock.nowMs(), "lost: the node restarted while it ran"),
     }).then(
       () => metrics.lost(e.job_name),
       (err) =>

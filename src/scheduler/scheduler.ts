@@ -12,7 +12,7 @@ import {
   notFound,
   type TimerHandle,
 } from "../lib/mod.ts";
-import type { Command, Execution, Job } from "../state/mod.ts";
+import { type Command, type Execution, type Job, lostExecution } from "../state/mod.ts";
 import { KeyedHeap } from "./heap.ts";
 import { type MisfirePolicy, type MissedReason, planCatchUp } from "../schedule/mod.ts";
 import { nextRunOf, retryDelayMs, scheduleOf, startingDeadlineMs } from "./slots.ts";
@@ -406,16 +406,13 @@ export class Scheduler {
   async #sweep(now: number): Promise<void> {
     for (const e of this.#d.running()) {
       if (e.lease_until === null || e.lease_until >= now) continue;
-      const lost: Execution = {
-        ...e,
-        status: "lost",
-        success: false,
-        finished_at: now,
-        lease_until: null,
-        reason: `lost: its lease lapsed at ${
+      const lost = lostExecution(
+        e,
+        now,
+        `lost: its lease lapsed at ${
           new Date(e.lease_until).toISOString()
         } (node ${e.node_name} stopped renewing it)`,
-      };
+      );
       try {
         await this.#d.propose({ type: "execution.finish", execution: lost });
         this.#d.metrics.lost(e.job_name);

@@ -51,6 +51,11 @@ export function executionId(groupMs: number, attempt: number): string {
   return `${groupMs}-${attempt}`;
 }
 
+/** The finished record of a run that can no longer be running (lease lapsed, node restarted). */
+export function lostExecution(e: Execution, nowMs: number, reason: string): Execution {
+  return { ...e, status: "lost", success: false, finished_at: nowMs, lease_until: null, reason };
+}
+
 /** Renders an execution; `output` is the full output when the caller has it, else the tail. */
 export function toApiExecution(e: Execution, output: string = e.output_tail): ApiExecution {
   return {

@@ -9,6 +9,7 @@ export {
   type Execution,
   executionId,
   type ExecutionStatus,
+  lostExecution,
   toApiExecution,
 } from "./execution.ts";
 export {
