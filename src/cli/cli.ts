@@ -120,6 +120,20 @@ export function agentConfig(io: CliIo, args: string[]): AgentConfig {
       "bootstrap-expect": { type: "string" },
       "data-dir": { type: "string" },
       "http-addr": { type: "string" },
+      "bind-addr": { type: "string" },
+      "advertise-addr": { type: "string" },
+      "rpc-port": { type: "string" },
+      "advertise-rpc-port": { type: "string" },
+      join: { type: "string", multiple: true },
+      "retry-join": { type: "string", multiple: true },
+      "retry-interval": { type: "string" },
+      "retry-max": { type: "string" },
+      region: { type: "string" },
+      datacenter: { type: "string" },
+      encrypt: { type: "string" },
+      "raft-multiplier": { type: "string" },
+      profile: { type: "string" },
+      "failed-server-grace": { type: "string" },
       "node-name": { type: "string" },
       tag: { type: "string", multiple: true },
       config: { type: "string" },
@@ -132,8 +146,12 @@ export function agentConfig(io: CliIo, args: string[]): AgentConfig {
     if (k === "config" || v === undefined) continue;
     (flags as Record<string, unknown>)[k] = { value: v, source: `flag --${k}` };
   }
-  const file = values.config ?? io.runtime.env("TOCK_CONFIG");
-  return resolveConfig(file ? readConfigFile(file) : {}, readEnv(io.runtime.env), flags);
+  const path = values.config ?? io.runtime.env("TOCK_CONFIG");
+  const file = path ? readConfigFile(path) : { raw: {}, warnings: [] };
+  const cfg = resolveConfig(file.raw, readEnv(io.runtime.env), flags);
+  cfg.warnings = file.warnings;
+  for (const w of cfg.warnings) io.err(`tock: warning: ${w}`);
+  return cfg;
 }
 
 async function agent(io: CliIo, args: string[]): Promise<number> {

@@ -171,3 +171,18 @@ export const raftSnapshotBytesMax = 1 << 30;
 export const raftRpcTimeoutMs = 2_000;
 /** Messages queued per peer while an RPC is in flight; beyond this the oldest are dropped (Raft resends). */
 export const raftPeerQueueMax = 4_096;
+
+// ---- membership (cli/config, membership, node/membership) ----
+
+/** Addresses in --join or --retry-join: a handful of seeds is enough; each is dialled per attempt. */
+export const joinAddrsMax = 64;
+/** Milliseconds, shortest --retry-interval: below this a down seed list becomes a busy loop. */
+export const retryJoinIntervalMinMs = 100;
+/** Milliseconds, longest --retry-interval (1 h): a longer wait looks like a hung agent. */
+export const retryJoinIntervalMaxMs = 3_600_000;
+/** Milliseconds, longest --failed-server-grace (7 days): beyond it, remove the peer by hand. */
+export const failedServerGraceMaxMs = 7 * 24 * 3_600_000;
+/** Servers named in a peers.json: Raft groups are 3 or 5; 64 is far beyond any sane group. */
+export const peersJsonServersMax = 64;
+/** Bytes of a peers.json file: a few hundred per server. */
+export const peersJsonBytesMax = 64 * 1024;
