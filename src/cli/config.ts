@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parse as parseYaml } from "yaml";
 import { invalid, limits, parseGoDuration } from "../lib/mod.ts";
+import { reservedTagNames } from "../membership/mod.ts";
 import { parseKey } from "../net/mod.ts";
 
 /** Gossip timing profiles: Dkron's lan, wan, local, plus Tock's fast (sub-second detection). */
@@ -141,8 +142,8 @@ export const dkronKeysNotImplemented: ReadonlySet<string> = new Set([
   "raft-duration",
 ]);
 
-/** Tags the agent sets itself (Dkron's reserved tags); a user tag may not claim them. */
-const reservedTags = ["server", "role", "version", "expect", "rpc_addr", "port", "bootstrap"];
+/** Tags the agent sets itself; a user tag may not claim them (dc and region: see resolveConfig). */
+const reservedTags = reservedTagNames.filter((t) => t !== "dc" && t !== "region");
 
 type Raw = { value: unknown; source: string };
 export type RawConfig = Partial<Record<ConfigKey, Raw>>;

@@ -186,3 +186,6 @@ export const failedServerGraceMaxMs = 7 * 24 * 3_600_000;
 export const peersJsonServersMax = 64;
 /** Bytes of a peers.json file: a few hundred per server. */
 export const peersJsonBytesMax = 64 * 1024;
+/** Entries a learner may trail the commit index and still count as caught up for promotion: one
+ * AppendEntries batch (raftEntriesPerMsgMax), which the next replication round closes. */
+export const learnerCatchUpLagEntriesMax = 256;
