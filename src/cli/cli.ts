@@ -5,7 +5,8 @@
 import { parseArgs } from "node:util";
 import { errorMessage } from "../lib/mod.ts";
 import { generateKey } from "../net/mod.ts";
-import { type NodeIo, startNode } from "../node/mod.ts";
+import type { NodeIo } from "../node/mod.ts";
+import { startAgent } from "./agent.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { execCommand, jobCommand } from "./client.ts";
 import { completionScript } from "./completion.ts";
@@ -156,20 +157,7 @@ export function agentConfig(io: CliIo, args: string[]): AgentConfig {
 
 async function agent(io: CliIo, args: string[]): Promise<number> {
   const cfg = agentConfig(io, args);
-  const node = await startNode(
-    {
-      nodeName: cfg.nodeName,
-      dataDir: cfg.dataDir,
-      httpHost: cfg.httpHost,
-      httpPort: cfg.httpPort,
-      server: cfg.server,
-      bootstrapExpect: cfg.bootstrapExpect,
-      tags: cfg.tags,
-      version,
-      ui: cfg.ui,
-    },
-    io.nodeIo(),
-  );
+  const node = await startAgent({ ...cfg, version }, io.nodeIo());
   io.out(
     `tock: node ${cfg.nodeName} (${io.runtime.name} ${io.runtime.version}), data in ${cfg.dataDir}`,
   );

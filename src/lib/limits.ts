@@ -44,6 +44,15 @@ export const executionsPerJobMax = 100;
 export const proposalQueueMax = 10_000;
 /** Milliseconds a propose() waits for its command to apply before failing with timeout. */
 export const proposeTimeoutMs = 10_000;
+/**
+ * Log entries a client request id is remembered for deduplication: a forwarded write retried
+ * after a timeout comes back within seconds, i.e. a few thousand entries even at 1,000 fires/s.
+ */
+export const requestIdsKeptEntries = 100_000;
+/** Entries applied since the last snapshot before the next one is taken (hashicorp/Dkron: 8192). */
+export const snapshotThresholdEntries = 8_192;
+/** Milliseconds between attempts to reach a leader for a write while none is known. */
+export const leaderRetryMs = 50;
 
 // ---- gossip ----
 

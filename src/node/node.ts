@@ -1,32 +1,57 @@
 /**
- * One Tock node on one process: state store + the propose() door + scheduler + runner + HTTP.
- * Single-node for now (LocalLog); Raft replaces LocalLog behind the same Proposer port.
+ * One Tock server on one process: state.db behind a Raft group (a lone server is a one-member
+ * group: one write path, always exercised), the propose() door with forwarding, the RPC port,
+ * the per-term scheduler and the runner. The HTTP surface is built from `api` by the
+ * composition root in cli/ (node/ does not know api/).
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { type ApiDeps, createApp, type Member } from "../api/mod.ts";
-import { type Clock, errorMessage, invalid, notFound } from "../lib/mod.ts";
-import type { Runtime } from "../runtime/mod.ts";
+import { HttpTransport, RaftShell, SnapshotDir } from "../consensus/mod.ts";
+import { parsePeersJson, resolvePeerIds } from "../membership/mod.ts";
+import {
+  type Clock,
+  errorMessage,
+  invalid,
+  limits,
+  notFound,
+  systemClock,
+  TockError,
+} from "../lib/mod.ts";
+import type { ClusterConfig } from "../raft/mod.ts";
+import type { Runtime, Server } from "../runtime/mod.ts";
 import { nextRunOf, nextRunsOf, Scheduler } from "../scheduler/mod.ts";
-import { lostExecution } from "../state/mod.ts";
-import { SqliteStateStore } from "../store/mod.ts";
-import { LocalLog } from "./local_log.ts";
+import { type Execution, type ExecutorCheck, lostExecution } from "../state/mod.ts";
+import { RaftLogStore, type SqlDb, SqliteStateStore } from "../store/mod.ts";
+import { AddressBook } from "./address_book.ts";
+import { Door } from "./door.ts";
+import { Leadership } from "./leadership.ts";
 import { Metrics } from "./metrics.ts";
 import { OutputHub } from "./output_hub.ts";
+import { ReplicatedState } from "./replicated_state.ts";
+import { forwarder, rpcFetchHandler } from "./rpc.ts";
 import { type ExecutorPort, liveKey, type OutputPort, Runner } from "./runner.ts";
 
 export interface NodeConfig {
   nodeName: string;
   dataDir: string;
-  httpHost: string;
-  /** 0 picks a free port. */
-  httpPort: number;
   server: boolean;
+  /** 1: bootstrap alone at once; N > 1: when N servers are seen (membership); 0: wait to join. */
   bootstrapExpect: number;
   tags: Record<string, string>;
   version: string;
-  /** Serve the embedded web UI under /ui/. */
-  ui: boolean;
+  /** Host the RPC port binds (the gossip bind host). */
+  rpcHost: string;
+  /** Inter-node RPC port; 0 picks a free one. */
+  rpcPort: number;
+  /** Host peers dial; "" means rpcHost (127.0.0.1 for 0.0.0.0). */
+  advertiseHost: string;
+  /** RPC port peers dial; 0 means the bound port. */
+  advertiseRpcPort: number;
+  /** Scales Raft's timeouts (Dkron's raft-multiplier, 1–10). */
+  raftMultiplier: number;
+  /** "local"/"fast" use shorter Raft ticks (one box); "wan" longer ones. */
+  profile: string;
 }
 
 export interface NodeIo {
@@ -38,58 +63,118 @@ export interface NodeIo {
   clock?: Clock;
 }
 
-export interface RunningNode {
-  readonly url: string;
-  readonly port: number;
-  /** Stops taking requests, waits for running executions (then kills them), closes stores. */
-  stop(graceMs?: number): Promise<void>;
+/** Raft timing per profile: ms per tick; election timeout is 10–20 ticks, heartbeat 1 tick. */
+function tickMsOf(profile: string, multiplier: number): number {
+  const base = profile === "local" || profile === "fast" ? 50 : profile === "wan" ? 200 : 100;
+  return base * Math.max(1, Math.min(10, multiplier));
 }
 
-/** The system clock: setTimeout under the hood, one timer per call. */
-export function systemClock(nowMs: () => number): Clock {
-  let next = 1;
-  const timers = new Map<number, ReturnType<typeof setTimeout>>();
-  return {
-    nowMs,
-    setTimer(atMs, fn) {
-      const id = next++;
-      // setTimeout's delay is a 32-bit int: far timers re-arm at the cap.
-      const delay = Math.min(Math.max(0, atMs - nowMs()), 2 ** 31 - 1);
-      timers.set(
-        id,
-        setTimeout(() => {
-          timers.delete(id);
-          fn();
-        }, delay),
-      );
-      return { id };
-    },
-    clearTimer(h) {
-      clearTimeout(timers.get(h.id));
-      timers.delete(h.id);
-    },
-  };
+/** The node id: a UUID made on first start and kept in the data dir (identity ≠ address). */
+function nodeIdOf(dataDir: string): string {
+  const path = join(dataDir, "node-id");
+  if (existsSync(path)) {
+    const id = readFileSync(path, "utf8").trim();
+    if (!/^[\w.-]{1,128}$/.test(id)) throw invalid(`${path} holds no valid node id: "${id}"`);
+    return id;
+  }
+  const id = randomUUID();
+  writeFileSync(path, id + "\n");
+  return id;
 }
 
-export async function startNode(config: NodeConfig, io: NodeIo): Promise<RunningNode> {
+export type RunningNode = Awaited<ReturnType<typeof startNode>>;
+
+export async function startNode(config: NodeConfig, io: NodeIo) {
   const rt = io.runtime;
   if (!config.server) {
     throw invalid(
-      "worker (non-server) agents need the cluster issue; start with --server or --dev",
+      "worker (non-server) agents need the cluster issue part 2; start with --server or --dev",
     );
   }
   const clock = io.clock ?? systemClock(rt.nowMs);
   mkdirSync(config.dataDir, { recursive: true });
-  const store = new SqliteStateStore(rt.openDb(join(config.dataDir, "state.db")));
+  const nodeId = nodeIdOf(config.dataDir);
+  const statePath = join(config.dataDir, "state.db");
+  const store = new SqliteStateStore(rt.openDb(statePath), {
+    path: statePath,
+    open: (p) => rt.openDb(p),
+  });
   const output = io.openOutput(config.dataDir);
-  const log = new LocalLog(store);
   const hub = new OutputHub();
   const metrics = new Metrics();
-  const propose: LocalLog["propose"] = (cmd) => log.propose(cmd);
+  const snapshots = new SnapshotDir(join(config.dataDir, "snapshots"));
+  const raftDb = rt.openDb(join(config.dataDir, "raft.db"));
+  const logStore = RaftLogStore.open(raftDb as unknown as SqlDb);
+  const addresses = new AddressBook(join(config.dataDir, "raft-addresses.json"));
+
+  // The RPC port first: its address goes into the Raft address book and the gossip tags.
+  // Built below; the RPC handler and callbacks may run before (they see undefined).
+  const late: { shell?: RaftShell; door?: Door; leadership?: Leadership } = {};
+  const rpc: Server = rt.serve({
+    hostname: config.rpcHost,
+    port: config.rpcPort,
+    fetch: rpcFetchHandler(() => late.shell, () => late.door, snapshots),
+  });
+  const advertiseHost = config.advertiseHost !== ""
+    ? config.advertiseHost
+    : config.rpcHost === "0.0.0.0" || config.rpcHost === "::"
+    ? "127.0.0.1"
+    : config.rpcHost;
+  const rpcAddr = `${advertiseHost.includes(":") ? `[${advertiseHost}]` : advertiseHost}:${
+    config.advertiseRpcPort || rpc.port
+  }`;
+  addresses.set(nodeId, rpcAddr);
+
+  const transport = new HttpTransport(snapshots);
+  for (const [id, addr] of addresses.entries()) {
+    if (id !== nodeId) transport.setPeer(id, `http://${addr}`);
+  }
+  addresses.onChange((id, addr) => {
+    if (id === nodeId) return;
+    if (addr === undefined) transport.removePeer(id);
+    else transport.setPeer(id, `http://${addr}`);
+  });
+
+  const state = new ReplicatedState(store, snapshots, logStore.load().snapshot?.data);
+  const tickMs = tickMsOf(config.profile, config.raftMultiplier);
+  const s = new RaftShell({
+    id: nodeId,
+    store: logStore,
+    transport,
+    app: state,
+    clock,
+    tickMs,
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    seed: (Math.floor(clock.monoMs() * 1000) ^ hashOf(nodeId)) >>> 0,
+    snapshotThreshold: limits.snapshotThresholdEntries,
+    trailingEntries: limits.raftTrailingEntries,
+    onEvent: (e) => {
+      if (e.type === "role") {
+        late.door?.leaderChanged();
+        late.leadership?.roleChanged(s.status().lastIndex, store.appliedIndex);
+      }
+    },
+  });
+  late.shell = s;
+  const d = new Door(
+    s,
+    clock,
+    forwarder((id) => {
+      const a = addresses.get(id);
+      return a === undefined ? undefined : `http://${a}`;
+    }),
+  );
+  late.door = d;
+  store.onAppliedBatch((items) => {
+    d.applied(items);
+    late.leadership?.applied(store.appliedIndex);
+  });
+
   const runner = new Runner({
     nodeName: config.nodeName,
     clock,
-    proposer: log,
+    proposer: d,
     executors: io.executors,
     output,
     hub,
@@ -97,55 +182,89 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     onStarted: () => metrics.started(),
     onFinished: (job, e) => {
       metrics.finished(job.name, e);
-      sched.onFinished(job, e); // set below, before anything runs
+      late.leadership?.scheduler?.onFinished(job, e);
     },
   });
 
-  // Executions left running by a previous process of this node cannot be running now: their
-  // process groups (detached, so they outlived a SIGKILLed agent) are killed, the runs are lost.
-  const orphans = output.killOrphans();
-  if (orphans > 0) console.error(`tock: killed ${orphans} process group(s) left by a previous run`);
-  for (const e of store.runningExecutions()) {
-    if (e.node_name !== config.nodeName) continue;
-    await log.propose({
-      type: "execution.finish",
-      execution: lostExecution(e, clock.nowMs(), "lost: the node restarted while it ran"),
-    }).then(
-      () => metrics.lost(e.job_name),
-      (err) =>
-        console.error(`tock: marking ${e.job_name}/${e.id} lost failed: ${errorMessage(err)}`),
-    );
-  }
-
-  const sched: Scheduler = new Scheduler({
+  const lead = new Leadership({
+    view: { isLeader: () => s.role === "leader", term: () => s.term },
     clock,
-    propose,
-    getJob: (name) => store.peekJob(name),
-    allJobs: () => store.jobsView(),
-    running: (job) => store.runningExecutions(job),
+    propose: (cmd) => d.propose(cmd),
     runner,
-    metrics,
+    exists: (job, id) => store.getExecution(job, id) !== undefined,
+    makeScheduler: (ports) =>
+      new Scheduler({
+        clock,
+        propose: ports.propose,
+        getJob: (name) => store.peekJob(name),
+        allJobs: () => store.jobsView(),
+        running: (job) => store.runningExecutions(job),
+        runner: ports.runner,
+        metrics,
+      }),
   });
+  late.leadership = lead;
   store.onApplied((cmd, result) => {
     if (!result.ok) return;
-    if (cmd.type === "job.upsert") sched.jobChanged(cmd.job.name);
-    else if (cmd.type === "job.toggle") sched.jobChanged(cmd.name);
+    const sched = lead.scheduler;
+    if (cmd.type === "job.upsert") sched?.jobChanged(cmd.job.name);
+    else if (cmd.type === "job.toggle") sched?.jobChanged(cmd.name);
     else if (cmd.type === "job.delete") {
-      sched.jobChanged(cmd.name);
+      sched?.jobChanged(cmd.name);
       output.deleteJob(cmd.name);
     }
   });
-  await sched.start();
+
+  // Recovery from lost quorum: peers.json (Dkron's format) replaces the configuration once.
+  const peersJson = join(config.dataDir, "raft", "peers.json");
+  const peersJsonTop = join(config.dataDir, "peers.json");
+  for (const path of [peersJson, peersJsonTop]) {
+    if (!existsSync(path)) continue;
+    const peers = resolvePeerIds(parsePeersJson(readFileSync(path, "utf8"), path), {
+      name: config.nodeName,
+      id: nodeId,
+    });
+    for (const p of peers) addresses.set(p.id, p.id === nodeId ? rpcAddr : p.address);
+    const recovered: ClusterConfig = {
+      voters: peers.filter((p) => !p.nonVoter).map((p) => p.id),
+      learners: peers.filter((p) => p.nonVoter).map((p) => p.id),
+    };
+    s.recover(recovered);
+    rmSync(path);
+    console.error(
+      `tock: recovered the Raft configuration from ${path} (${recovered.voters.length} voter(s)); the file is deleted`,
+    );
+  }
+
+  // A lone server (--dev, --bootstrap-expect 1) is a one-member group from its first start.
+  if (config.bootstrapExpect === 1 && !s.hasState()) {
+    s.bootstrap({ voters: [nodeId], learners: [] });
+  }
+  s.start();
+
+  // Executions left running by a previous process of this node cannot be running now: their
+  // process groups (detached, so they outlived a SIGKILLed agent) are killed, the runs are lost.
+  // Recorded in the background: in a cluster the write waits for a leader.
+  const orphans = output.killOrphans();
+  if (orphans > 0) console.error(`tock: killed ${orphans} process group(s) left by a previous run`);
+  const markLost = async () => {
+    for (const e of store.runningExecutions()) {
+      if (e.node_name !== config.nodeName) continue;
+      await d.propose({
+        type: "execution.finish",
+        execution: lostExecution(e, clock.nowMs(), "lost: the node restarted while it ran"),
+      }).then(
+        () => metrics.lost(e.job_name),
+        (err) =>
+          console.error(`tock: marking ${e.job_name}/${e.id} lost failed: ${errorMessage(err)}`),
+      );
+    }
+  };
+  const lostDone = markLost();
+  // A lone server answers its first request with the restart's lost runs already recorded.
+  if (config.bootstrapExpect === 1) await lostDone;
 
   const pruneTimer = setInterval(() => output.prune(clock.nowMs()), 60_000);
-  const listening: { port?: number } = {};
-  const self = (): Member => ({
-    Name: config.nodeName,
-    Addr: config.httpHost,
-    Port: listening.port ?? config.httpPort,
-    Tags: { ...config.tags, server: String(config.server), role: "tock", version: config.version },
-    Status: 1,
-  });
 
   async function* watchOutput(
     job: string,
@@ -160,19 +279,71 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     if (stored) yield new TextEncoder().encode(stored);
   }
 
-  const deps: ApiDeps = {
+  /** A manual run: the leader's scheduler when this server leads, else a local run. */
+  async function runJob(name: string, force = false): Promise<Execution> {
+    const sched = lead.scheduler;
+    if (sched !== undefined) return sched.runNow(name, force);
+    const job = store.peekJob(name);
+    if (!job) throw notFound(`job "${name}" not found`);
+    const running = store.runningExecutions(name);
+    if (running.length > 0 && !force && job.concurrency === "forbid") {
+      throw new TockError(
+        "conflict",
+        `job "${name}" is running (execution ${
+          running[0]?.id
+        }) and its concurrency is forbid; use ?force=true to run anyway`,
+      );
+    }
+    return runner.start(job, clock.nowMs(), 1);
+  }
+
+  const raftInfo = () => {
+    const st = s.status();
+    return {
+      id: nodeId,
+      name: config.nodeName,
+      rpcAddr,
+      role: st.role,
+      term: st.term,
+      leader: st.leader,
+      leaderAddr: st.leader === "" ? "" : addresses.get(st.leader) ?? "",
+      commit: st.commit,
+      applied: store.appliedIndex,
+      lastIndex: st.lastIndex,
+      firstIndex: st.firstIndex,
+      voters: [...st.config.voters],
+      learners: [...st.config.learners],
+      addresses: Object.fromEntries(addresses.entries()),
+      snapshotIndex: 0,
+    };
+  };
+
+  /** Readiness: a leader is known and this server has applied everything it knows committed. */
+  const ready = (): { ready: boolean; reason: string } => {
+    const st = s.status();
+    if (st.config.voters.length === 0) {
+      return { ready: false, reason: "waiting to bootstrap or to be added to a cluster" };
+    }
+    if (st.leader === "") return { ready: false, reason: "no leader known" };
+    if (store.appliedIndex < st.commit) {
+      return { ready: false, reason: `applied ${store.appliedIndex} of ${st.commit} committed` };
+    }
+    return { ready: true, reason: `leader ${st.leader}, applied ${store.appliedIndex}` };
+  };
+
+  const api = {
     nodeName: config.nodeName,
     version: config.version,
     tags: config.tags,
     nowMs: () => clock.nowMs(),
-    propose,
-    getJob: (name) => store.peekJob(name),
+    propose: (cmd: Parameters<Door["propose"]>[0]) => d.propose(cmd),
+    getJob: (name: string) => store.peekJob(name),
     allJobs: () => store.jobsView(),
-    executionsOf: (job) => store.executionsOf(job),
+    executionsOf: (job: string) => store.executionsOf(job),
     runningExecutions: () => store.runningExecutions(),
-    executionOutput: (job, id) => output.read(job, id),
+    executionOutput: (job: string, id: string) => output.read(job, id),
     watchOutput,
-    checkExecutor: (name, cfg) => {
+    checkExecutor: ((name, cfg) => {
       const ex = io.executors.get(name);
       if (!ex) {
         return `unknown executor "${name}"; available: ${
@@ -180,11 +351,11 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
         }`;
       }
       return ex.validate(cfg);
-    },
+    }) as ExecutorCheck,
     nextRun: nextRunOf,
     nextRuns: nextRunsOf,
-    runJob: (name, force = false) => sched.runNow(name, force),
-    killExecution: (job, id) => {
+    runJob,
+    killExecution: (job: string, id: string) => {
       const e = store.getExecution(job, id);
       if (!e) throw notFound(`execution "${id}" of job "${job}" not found`);
       if (e.status !== "running" || !runner.kill(job, id, "killed through the API")) {
@@ -192,31 +363,48 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
       }
       return runner.finished(job, id);
     },
-    members: () => [self()],
-    leader: () => self(),
-    isLeader: () => true,
+    isLeader: () => s.role === "leader",
     metricsText: () =>
-      metrics.text({ jobs: store.jobCount, running: runner.runningCount, queue: sched.queueSize }),
+      metrics.text({
+        jobs: store.jobCount,
+        running: runner.runningCount,
+        queue: lead.scheduler?.queueSize ?? 0,
+      }),
+    raft: raftInfo,
+    ready,
   };
 
-  const app = createApp(deps, { ui: config.ui });
-  const server = rt.serve({ hostname: config.httpHost, port: config.httpPort, fetch: app.fetch });
-  listening.port = server.port;
-  const host = config.httpHost.includes(":") ? `[${config.httpHost}]` : config.httpHost;
   let stopped = false;
   return {
-    url: `http://${host}:${server.port}`,
-    port: server.port,
-    async stop(graceMs = 30_000) {
+    nodeId,
+    rpcAddr,
+    rpcPort: rpc.port,
+    api,
+    shell: s,
+    door: d,
+    addresses,
+    leadership: lead,
+    store,
+    /** Stops scheduling and Raft, waits for running executions (then kills them), closes stores. */
+    async stop(graceMs = 30_000): Promise<void> {
       if (stopped) return;
       stopped = true;
-      sched.stop();
+      lead.stop();
       clearInterval(pruneTimer);
-      await server.stop(false).catch(() => {});
       await runner.drain(graceMs);
-      log.close();
+      d.close();
+      s.stop();
+      await rpc.stop(true).catch(() => {});
+      snapshots.close();
       output.close();
       store.close();
+      raftDb.close();
     },
   };
+}
+
+function hashOf(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
 }

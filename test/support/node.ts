@@ -1,12 +1,13 @@
 /** Starts a real in-process Tock node (Bun runtime, real executors and stores) on port 0. */
-import { defaultNodeIo, type RunningNode, startNode } from "../../src/node/mod.ts";
+import { type RunningAgent, startAgent } from "../../src/cli/mod.ts";
+import { defaultNodeIo } from "../../src/node/mod.ts";
 import { loadRuntime } from "../../src/runtime/mod.ts";
 
-export type TestNode = RunningNode;
+export type TestNode = RunningAgent;
 
 export async function startTestNode(dataDir: string, nodeName = "test-node"): Promise<TestNode> {
   const runtime = await loadRuntime();
-  return startNode(
+  return startAgent(
     {
       nodeName,
       dataDir,
