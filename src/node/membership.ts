@@ -14,6 +14,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from "node:fs";
 import { isIP } from "node:net";
@@ -31,8 +32,11 @@ import {
   dkronMember,
   encodeNodeTags,
   type MembershipAction,
+  parsePeersJson,
+  type PeerEntry,
   type RaftServer,
   reconcile,
+  resolvePeerIds,
   type Voter,
 } from "../membership/mod.ts";
 import { type GossipShell, Keyring, parseKey, startGossipNode } from "../net/mod.ts";
@@ -79,6 +83,45 @@ export function loadOrCreateNodeId(dataDir: string): string {
   }
   renameSync(tmp, path);
   return id;
+}
+
+// ---- peers.json ----
+
+/**
+ * Reads a recovery peers.json if there is one (undefined if not): parsed strictly, with this
+ * node's name read as its id. A bad file is an error naming the file; nothing is half-applied.
+ */
+export function readPeersJson(
+  path: string,
+  self: { name: string; id: string },
+): PeerEntry[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw invalid(`cannot read ${path}: ${errorMessage(e)}`);
+  }
+  const entries = resolvePeerIds(parsePeersJson(text, path), self);
+  if (!entries.some((p) => p.id === self.id)) {
+    throw invalid(
+      `${path} does not list this server (name ${self.name}, id ${self.id}); list every surviving server, this one included`,
+    );
+  }
+  return entries;
+}
+
+/** Deletes peers.json once its configuration is recovered (Dkron: else it would apply again). */
+export function removePeersJson(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch (e) {
+    throw invalid(
+      `recovered the configuration from ${path} but cannot delete it (${
+        errorMessage(e)
+      }): delete it by hand before the next start`,
+    );
+  }
 }
 
 // ---- addresses ----
@@ -242,6 +285,8 @@ export class Membership {
   #bootstrappedHere = false;
   #lastBootstrap: BootstrapDecision | undefined;
   #lastNotes = "";
+  #joinVia: "join" | "retry-join" | undefined;
+  #stopRetry: (() => void) | undefined;
 
   private constructor(o: MembershipOptions, shell: GossipShell, advertiseHost: string) {
     this.#o = o;
@@ -299,12 +344,30 @@ export class Membership {
       if (e.type !== "member") return;
       const member = clusterMember(e.member);
       this.#emit({ type: "member", kind: e.kind, member });
+      this.#checkJoined();
       this.kick();
     });
     const interval = this.#o.reconcileIntervalMs ?? reconcileIntervalMsDefault;
     this.#stopTimers.push(this.#o.clock.every(interval, () => this.kick()));
-    if (this.#o.join.length > 0) void this.#joinOnce();
-    if (this.#o.retryJoin.length > 0) this.#retryJoin();
+    if (this.#o.join.length > 0) {
+      this.#joinVia = "join";
+      void this.#joinOnce();
+    }
+    if (this.#o.retryJoin.length > 0) {
+      this.#joinVia = "retry-join";
+      this.#retryJoin();
+    }
+  }
+
+  /** Reports the first peer seen after a join, and ends retry-join. Says whether it did. */
+  #checkJoined(): boolean {
+    const via = this.#joinVia;
+    if (via === undefined || !this.#othersAlive()) return false;
+    this.#joinVia = undefined;
+    this.#stopRetry?.();
+    this.#stopRetry = undefined;
+    this.#emit({ type: "joined", via });
+    return true;
   }
 
   /** Subscribes to member, bootstrap, action and join events; returns the unsubscribe. */
@@ -547,14 +610,12 @@ export class Membership {
     let attempts = 0;
     let inFlight = false;
     const attempt = async () => {
-      if (inFlight || this.#stopped) return;
-      if (attempts > 0 && this.#othersAlive()) {
-        stop();
-        this.#emit({ type: "joined", via: "retry-join" });
-        return;
-      }
+      if (inFlight || this.#stopped || this.#joinVia === undefined) return;
+      if (this.#checkJoined()) return;
       if (this.#o.retryMax > 0 && attempts >= this.#o.retryMax) {
         stop();
+        this.#stopRetry = undefined;
+        this.#joinVia = undefined;
         const reason = `retry-join: no member answered after ${attempts} attempt(s) through ${
           this.#o.retryJoin.join(", ")
         }`;
@@ -575,6 +636,7 @@ export class Membership {
       }
     };
     const stop = this.#o.clock.every(this.#o.retryIntervalMs, () => void attempt());
+    this.#stopRetry = stop;
     this.#stopTimers.push(stop);
     void attempt();
   }

@@ -11,11 +11,14 @@ import { makeConfig } from "../gossip/mod.ts";
 import { FakeClock } from "../lib/mod.ts";
 import type { RaftServer, Voter } from "../membership/mod.ts";
 import {
+  gossipConfigFor,
   loadOrCreateNodeId,
   Membership,
   type MembershipEvent,
   type MembershipOptions,
   type RaftAttachment,
+  readPeersJson,
+  removePeersJson,
   resolveSeeds,
 } from "./membership.ts";
 
@@ -143,6 +146,44 @@ describe("node id", () => {
   });
 });
 
+describe("peers.json", () => {
+  test("absent is undefined; present is parsed with this node's name read as its id; removed after", () => {
+    const path = join(dir, "peers.json");
+    const self = { name: "s1", id: "uuid-1" };
+    expect(readPeersJson(path, self)).toBeUndefined();
+    writeFileSync(path, JSON.stringify([{ id: "s1", address: "10.0.0.1:6868" }]));
+    expect(readPeersJson(path, self)).toEqual([
+      { id: "uuid-1", address: "10.0.0.1:6868", nonVoter: false },
+    ]);
+    removePeersJson(path);
+    expect(readPeersJson(path, self)).toBeUndefined();
+  });
+
+  test("a file that leaves this server out, or is malformed, is an error naming the file", () => {
+    const path = join(dir, "peers-bad.json");
+    writeFileSync(path, JSON.stringify([{ id: "s2", address: "10.0.0.2:6868" }]));
+    expect(() => readPeersJson(path, { name: "s1", id: "uuid-1" })).toThrow(
+      `${path} does not list this server (name s1, id uuid-1)`,
+    );
+    writeFileSync(path, "[{]");
+    expect(() => readPeersJson(path, { name: "s1", id: "uuid-1" })).toThrow(
+      `${path} is not valid JSON`,
+    );
+  });
+});
+
+describe("profiles", () => {
+  test("every --profile gives a valid gossip config; wan is memberlist's WAN timing", () => {
+    for (const p of ["lan", "local", "fast"] as const) expect(gossipConfigFor(p).profile).toBe(p);
+    expect(gossipConfigFor("wan")).toMatchObject({
+      probeIntervalMs: 5_000,
+      probeTimeoutMs: 3_000,
+      suspicionMult: 6,
+      pushPullIntervalMs: 60_000,
+    });
+  });
+});
+
 describe("join", () => {
   test("resolveSeeds resolves hostnames now, adds the default port, reports failures", async () => {
     const r = await resolveSeeds(["a.test", "b.test:9000", "10.0.0.9", "bad.test"], (h) => {
@@ -179,6 +220,19 @@ describe("join", () => {
     );
     expect(lookups.length).toBeGreaterThanOrEqual(3);
     expect(lookups.every((h) => h === "seed.test")).toBe(true);
+  }, 30_000);
+
+  test("--join reports the first peer it meets", async () => {
+    const clock = new FakeClock(0);
+    const seed = await start("s1", clock);
+    const events: MembershipEvent[] = [];
+    const s2 = await start("s2", clock, { join: [seed.gossipAddr] });
+    s2.onEvent((e) => events.push(e));
+    await runUntil(
+      clock,
+      () => events.some((e) => e.type === "joined" && e.via === "join"),
+      () => `joined; events ${JSON.stringify(events.map((e) => e.type))}`,
+    );
   }, 30_000);
 
   test("retry-join gives up after retry-max attempts with one clear event", async () => {
