@@ -407,6 +407,25 @@ export class Membership {
     return this.#lastBootstrap;
   }
 
+  /**
+   * The `serf` section of GET /v1, with Dkron's key names, for what Tock's gossip tracks
+   * (Serf's query and intent queues and coordinates do not exist here, so they are absent).
+   */
+  serfStats(): Record<string, string> {
+    const ms = this.members();
+    const count = (st: string) => String(ms.filter((m) => m.status === st).length);
+    const core = this.#shell.core;
+    return {
+      members: String(ms.length),
+      failed: count("failed"),
+      left: count("left"),
+      encrypted: String(this.#o.encrypt !== ""),
+      health_score: String(core.healthScore),
+      event_time: String(core.eventClock),
+      incarnation: String(core.incarnation),
+    };
+  }
+
   /** The gossip shell (stats, user events). */
   get gossip(): GossipShell {
     return this.#shell;

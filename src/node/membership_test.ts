@@ -233,6 +233,35 @@ describe("join", () => {
       () => events.some((e) => e.type === "joined" && e.via === "join"),
       () => `joined; events ${JSON.stringify(events.map((e) => e.type))}`,
     );
+    expect(s2.serfStats()).toMatchObject({
+      members: "2",
+      failed: "0",
+      left: "0",
+      encrypted: "false",
+    });
+    expect(s2.membersJson().map((m) => [m.Name, m.statusText, m.Tags.id])).toEqual([
+      ["s1", "alive", "id-s1"],
+      ["s2", "alive", "id-s2"],
+    ]);
+  }, 30_000);
+
+  test("--encrypt: nodes with the same key join; a node with another key is refused", async () => {
+    const clock = new FakeClock(0);
+    const key = "kPpdjphiipNSsjd4QHWbkA==";
+    const s1 = await start("s1", clock, { encrypt: key });
+    await start("s2", clock, { encrypt: key, join: [s1.gossipAddr] });
+    const s3 = await start("s3", clock, {
+      encrypt: "AAAAAAAAAAAAAAAAAAAAAA==",
+      join: [s1.gossipAddr],
+    });
+    await runUntil(
+      clock,
+      () => alive(s1, "s2") && s1.gossip.stats.rejected > 0,
+      () => `s2 in, s3 refused; rejected ${s1.gossip.stats.rejected}`,
+    );
+    expect(alive(s1, "s3")).toBe(false);
+    expect(s3.members().map((m) => m.name)).toEqual(["s3"]);
+    expect(s1.serfStats().encrypted).toBe("true");
   }, 30_000);
 
   test("retry-join gives up after retry-max attempts with one clear event", async () => {
