@@ -504,6 +504,13 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     }
     cfg.logLevel = v;
   }
+  if (cfg.advertisePort !== 0 && cfg.advertisePort !== cfg.bindPort) {
+    throw invalid(
+      `invalid advertise-addr port ${cfg.advertisePort} ${
+        from(raw["advertise-addr"]!)
+      }: it must equal the bind-addr port ${cfg.bindPort} (gossip advertises the port it binds; a remapped port is not supported)`,
+    );
+  }
   if (cfg.bootstrapExpect > 0 && !cfg.server) {
     throw invalid("bootstrap-expect needs server mode (--server)");
   }

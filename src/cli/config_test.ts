@@ -78,7 +78,7 @@ describe("resolveConfig", () => {
   test("cluster flags: addresses, repeatable joins, durations, multiplier, profile, key", () => {
     const c = resolveConfig({
       "bind-addr": flag("10.0.0.5", "bind-addr"),
-      "advertise-addr": flag("203.0.113.7:9946", "advertise-addr"),
+      "advertise-addr": flag("203.0.113.7:8946", "advertise-addr"),
       "rpc-port": flag("7000", "rpc-port"),
       "advertise-rpc-port": flag("17000", "advertise-rpc-port"),
       join: flag(["10.0.0.1", "seed.example:8946"], "join"),
@@ -96,7 +96,7 @@ describe("resolveConfig", () => {
       bindHost: "10.0.0.5",
       bindPort: 8946,
       advertiseHost: "203.0.113.7",
-      advertisePort: 9946,
+      advertisePort: 8946,
       rpcPort: 7000,
       advertiseRpcPort: 17000,
       join: ["10.0.0.1", "seed.example:8946"],
@@ -236,6 +236,10 @@ describe("resolveConfig", () => {
     expect(() => resolveConfig({ "bind-addr": flag("{{ GetPrivateIP }}:8946") })).toThrow(
       "go-sockaddr templates are not supported",
     );
+    expect(() => resolveConfig({ "advertise-addr": flag("192.0.2.1:9999", "advertise-addr") }))
+      .toThrow(
+        "invalid advertise-addr port 9999 (from flag --advertise-addr): it must equal the bind-addr port 8946",
+      );
     expect(() => resolveConfig({ "advertise-addr": flag("0.0.0.0") })).toThrow(
       "peers must be able to dial it",
     );
