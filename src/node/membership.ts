@@ -249,6 +249,8 @@ export interface MembershipOptions {
   clock: Clock;
   /** Milliseconds between reconcile passes besides the ones member events trigger. */
   reconcileIntervalMs?: number;
+  /** Milliseconds one Raft change may take before the pass gives up on it (default 30 s). */
+  actionTimeoutMs?: number;
   resolve?: Resolver;
   /** Gossip incarnation to start from (default: unix seconds, above any earlier run's). */
   incarnation?: number;
@@ -261,6 +263,12 @@ export interface MembershipOptions {
 const reconcileIntervalMsDefault = 2_000;
 /** Actions applied per pass before yielding to the next one (each is a Raft round trip). */
 const actionsPerPassMax = 16;
+/**
+ * Milliseconds one membership change may take (Dkron's Raft apply timeout). A change that has
+ * not settled by then ends the pass; the next pass re-reads the configuration, so a change that
+ * did commit late is seen as done, and one that did not is proposed again.
+ */
+const actionTimeoutMsDefault = 30_000;
 
 export class Membership {
   readonly nodeName: string;
@@ -508,7 +516,10 @@ export class Membership {
       const action = r.actions[0];
       if (action === undefined) return;
       try {
-        await this.#apply(raft.ops, action);
+        await this.#withTimeout(
+          this.#apply(raft.ops, action),
+          this.#o.actionTimeoutMs ?? actionTimeoutMsDefault,
+        );
         this.#log(`membership: ${action.type} ${action.id}: ${action.reason}`);
         this.#emit({ type: "action", action });
       } catch (e) {
@@ -518,6 +529,26 @@ export class Membership {
         return;
       }
     }
+  }
+
+  #withTimeout(p: Promise<void>, ms: number): Promise<void> {
+    const clock = this.#o.clock;
+    return new Promise<void>((resolve, reject) => {
+      const t = clock.setTimer(
+        clock.nowMs() + ms,
+        () => reject(new Error(`no answer from Raft within ${ms} ms`)),
+      );
+      p.then(
+        () => {
+          clock.clearTimer(t);
+          resolve();
+        },
+        (e) => {
+          clock.clearTimer(t);
+          reject(e);
+        },
+      );
+    });
   }
 
   #apply(ops: RaftOps, a: MembershipAction): Promise<void> {

@@ -419,6 +419,28 @@ describe("reconcile loop", () => {
     30_000,
   );
 
+  test("a change Raft never answers times out, and the next pass proposes it again", async () => {
+    const clock = new FakeClock(0);
+    const raft = new FakeRaft();
+    raft.gate = new Promise<void>(() => {}); // never settles
+    const s1 = await start("s1", clock, { actionTimeoutMs: 2_000 });
+    raft.servers = [{ id: s1.nodeId, address: s1.rpcAddr, voter: true, match: 10 }];
+    const events: MembershipEvent[] = [];
+    s1.onEvent((e) => events.push(e));
+    s1.attachRaft(raft.attachment());
+    await start("s2", clock, { join: [s1.gossipAddr] });
+    await runUntil(
+      clock,
+      () => raft.calls.filter((c) => c.startsWith("addLearner id-s2")).length >= 2,
+      () => `a second attempt; calls ${JSON.stringify(raft.calls)}`,
+    );
+    expect(events.find((e) => e.type === "action")).toMatchObject({
+      type: "action",
+      action: { type: "addLearner", id: "id-s2" },
+      error: "no answer from Raft within 2000 ms",
+    });
+  }, 30_000);
+
   test("a leader that loses leadership during a change takes no further action", async () => {
     const clock = new FakeClock(0);
     const raft = new FakeRaft();
