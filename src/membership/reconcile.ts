@@ -141,12 +141,13 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
         holder.name === s.name ? "its name" : `its address ${s.address}`
       }`;
     } else {
-      const downMs = input.downForMs[s.id] ?? 0;
+      const downMs = Math.round(input.downForMs[s.id] ?? 0);
       if (downMs < input.failedServerGraceMs) {
+        // No elapsed time here: notes are logged when they change, so they must be stable.
         notes.push(
           `${label} is ${
             m === undefined ? "not in gossip" : "failed"
-          } for ${downMs} ms; removed after ${input.failedServerGraceMs} ms`,
+          }; removed once down for ${input.failedServerGraceMs} ms`,
         );
         continue;
       }

@@ -94,7 +94,7 @@ describe("reconcile", () => {
     const servers = [voter("s1"), voter("s2"), voter("s3")];
     const early = run(members, servers, { downForMs: { "id-s3": grace - 1 } });
     expect(early.actions).toEqual([]);
-    expect(early.notes).toEqual([`s3 is failed for ${grace - 1} ms; removed after ${grace} ms`]);
+    expect(early.notes).toEqual([`s3 is failed; removed once down for ${grace} ms`]);
     const late = run(members, servers, { downForMs: { "id-s3": grace } });
     expect(types(late.actions)).toEqual(["remove id-s3"]);
     // Unknown duration counts as "just failed".
