@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { mountCluster } from "./cluster.ts";
 import { mountConnect } from "./connect.ts";
 import type { ApiDeps } from "./deps.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -44,6 +45,7 @@ export function createApp(
       }),
   );
   app.get("/openapi.json", (c) => sendJson(c, 200, openApiDocument));
+  mountCluster(app, deps);
   mountRest(app, deps, state);
   mountConnect(app, deps, { paused: () => state.paused });
   if (options.ui) mountUi(app);

@@ -14,6 +14,31 @@ export interface Member {
   Status: number;
 }
 
+/** A Raft server as `tock raft list-peers` shows it. */
+export interface RaftPeer {
+  id: string;
+  name: string;
+  address: string;
+  voter: boolean;
+  leader: boolean;
+  match: number;
+}
+
+/** The cluster layer's operations (absent on nodes without one). */
+export interface ClusterPort {
+  /** The raft section of GET /v1 (role, term, leader, indexes, configuration). */
+  raft(): Record<string, unknown>;
+  /** Readiness for load balancers: a leader is known and this server has caught up. */
+  ready(): { ready: boolean; reason: string };
+  peers(): RaftPeer[];
+  /** Removes a server from the Raft configuration (on the leader). */
+  removePeer(id: string): Promise<void>;
+  /** Hands leadership to `to` (or the best other voter when ""); resolves with the new leader. */
+  transferLeader(to: string): Promise<string>;
+  /** Graceful leave: hand off leadership, announce "left"; answers the members as they were. */
+  leave(): Promise<Member[]>;
+}
+
 export interface ApiDeps {
   nodeName: string;
   version: string;
@@ -52,6 +77,7 @@ export interface ApiDeps {
   isLeader(): boolean;
   /** Prometheus text for /metrics. */
   metricsText(): string;
+  cluster?: ClusterPort;
 }
 
 export type { ApiExecution };

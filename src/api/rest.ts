@@ -79,17 +79,20 @@ async function readJson(c: Context): Promise<unknown> {
 }
 
 function memberJson(m: Member, withId: boolean) {
-  const statusText = ["none", "alive", "leaving", "left", "failed"][m.Status] ?? "unknown";
+  const { id, statusText: given, ...member } = m as Member & { id?: string; statusText?: string };
+  const statusText = given ?? ["none", "alive", "leaving", "left", "failed"][m.Status] ??
+    "unknown";
+  // A member from the gossip layer carries its own protocol fields; these are the fallback.
   const base = {
-    ...m,
     ProtocolMin: 1,
     ProtocolMax: 5,
     ProtocolCur: 2,
     DelegateMin: 2,
     DelegateMax: 5,
     DelegateCur: 4,
+    ...member,
   };
-  return withId ? { id: crypto.randomUUID(), ...base, statusText } : base;
+  return withId ? { id: id ?? crypto.randomUUID(), ...base, statusText } : base;
 }
 
 export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
@@ -405,5 +408,6 @@ function statusBody(deps: ApiDeps) {
       encrypted: "false",
     },
     tags: deps.tags,
+    ...(deps.cluster === undefined ? {} : { raft: deps.cluster.raft() }),
   };
 }

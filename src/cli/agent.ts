@@ -2,7 +2,8 @@
  * The composition root: starts a node from an AgentConfig and serves the HTTP app built from
  * the node's ports (node/ never imports api/). Used by `tock agent` and by in-process tests.
  */
-import { type ApiDeps, createApp, type Member } from "../api/mod.ts";
+import { type ApiDeps, createApp } from "../api/mod.ts";
+import { invalid } from "../lib/mod.ts";
 import { type NodeIo, type RunningNode, startNode } from "../node/mod.ts";
 import type { AgentConfig } from "./config.ts";
 
@@ -10,6 +11,8 @@ export interface RunningAgent {
   readonly url: string;
   readonly port: number;
   readonly node: RunningNode;
+  /** Resolves once the agent left the cluster (POST /v1/leave): the process should stop. */
+  readonly left: Promise<void>;
   /** Stops taking requests, waits for running executions (then kills them), closes stores. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -30,6 +33,14 @@ export type AgentStartConfig =
   & Partial<AgentConfig>
   & { version: string };
 
+function envInt<K extends string>(io: NodeIo, name: string, key: K): Partial<Record<K, number>> {
+  const v = io.runtime.env(name);
+  if (v === undefined || v === "") return {};
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw invalid(`${name}=${v}: expected a positive integer`);
+  return { [key]: n } as Partial<Record<K, number>>;
+}
+
 export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<RunningAgent> {
   const node = await startNode(
     {
@@ -45,31 +56,52 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
       advertiseRpcPort: cfg.advertiseRpcPort ?? 0,
       raftMultiplier: cfg.raftMultiplier ?? 1,
       profile: cfg.profile ?? (cfg.dev ? "local" : "lan"),
+      // Defaults for in-process callers that pass no cluster keys: a lone server on loopback.
+      bindPort: cfg.bindPort ?? 0,
+      advertisePort: cfg.advertisePort ?? 0,
+      region: cfg.region ?? "global",
+      datacenter: cfg.datacenter ?? "dc1",
+      join: cfg.join ?? [],
+      retryJoin: cfg.retryJoin ?? [],
+      retryIntervalMs: cfg.retryIntervalMs ?? 30_000,
+      retryMax: cfg.retryMax ?? 0,
+      encrypt: cfg.encrypt ?? "",
+      failedServerGraceMs: cfg.failedServerGraceMs ?? 300_000,
+      // Tuning knobs (environment only): how often a snapshot is taken and how much log trails it.
+      ...envInt(io, "TOCK_RAFT_SNAPSHOT_THRESHOLD", "snapshotThreshold"),
+      ...envInt(io, "TOCK_RAFT_TRAILING_ENTRIES", "trailingEntries"),
     },
     io,
   );
-  const listening: { port?: number } = {};
-  const self = (): Member => ({
-    Name: cfg.nodeName,
-    Addr: cfg.httpHost,
-    Port: listening.port ?? cfg.httpPort,
-    Tags: { ...cfg.tags, server: String(cfg.server), role: "tock", version: cfg.version },
-    Status: 1,
-  });
+  let leftResolve: () => void = () => {};
+  const left = new Promise<void>((r) => (leftResolve = r));
   const deps: ApiDeps = {
     ...node.api,
-    members: () => [self()],
-    leader: () => (node.api.isLeader() ? self() : undefined),
+    members: () => node.api.members(),
+    leader: () => node.api.leaderMember(),
+    cluster: {
+      raft: node.api.raft,
+      ready: node.api.ready,
+      peers: node.api.raftPeers,
+      removePeer: node.api.removePeer,
+      transferLeader: node.api.transferLeader,
+      leave: async () => {
+        const members = await node.api.leave();
+        // Answer first, then stop: the caller gets the member list as Dkron answers it.
+        setTimeout(() => leftResolve(), 100);
+        return members;
+      },
+    },
   };
   const app = createApp(deps, { ui: cfg.ui });
   const server = io.runtime.serve({ hostname: cfg.httpHost, port: cfg.httpPort, fetch: app.fetch });
-  listening.port = server.port;
   const host = cfg.httpHost.includes(":") ? `[${cfg.httpHost}]` : cfg.httpHost;
   let stopped = false;
   return {
     url: `http://${host}:${server.port}`,
     port: server.port,
     node,
+    left,
     async stop(graceMs = 30_000) {
       if (stopped) return;
       stopped = true;

@@ -7,6 +7,8 @@ import { errorMessage } from "../lib/mod.ts";
 import { generateKey } from "../net/mod.ts";
 import type { NodeIo } from "../node/mod.ts";
 import { startAgent } from "./agent.ts";
+import { membersCli } from "./members.ts";
+import { leaveCli, raftCli } from "./raft_ops.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { execCommand, jobCommand } from "./client.ts";
 import { completionScript } from "./completion.ts";
@@ -27,6 +29,7 @@ Usage:
              [--node-name NAME] [--tag k=v ...] [--config FILE] [--ui=false] [--log-level LEVEL]
   tock job ls | get NAME | apply -f FILE | run NAME [--force] | next NAME [N] | delete NAME | toggle NAME
   tock exec ls JOB | get JOB ID | kill JOB ID
+  tock members [--json] | leave | raft list-peers | raft remove-peer ID | raft transfer-leader [ID]
   (client commands take --address URL)
   tock keygen [--bytes 16|24|32]
   tock version
@@ -71,6 +74,12 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
         } else await execCommand(client, sub, args);
         return 0;
       }
+      case "members":
+        return await membersCli(io.runtime.env, io.out, rest);
+      case "raft":
+        return await raftCli(io.runtime.env, io.out, rest);
+      case "leave":
+        return await leaveCli(io.runtime.env, io.out, rest);
       case "keygen": {
         const { values } = parseArgs({
           args: rest,
@@ -161,6 +170,9 @@ async function agent(io: CliIo, args: string[]): Promise<number> {
   io.out(
     `tock: node ${cfg.nodeName} (${io.runtime.name} ${io.runtime.version}), data in ${cfg.dataDir}`,
   );
+  io.out(
+    `tock: node id ${node.node.nodeId}, rpc on ${node.node.rpcAddr}, gossip on ${node.node.membership.gossipAddr}`,
+  );
   io.out(`tock: listening on ${node.url}`);
   return await new Promise<number>((resolve) => {
     let stopping = false;
@@ -180,6 +192,7 @@ async function agent(io: CliIo, args: string[]): Promise<number> {
       );
     };
     io.runtime.onSignal("SIGTERM", () => stop("SIGTERM"));
+    void node.left.then(() => stop("leave"));
     io.runtime.onSignal("SIGINT", () => stop("SIGINT"));
   });
 }

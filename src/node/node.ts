@@ -4,11 +4,10 @@
  * the per-term scheduler and the runner. The HTTP surface is built from `api` by the
  * composition root in cli/ (node/ does not know api/).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { HttpTransport, RaftShell, SnapshotDir } from "../consensus/mod.ts";
-import { parsePeersJson, resolvePeerIds } from "../membership/mod.ts";
+import type { DkronMember } from "../membership/mod.ts";
 import {
   type Clock,
   errorMessage,
@@ -29,6 +28,8 @@ import { Leadership } from "./leadership.ts";
 import { Metrics } from "./metrics.ts";
 import { OutputHub } from "./output_hub.ts";
 import { ReplicatedState } from "./replicated_state.ts";
+import { loadOrCreateNodeId, Membership, readPeersJson, removePeersJson } from "./membership.ts";
+import { AppliedWaiters, raftAttachment, RaftControl } from "./raft_ops.ts";
 import { forwarder, rpcFetchHandler } from "./rpc.ts";
 import { type ExecutorPort, liveKey, type OutputPort, Runner } from "./runner.ts";
 
@@ -50,8 +51,24 @@ export interface NodeConfig {
   advertiseRpcPort: number;
   /** Scales Raft's timeouts (Dkron's raft-multiplier, 1–10). */
   raftMultiplier: number;
-  /** "local"/"fast" use shorter Raft ticks (one box); "wan" longer ones. */
-  profile: string;
+  /** Timing profile for gossip and Raft: "local"/"fast" are for one box, "wan" is slower. */
+  profile: "lan" | "wan" | "local" | "fast";
+  /** Gossip port on rpcHost (UDP+TCP); 0 picks a free one. */
+  bindPort: number;
+  advertisePort: number;
+  region: string;
+  datacenter: string;
+  join: string[];
+  retryJoin: string[];
+  retryIntervalMs: number;
+  retryMax: number;
+  /** Base64 gossip key, "" for none. */
+  encrypt: string;
+  failedServerGraceMs: number;
+  /** Entries applied between snapshots (default limits.snapshotThresholdEntries). */
+  snapshotThreshold?: number;
+  /** Entries kept behind a snapshot (default limits.raftTrailingEntries). */
+  trailingEntries?: number;
 }
 
 export interface NodeIo {
@@ -69,19 +86,6 @@ function tickMsOf(profile: string, multiplier: number): number {
   return base * Math.max(1, Math.min(10, multiplier));
 }
 
-/** The node id: a UUID made on first start and kept in the data dir (identity ≠ address). */
-function nodeIdOf(dataDir: string): string {
-  const path = join(dataDir, "node-id");
-  if (existsSync(path)) {
-    const id = readFileSync(path, "utf8").trim();
-    if (!/^[\w.-]{1,128}$/.test(id)) throw invalid(`${path} holds no valid node id: "${id}"`);
-    return id;
-  }
-  const id = randomUUID();
-  writeFileSync(path, id + "\n");
-  return id;
-}
-
 export type RunningNode = Awaited<ReturnType<typeof startNode>>;
 
 export async function startNode(config: NodeConfig, io: NodeIo) {
@@ -93,7 +97,7 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
   }
   const clock = io.clock ?? systemClock(rt.nowMs);
   mkdirSync(config.dataDir, { recursive: true });
-  const nodeId = nodeIdOf(config.dataDir);
+  const nodeId = loadOrCreateNodeId(config.dataDir);
   const statePath = join(config.dataDir, "state.db");
   const store = new SqliteStateStore(rt.openDb(statePath), {
     path: statePath,
@@ -115,26 +119,62 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     port: config.rpcPort,
     fetch: rpcFetchHandler(() => late.shell, () => late.door, snapshots),
   });
-  const advertiseHost = config.advertiseHost !== ""
-    ? config.advertiseHost
-    : config.rpcHost === "0.0.0.0" || config.rpcHost === "::"
-    ? "127.0.0.1"
-    : config.rpcHost;
-  const rpcAddr = `${advertiseHost.includes(":") ? `[${advertiseHost}]` : advertiseHost}:${
-    config.advertiseRpcPort || rpc.port
-  }`;
+  const membership = await Membership.start({
+    nodeName: config.nodeName,
+    nodeId,
+    server: config.server,
+    bootstrapExpect: config.bootstrapExpect,
+    region: config.region,
+    datacenter: config.datacenter,
+    version: config.version,
+    tags: config.tags,
+    bindHost: config.rpcHost,
+    bindPort: config.bindPort,
+    advertiseHost: config.advertiseHost,
+    advertisePort: config.advertisePort,
+    rpcPort: config.advertiseRpcPort || rpc.port,
+    join: config.join,
+    retryJoin: config.retryJoin,
+    retryIntervalMs: config.retryIntervalMs,
+    retryMax: config.retryMax,
+    encrypt: config.encrypt,
+    profile: config.profile,
+    failedServerGraceMs: config.failedServerGraceMs,
+    clock,
+    log: (line) => console.error(`tock: ${line}`),
+  }).catch(async (e) => {
+    await rpc.stop(true);
+    throw e;
+  });
+  const rpcAddr = membership.rpcAddr;
   addresses.set(nodeId, rpcAddr);
 
-  const transport = new HttpTransport(snapshots);
+  const http = new HttpTransport(snapshots);
+  /** An id Raft talks to but the book does not know yet (a new peer): ask gossip. */
+  const urlOf = (id: string): string | undefined => {
+    let a = addresses.get(id);
+    if (a === undefined) {
+      a = membership.rpcAddrOf(id);
+      if (a !== undefined) addresses.set(id, a);
+    }
+    return a === undefined ? undefined : `http://${a}`;
+  };
+  const transport = {
+    send: (to: string, msgs: Parameters<HttpTransport["send"]>[1]) => {
+      if (http.peerUrl(to) === undefined) urlOf(to);
+      http.send(to, msgs);
+    },
+  };
   for (const [id, addr] of addresses.entries()) {
-    if (id !== nodeId) transport.setPeer(id, `http://${addr}`);
+    if (id !== nodeId) http.setPeer(id, `http://${addr}`);
   }
   addresses.onChange((id, addr) => {
     if (id === nodeId) return;
-    if (addr === undefined) transport.removePeer(id);
-    else transport.setPeer(id, `http://${addr}`);
+    if (addr === undefined) http.removePeer(id);
+    else http.setPeer(id, `http://${addr}`);
   });
 
+  const snapshotStats = { taken: 0, installed: 0 };
   const state = new ReplicatedState(store, snapshots, logStore.load().snapshot?.data);
   const tickMs = tickMsOf(config.profile, config.raftMultiplier);
   const s = new RaftShell({
@@ -147,11 +187,17 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     electionTicks: 10,
     heartbeatTicks: 1,
     seed: (Math.floor(clock.monoMs() * 1000) ^ hashOf(nodeId)) >>> 0,
-    snapshotThreshold: limits.snapshotThresholdEntries,
-    trailingEntries: limits.raftTrailingEntries,
+    snapshotThreshold: config.snapshotThreshold ?? limits.snapshotThresholdEntries,
+    trailingEntries: config.trailingEntries ?? limits.raftTrailingEntries,
     onEvent: (e) => {
+      if (e.type === "snapshotTaken") snapshotStats.taken++;
+      if (e.type === "snapshotInstalled") {
+        snapshotStats.installed++;
+        console.error(`tock: installed a snapshot at index ${e.index} from the leader`);
+      }
       if (e.type === "role") {
         late.door?.leaderChanged();
+        membership.kick();
         late.leadership?.roleChanged(s.status().lastIndex, store.appliedIndex);
       }
     },
@@ -215,22 +261,20 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     }
   });
 
-  // Recovery from lost quorum: peers.json (Dkron's format) replaces the configuration once.
-  const peersJson = join(config.dataDir, "raft", "peers.json");
-  const peersJsonTop = join(config.dataDir, "peers.json");
-  for (const path of [peersJson, peersJsonTop]) {
-    if (!existsSync(path)) continue;
-    const peers = resolvePeerIds(parsePeersJson(readFileSync(path, "utf8"), path), {
-      name: config.nodeName,
-      id: nodeId,
-    });
+  // Recovery from lost quorum: peers.json (Dkron's format, in <data-dir>/raft/ as Dkron keeps
+  // it, or in the data dir itself) replaces the configuration once, then is deleted.
+  for (
+    const path of [join(config.dataDir, "raft", "peers.json"), join(config.dataDir, "peers.json")]
+  ) {
+    const peers = readPeersJson(path, { name: config.nodeName, id: nodeId });
+    if (peers === undefined) continue;
     for (const p of peers) addresses.set(p.id, p.id === nodeId ? rpcAddr : p.address);
     const recovered: ClusterConfig = {
       voters: peers.filter((p) => !p.nonVoter).map((p) => p.id),
       learners: peers.filter((p) => p.nonVoter).map((p) => p.id),
     };
     s.recover(recovered);
-    rmSync(path);
+    removePeersJson(path);
     console.error(
       `tock: recovered the Raft configuration from ${path} (${recovered.voters.length} voter(s)); the file is deleted`,
     );
@@ -241,6 +285,15 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     s.bootstrap({ voters: [nodeId], learners: [] });
   }
   s.start();
+  const waiters = new AppliedWaiters(clock);
+  store.onAppliedBatch(() => waiters.applied(store.appliedIndex));
+  const control = new RaftControl({
+    shell: s,
+    addresses,
+    waiters,
+    appliedIndex: () => store.appliedIndex,
+  });
+  membership.attachRaft(raftAttachment(s, control, addresses));
 
   // Executions left running by a previous process of this node cannot be running now: their
   // process groups (detached, so they outlived a SIGKILLed agent) are killed, the runs are lost.
@@ -314,7 +367,9 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
       voters: [...st.config.voters],
       learners: [...st.config.learners],
       addresses: Object.fromEntries(addresses.entries()),
-      snapshotIndex: 0,
+      snapshotsTaken: snapshotStats.taken,
+      snapshotsInstalled: snapshotStats.installed,
+      transport: { ...http.stats },
     };
   };
 
@@ -372,7 +427,54 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
       }),
     raft: raftInfo,
     ready,
+    /** Dkron's GET /v1/members array. */
+    members: (): DkronMember[] => membership.membersJson(),
+    /** The leader's member entry (GET /v1/leader), undefined when none is known. */
+    leaderMember: (): DkronMember | undefined => {
+      const id = s.leader;
+      if (id === "") return undefined;
+      return membership.membersJson().find((m) => m.id === id);
+    },
+    raftPeers: () =>
+      control.configuration().servers.map((sv) => ({
+        ...sv,
+        name: membership.members().find((m) => m.tags.nodeId === sv.id)?.name ?? "",
+        leader: sv.id === s.leader,
+      })),
+    removePeer: async (id: string) => {
+      if (id === nodeId && s.role === "leader") {
+        throw new TockError(
+          "conflict",
+          "the leader cannot remove itself; transfer leadership first",
+        );
+      }
+      await control.remove(id);
+    },
+    transferLeader: (to?: string) =>
+      control.transferLeadership(to === "" ? undefined : to, 5_000, clock),
+    leave,
   };
+
+  /** Hands leadership away if this server leads (SIGTERM, leave); best effort, bounded. */
+  async function handOff(): Promise<void> {
+    const st = s.status();
+    if (st.role !== "leader" || st.config.voters.filter((v) => v !== nodeId).length === 0) return;
+    try {
+      const to = await control.transferLeadership(undefined, 3_000, clock);
+      console.error(`tock: handed leadership to ${to} before stopping`);
+    } catch (e) {
+      console.error(`tock: leadership transfer before stopping failed: ${errorMessage(e)}`);
+    }
+  }
+
+  /** Graceful leave (POST /v1/leave): hand off leadership, announce "left" in gossip. */
+  async function leave(): Promise<DkronMember[]> {
+    await handOff();
+    lead.stop();
+    const peers = membership.membersJson();
+    await membership.leave();
+    return peers;
+  }
 
   let stopped = false;
   return {
@@ -384,16 +486,19 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     door: d,
     addresses,
     leadership: lead,
+    membership,
     store,
     /** Stops scheduling and Raft, waits for running executions (then kills them), closes stores. */
     async stop(graceMs = 30_000): Promise<void> {
       if (stopped) return;
       stopped = true;
+      await handOff();
       lead.stop();
       clearInterval(pruneTimer);
       await runner.drain(graceMs);
       d.close();
       s.stop();
+      membership.stop();
       await rpc.stop(true).catch(() => {});
       snapshots.close();
       output.close();
