@@ -3,7 +3,8 @@
 // there at once and then on all three; kill -9 of the leader elects a new one and the job keeps
 // firing, each slot once; the killed server restarts on new ports and catches up (from the log,
 // and from a snapshot after compaction); a 4th server joins and becomes a voter; `tock leave`
-// removes it; and two servers lost for good are recovered on the survivor with peers.json.
+// removes it; SIGTERM on the leader hands leadership over first; and two servers lost for good
+// are recovered on the survivor with peers.json.
 // Polls with deadlines and prints what it saw; never sleeps for a condition.
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -154,6 +155,15 @@ describe("a 3-server cluster of processes", () => {
     expect(peers.out).not.toContain(s4.id);
     c.servers.delete("s4");
   }, 120_000);
+
+  test("SIGTERM on the leader hands leadership over before the process exits", async () => {
+    const leader = await c.waitLeader();
+    leader.proc.proc.kill("SIGTERM");
+    expect(await leader.proc.exited).toBe(0);
+    expect(leader.proc.output()).toContain("handed leadership to");
+    const next = await c.waitLeader(20_000);
+    expect(next.name).not.toBe(leader.name);
+  }, 60_000);
 
   test(
     "two servers lost for good: peers.json on the survivor brings the cluster back",
