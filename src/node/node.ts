@@ -498,7 +498,10 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
       await runner.drain(graceMs);
       d.close();
       s.stop();
-      membership.stop();
+      // Part of a group: announce "left" so the leader removes this server at once (as Dkron
+      // does on SIGTERM); a lone server just stops.
+      if (s.status().config.voters.some((v) => v !== nodeId)) await membership.leave();
+      else membership.stop();
       await rpc.stop(true).catch(() => {});
       snapshots.close();
       output.close();
