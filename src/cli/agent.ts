@@ -33,11 +33,18 @@ export type AgentStartConfig =
   & Partial<AgentConfig>
   & { version: string };
 
-function envInt<K extends string>(io: NodeIo, name: string, key: K): Partial<Record<K, number>> {
+function envInt<K extends string>(
+  io: NodeIo,
+  name: string,
+  key: K,
+  min = 1,
+): Partial<Record<K, number>> {
   const v = io.runtime.env(name);
   if (v === undefined || v === "") return {};
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw invalid(`${name}=${v}: expected a positive integer`);
+  if (!Number.isInteger(n) || n < min) {
+    throw invalid(`${name}=${v}: expected an integer of at least ${min}`);
+  }
   return { [key]: n } as Partial<Record<K, number>>;
 }
 
@@ -70,6 +77,7 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
       // Tuning knobs (environment only): how often a snapshot is taken and how much log trails it.
       ...envInt(io, "TOCK_RAFT_SNAPSHOT_THRESHOLD", "snapshotThreshold"),
       ...envInt(io, "TOCK_RAFT_TRAILING_ENTRIES", "trailingEntries"),
+      ...envInt(io, "TOCK_RAFT_SNAPSHOT_INTERVAL_MS", "snapshotIntervalMs", 0),
     },
     io,
   );

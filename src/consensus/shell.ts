@@ -88,6 +88,11 @@ export interface RaftShellOptions {
   readonly bootstrap?: ClusterConfig;
   /** Take a snapshot and compact once this many entries were applied since the last (0: never). */
   readonly snapshotThreshold?: number;
+  /**
+   * ...and at least this many ms (monotonic) after the previous one: a snapshot blocks the loop
+   * for a copy of the state, so a busy log is compacted every interval, not every few seconds.
+   */
+  readonly snapshotIntervalMs?: number;
   readonly trailingEntries?: number;
   /**
    * Group every input that arrives in one event-loop turn into one Ready (one fsync, one RPC per
@@ -102,6 +107,7 @@ export class RaftShell {
   #raft: Raft;
   readonly #o: RaftShellOptions;
   #snapshotIndex = 0;
+  #snapshotAt = -Infinity;
   #snapshotData: Uint8Array | undefined;
   #stopTicks: (() => void) | undefined;
   #role: Role = "follower";
@@ -358,8 +364,12 @@ export class RaftShell {
       for (const rs of ready) this.#o.onEvent?.({ type: "read", ctx: rs.ctx, index: rs.index });
     }
     const every = this.#o.snapshotThreshold ?? 0;
-    if (every > 0 && applied - this.#snapshotIndex >= every) {
+    if (
+      every > 0 && applied - this.#snapshotIndex >= every &&
+      this.#o.clock.monoMs() - this.#snapshotAt >= (this.#o.snapshotIntervalMs ?? 0)
+    ) {
       this.#snapshotIndex = applied;
+      this.#snapshotAt = this.#o.clock.monoMs();
       this.#raft.compact(applied, this.#o.app.snapshot());
       this.#o.onEvent?.({ type: "snapshotTaken", index: applied });
     }

@@ -67,6 +67,8 @@ export interface NodeConfig {
   failedServerGraceMs: number;
   /** Entries applied between snapshots (default limits.snapshotThresholdEntries). */
   snapshotThreshold?: number;
+  /** Minimum ms between snapshots (default limits.snapshotIntervalMs). */
+  snapshotIntervalMs?: number;
   /** Entries kept behind a snapshot (default limits.raftTrailingEntries). */
   trailingEntries?: number;
 }
@@ -188,6 +190,7 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     heartbeatTicks: 1,
     seed: (Math.floor(clock.monoMs() * 1000) ^ hashOf(nodeId)) >>> 0,
     snapshotThreshold: config.snapshotThreshold ?? limits.snapshotThresholdEntries,
+    snapshotIntervalMs: config.snapshotIntervalMs ?? limits.snapshotIntervalMs,
     trailingEntries: config.trailingEntries ?? limits.raftTrailingEntries,
     onEvent: (e) => {
       if (e.type === "snapshotTaken") snapshotStats.taken++;

@@ -22,7 +22,12 @@ export function clusterSuite(label: string, o: ClusterOptions = {}): void {
   // Small snapshot threshold and tail so a restarted server needs a snapshot after ~100 writes.
   const c = new ProcCluster(root, {
     ...o,
-    env: { ...o.env, TOCK_RAFT_SNAPSHOT_THRESHOLD: "40", TOCK_RAFT_TRAILING_ENTRIES: "10" },
+    env: {
+      ...o.env,
+      TOCK_RAFT_SNAPSHOT_THRESHOLD: "40",
+      TOCK_RAFT_TRAILING_ENTRIES: "10",
+      TOCK_RAFT_SNAPSHOT_INTERVAL_MS: "0",
+    },
   });
   afterAll(async () => {
     await c.stopAll();
