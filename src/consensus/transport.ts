@@ -21,8 +21,15 @@ interface Peer {
   url: string;
   client: RaftClient;
   queue: Message[];
-  busy: boolean;
+  /** Message RPCs in flight (pipelined: Raft tolerates reordering, not waiting). */
+  inFlight: number;
+  /** Snapshot transfers go one at a time, their chunks in order. */
+  snapshots: SnapshotRequest[];
+  sendingSnapshot: boolean;
 }
+
+/** Message RPCs in flight per peer: a heartbeat in flight must not delay the next append. */
+const rpcsInFlightMax = 4;
 
 /** Counters for reports and benches. */
 export interface TransportStats {
@@ -58,8 +65,16 @@ export class HttpTransport implements Transport {
       RaftService,
       createConnectTransport({ baseUrl, useBinaryFormat: true }),
     );
-    if (old === undefined) this.#peers.set(id, { url: baseUrl, client, queue: [], busy: false });
-    else {
+    if (old === undefined) {
+      this.#peers.set(id, {
+        url: baseUrl,
+        client,
+        queue: [],
+        inFlight: 0,
+        snapshots: [],
+        sendingSnapshot: false,
+      });
+    } else {
       old.url = baseUrl;
       old.client = client;
     }
@@ -86,33 +101,57 @@ export class HttpTransport implements Transport {
       p.queue.splice(0, over);
       this.stats.dropped += over;
     }
-    if (!p.busy) void this.#flush(p);
+    this.#pump(p);
   }
 
-  async #flush(p: Peer): Promise<void> {
-    p.busy = true;
+  /** Starts RPCs for queued messages while fewer than rpcsInFlightMax are in flight. */
+  #pump(p: Peer): void {
+    if (p.queue.some((m) => m.type === "snap")) {
+      p.snapshots.push(...p.queue.filter((m): m is SnapshotRequest => m.type === "snap"));
+      p.queue = p.queue.filter((m) => m.type !== "snap");
+      if (!p.sendingSnapshot) void this.#snapshotLoop(p);
+    }
+    while (p.queue.length > 0 && p.inFlight < rpcsInFlightMax) {
+      const batch = p.queue.splice(0, p.queue.length) as Exclude<Message, SnapshotRequest>[];
+      p.inFlight++;
+      void this.#sendBatch(p, batch).finally(() => {
+        p.inFlight--;
+        this.#pump(p);
+      });
+    }
+  }
+
+  async #sendBatch(p: Peer, batch: Exclude<Message, SnapshotRequest>[]): Promise<void> {
     try {
-      while (p.queue.length > 0) {
-        const batch = p.queue.splice(0, p.queue.length);
-        const plain = batch.filter((m) => m.type !== "snap") as Exclude<Message, SnapshotRequest>[];
-        const snaps = batch.filter((m): m is SnapshotRequest => m.type === "snap");
+      for (const group of bySize(batch)) {
+        this.stats.rpcs++;
+        await p.client.send(
+          create(RaftServiceSendRequestSchema, { messages: group.map(messageToProto) }),
+          { timeoutMs: limits.raftRpcTimeoutMs },
+        );
+      }
+    } catch {
+      // The peer is down or slow: these messages are lost, as on a lossy network. Raft
+      // re-sends what matters (heartbeats, probes, snapshots).
+      this.stats.failures++;
+    }
+  }
+
+  async #snapshotLoop(p: Peer): Promise<void> {
+    p.sendingSnapshot = true;
+    try {
+      while (p.snapshots.length > 0) {
+        // Only the newest matters: older ones are superseded.
+        const s = p.snapshots[p.snapshots.length - 1] as SnapshotRequest;
+        p.snapshots = [];
         try {
-          for (const group of bySize(plain)) {
-            this.stats.rpcs++;
-            await p.client.send(
-              create(RaftServiceSendRequestSchema, { messages: group.map(messageToProto) }),
-              { timeoutMs: limits.raftRpcTimeoutMs },
-            );
-          }
-          for (const s of snaps) await this.#sendSnapshot(p.client, s);
+          await this.#sendSnapshot(p.client, s);
         } catch {
-          // The peer is down or slow: these messages are lost, as on a lossy network. Raft
-          // re-sends what matters (heartbeats, probes, snapshots).
           this.stats.failures++;
         }
       }
     } finally {
-      p.busy = false;
+      p.sendingSnapshot = false;
     }
   }
 

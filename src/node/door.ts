@@ -71,10 +71,23 @@ export class Door implements Proposer {
   #retryTimer: TimerHandle | undefined;
   #closed = false;
 
-  constructor(shell: RaftShell, clock: Clock, forward: Forward) {
+  readonly #current: (cmd: Command) => Applied;
+
+  /**
+   * `current` reads what a command's subject looks like now: the answer for a request that was
+   * applied without this server seeing its result (a deduplicated retry, or one a snapshot
+   * covered).
+   */
+  constructor(
+    shell: RaftShell,
+    clock: Clock,
+    forward: Forward,
+    current: (cmd: Command) => Applied = () => ({}),
+  ) {
     this.#shell = shell;
     this.#clock = clock;
     this.#forward = forward;
+    this.#current = current;
   }
 
   /** Commands proposed here and not applied yet. */
@@ -233,12 +246,25 @@ export class Door implements Proposer {
       if (w === undefined) continue;
       this.#settle(w);
       const r = it.result;
-      if (r === undefined || r.ok) {
+      if (it.duplicate && it.cmd !== null) w.resolve(this.#current(it.cmd));
+      else if (r === undefined || r.ok) {
         const applied: Applied = {};
         if (r?.ok && r.job !== undefined) applied.job = r.job;
         if (r?.ok && r.execution !== undefined) applied.execution = r.execution;
         w.resolve(applied);
       } else w.reject(r.error);
+    }
+  }
+
+  /**
+   * A snapshot replaced the state: entries it covers are never applied here one by one, so
+   * waiters whose request the snapshot holds are settled now (their results are not known).
+   */
+  reloaded(applied: (rid: string) => boolean): void {
+    for (const w of [...this.#waiters.values()]) {
+      if (!applied(w.rid)) continue;
+      this.#settle(w);
+      w.resolve(this.#current(decodeEnvelope(w.envelope).c));
     }
   }
 

@@ -215,6 +215,7 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     }),
   );
   late.door = d;
+  store.onReloaded(() => d.reloaded((rid) => store.hasRequest(rid)));
   store.onAppliedBatch((items) => {
     d.applied(items);
     late.leadership?.applied(store.appliedIndex);

@@ -178,6 +178,11 @@ export class SqliteStateStore implements StateStore {
     this.#batchListeners.push(listener);
   }
 
+  /** Was a command with this request id applied (within the dedupe window)? */
+  hasRequest(rid: string): boolean {
+    return this.#db.prepare("select 1 as x from requests where rid = ?").get(rid) !== undefined;
+  }
+
   /** Calls `listener` after a snapshot replaced the whole state (caches are already reloaded). */
   onReloaded(listener: () => void): void {
     this.#reloadListeners.push(listener);
