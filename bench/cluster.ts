@@ -71,6 +71,22 @@ async function restore(s: Server, jobs: Array<Record<string, unknown>>): Promise
   }
 }
 
+/** POST /v1/jobs with `conc` requests in flight: concurrent writes share Raft batches. */
+async function createConcurrent(
+  s: Server,
+  jobs: Array<Record<string, unknown>>,
+  conc: number,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: conc }, async () => {
+    while (next < jobs.length) {
+      const j = jobs[next++];
+      const r = await post(s, "/v1/jobs", j);
+      if (r.status !== 201) throw new Error(`create: ${r.status} ${await r.text()}`);
+    }
+  }));
+}
+
 async function cluster(n: number, profile: string): Promise<{ c: ProcCluster; root: string }> {
   const root = mkdtempSync(join(tmpdir(), "tock-bench-cluster-"));
   const c = new ProcCluster(root, { profile });
@@ -251,7 +267,7 @@ async function rss(big: number): Promise<void> {
   try {
     const leader = await x.c.waitLeader();
     const t = performance.now();
-    await restore(
+    await createConcurrent(
       leader,
       Array.from({ length: big }, (_, i) => ({
         name: `idle-${i}`,
@@ -259,6 +275,7 @@ async function rss(big: number): Promise<void> {
         executor: "noop",
         executor_config: {},
       })),
+      256,
     );
     const createS = (performance.now() - t) / 1000;
     // Followers apply the same entries: wait until they hold them all.

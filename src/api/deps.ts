@@ -28,6 +28,8 @@ export interface RaftPeer {
 export interface ClusterPort {
   /** The raft section of GET /v1 (role, term, leader, indexes, configuration). */
   raft(): Record<string, unknown>;
+  /** The serf section of GET /v1 (Dkron's key names: members, failed, left, encrypted, ...). */
+  serf(): Record<string, string>;
   /** Readiness for load balancers: a leader is known and this server has caught up. */
   ready(): { ready: boolean; reason: string };
   peers(): RaftPeer[];

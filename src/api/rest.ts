@@ -401,7 +401,7 @@ function statusBody(deps: ApiDeps) {
   const members = deps.members();
   return {
     agent: { name: deps.nodeName, version: deps.version },
-    serf: {
+    serf: deps.cluster?.serf() ?? {
       members: String(members.length),
       failed: String(members.filter((m) => m.Status === 4).length),
       left: String(members.filter((m) => m.Status === 3).length),

@@ -89,6 +89,7 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
     leader: () => node.api.leaderMember(),
     cluster: {
       raft: node.api.raft,
+      serf: () => node.membership.serfStats(),
       ready: node.api.ready,
       peers: node.api.raftPeers,
       removePeer: node.api.removePeer,

@@ -67,7 +67,13 @@ export function clusterSuite(label: string, o: ClusterOptions = {}): void {
     let follower: Server;
 
     test("forms with --bootstrap-expect 3 and elects one leader", async () => {
-      for (const n of ["s1", "s2", "s3"]) await c.start(n, ["--bootstrap-expect", "3"]);
+      const first = await c.start("s1", ["--bootstrap-expect", "3"]);
+      // Alone, it waits for its peers: alive (liveness) but not ready.
+      expect((await api(first, "GET", "/health")).status).toBe(200);
+      const notReady = await api(first, "GET", "/health/ready");
+      expect(notReady.status).toBe(503);
+      expect((await notReady.json()).error).toContain("waiting to bootstrap");
+      for (const n of ["s2", "s3"]) await c.start(n, ["--bootstrap-expect", "3"]);
       const leader = await c.waitLeader(30_000);
       const st = await c.status(leader);
       expect(st.voters.length).toBe(3);
@@ -79,6 +85,10 @@ export function clusterSuite(label: string, o: ClusterOptions = {}): void {
       const members = await (await api(follower, "GET", "/v1/members")).json();
       expect(members.map((m: { Name: string }) => m.Name).sort()).toEqual(["s1", "s2", "s3"]);
       expect((await api(follower, "GET", "/health/ready")).status).toBe(200);
+      const v1 = await (await api(follower, "GET", "/v1")).json();
+      expect(v1.agent.name).toBe(follower.name);
+      expect(v1.serf.members).toBe("3");
+      expect(v1.raft).toMatchObject({ role: "follower", leader: st.id });
     }, 60_000);
 
     test("a job created on a follower is readable there at once, then on all three", async () => {
