@@ -127,6 +127,8 @@ export function clusterSuite(label: string, o: ClusterOptions = {}): void {
         expect(lines).toBeLessThanOrEqual(runs + 1); // +1: one run may be recorded after we read
         // The killed server restarts (new ports: it rejoins by node id) and catches up from the log.
         const back = await c.start(old.name);
+        expect(back.url).not.toBe(old.url); // new ports (all are chosen at run time)
+        expect(back.id).toBe(old.id); // same identity: it rejoins, it is not a new server
         await until(`${old.name} to catch up`, async () => {
           const [a, b] = [await c.status(back), await c.status(leader)];
           return a.applied >= b.commit - 5 && a.leader === b.id ? true : undefined;
