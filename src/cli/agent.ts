@@ -48,7 +48,23 @@ function envInt<K extends string>(
   return { [key]: n } as Partial<Record<K, number>>;
 }
 
+/** Answers while the node starts: /health is live at once, everything else 503. */
+function starting(req: Request): Response {
+  const live = new URL(req.url).pathname === "/health";
+  return Response.json(live ? { status: "healthy" } : { error: "the node is starting" }, {
+    status: live ? 200 : 503,
+  });
+}
+
 export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<RunningAgent> {
+  // HTTP first: liveness answers from the first moment, and the configured port is taken
+  // before the node binds its RPC and gossip ports.
+  let app: ReturnType<typeof createApp> | undefined;
+  const server = io.runtime.serve({
+    hostname: cfg.httpHost,
+    port: cfg.httpPort,
+    fetch: (req) => (app === undefined ? starting(req) : app.fetch(req)),
+  });
   const node = await startNode(
     {
       nodeName: cfg.nodeName,
@@ -80,7 +96,10 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
       ...envInt(io, "TOCK_RAFT_SNAPSHOT_INTERVAL_MS", "snapshotIntervalMs", 0),
     },
     io,
-  );
+  ).catch(async (e) => {
+    await server.stop(true).catch(() => {});
+    throw e;
+  });
   let leftResolve: () => void = () => {};
   const left = new Promise<void>((r) => (leftResolve = r));
   const deps: ApiDeps = {
@@ -102,8 +121,7 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
       },
     },
   };
-  const app = createApp(deps, { ui: cfg.ui });
-  const server = io.runtime.serve({ hostname: cfg.httpHost, port: cfg.httpPort, fetch: app.fetch });
+  app = createApp(deps, { ui: cfg.ui });
   const host = cfg.httpHost.includes(":") ? `[${cfg.httpHost}]` : cfg.httpHost;
   let stopped = false;
   return {
