@@ -59,11 +59,11 @@ function starting(req: Request): Response {
 export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<RunningAgent> {
   // HTTP first: liveness answers from the first moment, and the configured port is taken
   // before the node binds its RPC and gossip ports.
-  let app: ReturnType<typeof createApp> | undefined;
+  const built: { app?: ReturnType<typeof createApp> } = {};
   const server = io.runtime.serve({
     hostname: cfg.httpHost,
     port: cfg.httpPort,
-    fetch: (req) => (app === undefined ? starting(req) : app.fetch(req)),
+    fetch: (req) => (built.app === undefined ? starting(req) : built.app.fetch(req)),
   });
   const node = await startNode(
     {
@@ -121,7 +121,7 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
       },
     },
   };
-  app = createApp(deps, { ui: cfg.ui });
+  built.app = createApp(deps, { ui: cfg.ui });
   const host = cfg.httpHost.includes(":") ? `[${cfg.httpHost}]` : cfg.httpHost;
   let stopped = false;
   return {
