@@ -165,25 +165,44 @@ export function clusterSuite(label: string, o: ClusterOptions = {}): void {
       }, 30_000);
     }, 120_000);
 
-    test("a 4th server joins as a voter; tock leave removes it", async () => {
-      const s4 = await c.start("s4");
-      await until("s4 to become a voter", async () => {
-        const st = await c.status(await c.waitLeader());
-        return st.voters.includes(s4.id) ? true : undefined;
-      }, 45_000);
-      const r = cli("leave", "--address", s4.url);
-      expect(r.out).toContain("Left the cluster");
-      expect(r.code).toBe(0);
-      expect(await s4.proc.exited).toBe(0); // the agent stops once it has left
-      await until("s4 to be removed from the voters", async () => {
-        const st = await c.status(await c.waitLeader());
-        return !st.voters.includes(s4.id) && st.voters.length === 3 ? true : undefined;
-      }, 45_000);
-      const peers = cli("raft", "list-peers", "--address", (await c.waitLeader()).url);
-      expect(peers.code).toBe(0);
-      expect(peers.out).not.toContain(s4.id);
-      c.servers.delete("s4");
-    }, 120_000);
+    test(
+      "a 4th server joins as a voter; transfer-leader moves leadership; tock leave removes it",
+      async () => {
+        const s4 = await c.start("s4");
+        await until("s4 to become a voter", async () => {
+          const st = await c.status(await c.waitLeader());
+          return st.voters.includes(s4.id) ? true : undefined;
+        }, 45_000);
+        // Operators move leadership by hand: to s4, by id.
+        const moved = cli(
+          "raft",
+          "transfer-leader",
+          s4.id,
+          "--address",
+          (await c.waitLeader()).url,
+        );
+        expect(moved.out).toContain(`Leadership transferred to ${s4.id}`);
+        expect((await c.waitLeader()).name).toBe("s4");
+        // The leader cannot remove itself (transfer first): a clear one-line error, exit 1.
+        const self = cli("raft", "remove-peer", s4.id, "--address", s4.url);
+        expect(self.code).toBe(1);
+        expect(self.out).toContain("the leader cannot remove itself");
+        // s4 leaves while leading: it hands leadership over, then is removed.
+        const r = cli("leave", "--address", s4.url);
+        expect(r.out).toContain("Left the cluster");
+        expect(r.code).toBe(0);
+        expect(await s4.proc.exited).toBe(0); // the agent stops once it has left
+        await until("s4 to be removed from the voters", async () => {
+          const st = await c.status(await c.waitLeader());
+          return !st.voters.includes(s4.id) && st.voters.length === 3 ? true : undefined;
+        }, 45_000);
+        const peers = cli("raft", "list-peers", "--address", (await c.waitLeader()).url);
+        expect(peers.code).toBe(0);
+        expect(peers.out).not.toContain(s4.id);
+        c.servers.delete("s4");
+      },
+      120_000,
+    );
 
     test("SIGTERM on the leader hands leadership over before the process exits", async () => {
       const leader = await c.waitLeader();
