@@ -30,7 +30,7 @@ import { OutputHub } from "./output_hub.ts";
 import { ReplicatedState } from "./replicated_state.ts";
 import { loadOrCreateNodeId, Membership, readPeersJson, removePeersJson } from "./membership.ts";
 import { AppliedWaiters, raftAttachment, RaftControl } from "./raft_ops.ts";
-import { forwarder, rpcFetchHandler } from "./rpc.ts";
+import { forwarder, leaderOps, type LocalOps, rpcFetchHandler } from "./rpc.ts";
 import { type ExecutorPort, liveKey, type OutputPort, Runner } from "./runner.ts";
 
 export interface NodeConfig {
@@ -115,11 +115,11 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
 
   // The RPC port first: its address goes into the Raft address book and the gossip tags.
   // Built below; the RPC handler and callbacks may run before (they see undefined).
-  const late: { shell?: RaftShell; door?: Door; leadership?: Leadership } = {};
+  const late: { shell?: RaftShell; door?: Door; leadership?: Leadership; ops?: LocalOps } = {};
   const rpc: Server = rt.serve({
     hostname: config.rpcHost,
     port: config.rpcPort,
-    fetch: rpcFetchHandler(() => late.shell, () => late.door, snapshots),
+    fetch: rpcFetchHandler(() => late.shell, () => late.door, snapshots, () => late.ops),
   });
   const membership = await Membership.start({
     nodeName: config.nodeName,
@@ -445,18 +445,39 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
         name: membership.members().find((m) => m.tags.nodeId === sv.id)?.name ?? "",
         leader: sv.id === s.leader,
       })),
+    /** Removes a server from Raft; on a follower the leader does it. */
     removePeer: async (id: string) => {
-      if (id === nodeId && s.role === "leader") {
+      if (s.role === "leader") return await localOps.removePeer(id);
+      await remoteOps.removePeer(leaderOrThrow(), id);
+    },
+    /** Hands leadership on; on a follower the leader does it. Resolves with the new leader. */
+    transferLeader: async (to?: string) => {
+      if (s.role === "leader") return await localOps.transferLeader(to ?? "");
+      return await remoteOps.transferLeader(leaderOrThrow(), to ?? "");
+    },
+    leave,
+  };
+
+  const localOps: LocalOps = {
+    removePeer: async (id) => {
+      if (id === nodeId) {
         throw new TockError(
           "conflict",
-          "the leader cannot remove itself; transfer leadership first",
+          "the leader cannot remove itself; transfer leadership first (tock raft transfer-leader)",
         );
+      }
+      if (!s.status().config.voters.includes(id) && !s.status().config.learners.includes(id)) {
+        throw new TockError("not_found", `no Raft server with id ${id} (see tock raft list-peers)`);
       }
       await control.remove(id);
     },
-    transferLeader: (to?: string) =>
-      control.transferLeadership(to === "" ? undefined : to, 5_000, clock),
-    leave,
+    transferLeader: (to) => control.transferLeadership(to === "" ? undefined : to, 5_000, clock),
+  };
+  late.ops = localOps;
+  const remoteOps = leaderOps(urlOf);
+  const leaderOrThrow = (): string => {
+    if (s.leader === "") throw new TockError("unavailable", "no leader is known right now");
+    return s.leader;
   };
 
   /** Hands leadership away if this server leads (SIGTERM, leave); best effort, bounded. */

@@ -10,6 +10,7 @@ import { createConnectTransport } from "@connectrpc/connect-web";
 import { mountRaftService, type RaftShell, type SnapshotDir } from "../consensus/mod.ts";
 import {
   ClusterService,
+  ClusterServiceOpResponseSchema,
   ClusterServiceProposeResponseSchema,
   ClusterServiceStatusResponseSchema,
 } from "../gen/tock/v1/cluster_pb.ts";
@@ -17,10 +18,25 @@ import { type ErrorKind, errorMessage, isTockError, limits, TockError } from "..
 import type { NodeId } from "../raft/mod.ts";
 import type { Door, Forward } from "./door.ts";
 
+/** Operator Raft changes, carried out here (on the leader). */
+export interface LocalOps {
+  removePeer(id: string): Promise<void>;
+  transferLeader(to: string): Promise<string>;
+}
+
+function opError(e: unknown, leader: string) {
+  return create(ClusterServiceOpResponseSchema, {
+    errorKind: isTockError(e) ? e.kind : "internal",
+    errorMessage: errorMessage(e),
+    leader,
+  });
+}
+
 export function rpcFetchHandler(
   shell: () => RaftShell | undefined,
   door: () => Door | undefined,
   snapshots: SnapshotDir,
+  ops: () => LocalOps | undefined,
 ): (req: Request) => Promise<Response> {
   const router = createConnectRouter({ readMaxBytes: limits.raftRpcBytesMax });
   mountRaftService(router, shell, snapshots);
@@ -50,6 +66,25 @@ export function rpcFetchHandler(
           errorMessage: errorMessage(e),
           leader: s.leader,
         });
+      }
+    },
+    async removePeer(req) {
+      const o = ops();
+      if (o === undefined) throw new ConnectError("node is starting", Code.Unavailable);
+      try {
+        await o.removePeer(req.id);
+        return create(ClusterServiceOpResponseSchema, {});
+      } catch (e) {
+        return opError(e, shell()?.leader ?? "");
+      }
+    },
+    async transferLeader(req) {
+      const o = ops();
+      if (o === undefined) throw new ConnectError("node is starting", Code.Unavailable);
+      try {
+        return create(ClusterServiceOpResponseSchema, { leader: await o.transferLeader(req.to) });
+      } catch (e) {
+        return opError(e, shell()?.leader ?? "");
       }
     },
     status() {
@@ -106,5 +141,38 @@ export function forwarder(urlOf: (id: NodeId) => string | undefined): Forward {
     if (res.errorKind !== "") {
       throw new TockError(res.errorKind as ErrorKind, res.errorMessage, res.leader);
     }
+  };
+}
+
+/** Operator Raft changes sent to the leader's RPC address (from a server that does not lead). */
+export function leaderOps(urlOf: (id: NodeId) => string | undefined) {
+  const clients = new Map<string, ClusterClient>();
+  const client = (leader: NodeId): ClusterClient => {
+    const url = urlOf(leader);
+    if (url === undefined) {
+      throw new TockError("unavailable", `no RPC address known for leader ${leader}`);
+    }
+    let c = clients.get(url);
+    if (c === undefined) {
+      c = createClient(
+        ClusterService,
+        createConnectTransport({ baseUrl: url, useBinaryFormat: true }),
+      );
+      clients.set(url, c);
+    }
+    return c;
+  };
+  const check = (r: { errorKind: string; errorMessage: string; leader: string }) => {
+    if (r.errorKind !== "") throw new TockError(r.errorKind as ErrorKind, r.errorMessage, r.leader);
+  };
+  return {
+    async removePeer(leader: NodeId, id: string): Promise<void> {
+      check(await client(leader).removePeer({ id }, { timeoutMs: limits.proposeTimeoutMs }));
+    },
+    async transferLeader(leader: NodeId, to: string): Promise<string> {
+      const r = await client(leader).transferLeader({ to }, { timeoutMs: limits.proposeTimeoutMs });
+      check(r);
+      return r.leader;
+    },
   };
 }

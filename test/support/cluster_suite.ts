@@ -173,14 +173,10 @@ export function clusterSuite(label: string, o: ClusterOptions = {}): void {
           const st = await c.status(await c.waitLeader());
           return st.voters.includes(s4.id) ? true : undefined;
         }, 45_000);
-        // Operators move leadership by hand: to s4, by id.
-        const moved = cli(
-          "raft",
-          "transfer-leader",
-          s4.id,
-          "--address",
-          (await c.waitLeader()).url,
-        );
+        // Operators move leadership by hand: to s4, by id, asking a follower (it asks the leader).
+        const before = await c.waitLeader();
+        const asked = c.alive().find((x) => x !== before && x !== s4) as Server;
+        const moved = cli("raft", "transfer-leader", s4.id, "--address", asked.url);
         expect(moved.out).toContain(`Leadership transferred to ${s4.id}`);
         expect((await c.waitLeader()).name).toBe("s4");
         // The leader cannot remove itself (transfer first): a clear one-line error, exit 1.

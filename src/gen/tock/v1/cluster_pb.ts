@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tock/v1/cluster.proto.
  */
 export const file_tock_v1_cluster: GenFile = /*@__PURE__*/
-  fileDesc("ChV0b2NrL3YxL2NsdXN0ZXIucHJvdG8SB3RvY2sudjEiMAocQ2x1c3RlclNlcnZpY2VQcm9wb3NlUmVxdWVzdBIQCghlbnZlbG9wZRgBIAEoDCJpCh1DbHVzdGVyU2VydmljZVByb3Bvc2VSZXNwb25zZRINCgVpbmRleBgBIAEoBBISCgplcnJvcl9raW5kGAIgASgJEhUKDWVycm9yX21lc3NhZ2UYAyABKAkSDgoGbGVhZGVyGAQgASgJIh0KG0NsdXN0ZXJTZXJ2aWNlU3RhdHVzUmVxdWVzdCKLAQocQ2x1c3RlclNlcnZpY2VTdGF0dXNSZXNwb25zZRIKCgJpZBgBIAEoCRIMCgRyb2xlGAIgASgJEgwKBHRlcm0YAyABKAQSDgoGbGVhZGVyGAQgASgJEg4KBmNvbW1pdBgFIAEoBBIPCgdhcHBsaWVkGAYgASgEEhIKCmxhc3RfaW5kZXgYByABKAQywQEKDkNsdXN0ZXJTZXJ2aWNlElgKB1Byb3Bvc2USJS50b2NrLnYxLkNsdXN0ZXJTZXJ2aWNlUHJvcG9zZVJlcXVlc3QaJi50b2NrLnYxLkNsdXN0ZXJTZXJ2aWNlUHJvcG9zZVJlc3BvbnNlElUKBlN0YXR1cxIkLnRvY2sudjEuQ2x1c3RlclNlcnZpY2VTdGF0dXNSZXF1ZXN0GiUudG9jay52MS5DbHVzdGVyU2VydmljZVN0YXR1c1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChV0b2NrL3YxL2NsdXN0ZXIucHJvdG8SB3RvY2sudjEiMAocQ2x1c3RlclNlcnZpY2VQcm9wb3NlUmVxdWVzdBIQCghlbnZlbG9wZRgBIAEoDCJpCh1DbHVzdGVyU2VydmljZVByb3Bvc2VSZXNwb25zZRINCgVpbmRleBgBIAEoBBISCgplcnJvcl9raW5kGAIgASgJEhUKDWVycm9yX21lc3NhZ2UYAyABKAkSDgoGbGVhZGVyGAQgASgJIh0KG0NsdXN0ZXJTZXJ2aWNlU3RhdHVzUmVxdWVzdCKLAQocQ2x1c3RlclNlcnZpY2VTdGF0dXNSZXNwb25zZRIKCgJpZBgBIAEoCRIMCgRyb2xlGAIgASgJEgwKBHRlcm0YAyABKAQSDgoGbGVhZGVyGAQgASgJEg4KBmNvbW1pdBgFIAEoBBIPCgdhcHBsaWVkGAYgASgEEhIKCmxhc3RfaW5kZXgYByABKAQiLQofQ2x1c3RlclNlcnZpY2VSZW1vdmVQZWVyUmVxdWVzdBIKCgJpZBgBIAEoCSIxCiNDbHVzdGVyU2VydmljZVRyYW5zZmVyTGVhZGVyUmVxdWVzdBIKCgJ0bxgBIAEoCSJVChhDbHVzdGVyU2VydmljZU9wUmVzcG9uc2USEgoKZXJyb3Jfa2luZBgBIAEoCRIVCg1lcnJvcl9tZXNzYWdlGAIgASgJEg4KBmxlYWRlchgDIAEoCTL/AgoOQ2x1c3RlclNlcnZpY2USWAoHUHJvcG9zZRIlLnRvY2sudjEuQ2x1c3RlclNlcnZpY2VQcm9wb3NlUmVxdWVzdBomLnRvY2sudjEuQ2x1c3RlclNlcnZpY2VQcm9wb3NlUmVzcG9uc2USVQoGU3RhdHVzEiQudG9jay52MS5DbHVzdGVyU2VydmljZVN0YXR1c1JlcXVlc3QaJS50b2NrLnYxLkNsdXN0ZXJTZXJ2aWNlU3RhdHVzUmVzcG9uc2USWQoKUmVtb3ZlUGVlchIoLnRvY2sudjEuQ2x1c3RlclNlcnZpY2VSZW1vdmVQZWVyUmVxdWVzdBohLnRvY2sudjEuQ2x1c3RlclNlcnZpY2VPcFJlc3BvbnNlEmEKDlRyYW5zZmVyTGVhZGVyEiwudG9jay52MS5DbHVzdGVyU2VydmljZVRyYW5zZmVyTGVhZGVyUmVxdWVzdBohLnRvY2sudjEuQ2x1c3RlclNlcnZpY2VPcFJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * A write a follower received: the command envelope exactly as it goes into the Raft log
@@ -131,6 +131,73 @@ export const ClusterServiceStatusResponseSchema: GenMessage<ClusterServiceStatus
   messageDesc(file_tock_v1_cluster, 3);
 
 /**
+ * An operator's Raft change sent to whichever server they asked, carried out by the leader.
+ * error_kind/error_message as in ClusterServiceProposeResponse; leader is the new leader's id
+ * after a transfer.
+ *
+ * @generated from message tock.v1.ClusterServiceRemovePeerRequest
+ */
+export type ClusterServiceRemovePeerRequest = Message<"tock.v1.ClusterServiceRemovePeerRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message tock.v1.ClusterServiceRemovePeerRequest.
+ * Use `create(ClusterServiceRemovePeerRequestSchema)` to create a new message.
+ */
+export const ClusterServiceRemovePeerRequestSchema: GenMessage<ClusterServiceRemovePeerRequest> = /*@__PURE__*/
+  messageDesc(file_tock_v1_cluster, 4);
+
+/**
+ * @generated from message tock.v1.ClusterServiceTransferLeaderRequest
+ */
+export type ClusterServiceTransferLeaderRequest = Message<"tock.v1.ClusterServiceTransferLeaderRequest"> & {
+  /**
+   * Empty: the most caught-up other voter.
+   *
+   * @generated from field: string to = 1;
+   */
+  to: string;
+};
+
+/**
+ * Describes the message tock.v1.ClusterServiceTransferLeaderRequest.
+ * Use `create(ClusterServiceTransferLeaderRequestSchema)` to create a new message.
+ */
+export const ClusterServiceTransferLeaderRequestSchema: GenMessage<ClusterServiceTransferLeaderRequest> = /*@__PURE__*/
+  messageDesc(file_tock_v1_cluster, 5);
+
+/**
+ * @generated from message tock.v1.ClusterServiceOpResponse
+ */
+export type ClusterServiceOpResponse = Message<"tock.v1.ClusterServiceOpResponse"> & {
+  /**
+   * @generated from field: string error_kind = 1;
+   */
+  errorKind: string;
+
+  /**
+   * @generated from field: string error_message = 2;
+   */
+  errorMessage: string;
+
+  /**
+   * @generated from field: string leader = 3;
+   */
+  leader: string;
+};
+
+/**
+ * Describes the message tock.v1.ClusterServiceOpResponse.
+ * Use `create(ClusterServiceOpResponseSchema)` to create a new message.
+ */
+export const ClusterServiceOpResponseSchema: GenMessage<ClusterServiceOpResponse> = /*@__PURE__*/
+  messageDesc(file_tock_v1_cluster, 6);
+
+/**
  * @generated from service tock.v1.ClusterService
  */
 export const ClusterService: GenService<{
@@ -149,6 +216,22 @@ export const ClusterService: GenService<{
     methodKind: "unary";
     input: typeof ClusterServiceStatusRequestSchema;
     output: typeof ClusterServiceStatusResponseSchema;
+  },
+  /**
+   * @generated from rpc tock.v1.ClusterService.RemovePeer
+   */
+  removePeer: {
+    methodKind: "unary";
+    input: typeof ClusterServiceRemovePeerRequestSchema;
+    output: typeof ClusterServiceOpResponseSchema;
+  },
+  /**
+   * @generated from rpc tock.v1.ClusterService.TransferLeader
+   */
+  transferLeader: {
+    methodKind: "unary";
+    input: typeof ClusterServiceTransferLeaderRequestSchema;
+    output: typeof ClusterServiceOpResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tock_v1_cluster, 0);
