@@ -1,9 +1,13 @@
 /**
- * executor: runs one execution on this node behind one interface (shell, http, noop; more
- * register here), and keeps execution output in the local output.db.
+ * executor: runs one execution on this node behind one interface (shell, http, noop, grpc,
+ * nats, rabbitmq, kafka, redis, and plugins from --plugin-dir), and keeps execution output in the local output.db.
  */
 import { httpExecutor } from "./_http.ts";
+import { kafkaExecutor } from "./_kafka.ts";
+import { natsExecutor } from "./_nats.ts";
 import { noopExecutor } from "./_noop.ts";
+import { rabbitmqExecutor } from "./_rabbitmq.ts";
+import { redisExecutor } from "./_redis.ts";
 import { shellExecutor } from "./_shell.ts";
 import type { Executor } from "./_types.ts";
 
@@ -17,11 +21,15 @@ export {
   type StoredOutput,
 } from "./output_store.ts";
 
-/** A fresh registry of the built-in executors by name: shell, http and noop. */
+/** A fresh registry of the built-in executors by (lower-case) name. */
 export function executorRegistry(): Map<string, Executor> {
   return new Map<string, Executor>([
     [shellExecutor.name, shellExecutor],
     [httpExecutor.name, httpExecutor],
     [noopExecutor.name, noopExecutor],
+    [natsExecutor.name, natsExecutor],
+    [rabbitmqExecutor.name, rabbitmqExecutor],
+    [kafkaExecutor.name, kafkaExecutor],
+    [redisExecutor.name, redisExecutor],
   ]);
 }
