@@ -2,6 +2,7 @@
  * executor: runs one execution on this node behind one interface (shell, http, noop, grpc,
  * nats, rabbitmq, kafka, redis, and plugins from --plugin-dir), and keeps execution output in the local output.db.
  */
+import { grpcExecutor } from "./_grpc.ts";
 import { httpExecutor } from "./_http.ts";
 import { kafkaExecutor } from "./_kafka.ts";
 import { natsExecutor } from "./_nats.ts";
@@ -27,6 +28,7 @@ export function executorRegistry(): Map<string, Executor> {
     [shellExecutor.name, shellExecutor],
     [httpExecutor.name, httpExecutor],
     [noopExecutor.name, noopExecutor],
+    [grpcExecutor.name, grpcExecutor],
     [natsExecutor.name, natsExecutor],
     [rabbitmqExecutor.name, rabbitmqExecutor],
     [kafkaExecutor.name, kafkaExecutor],
