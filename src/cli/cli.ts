@@ -11,6 +11,7 @@ import { execCommand, jobCommand } from "./client.ts";
 import { completionScript } from "./completion.ts";
 import {
   type AgentConfig,
+  pluginNotifyFlags,
   type RawConfig,
   readConfigFile,
   readEnv,
@@ -125,6 +126,7 @@ export function agentConfig(io: CliIo, args: string[]): AgentConfig {
       config: { type: "string" },
       ui: { type: "string" },
       "log-level": { type: "string" },
+      ...pluginNotifyFlags,
     },
   });
   const flags: RawConfig = {};
@@ -149,6 +151,8 @@ async function agent(io: CliIo, args: string[]): Promise<number> {
       tags: cfg.tags,
       version,
       ui: cfg.ui,
+      notify: cfg.notify,
+      pluginDir: cfg.pluginDir,
     },
     io.nodeIo(),
   );

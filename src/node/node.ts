@@ -9,6 +9,8 @@ import { type Clock, errorMessage, invalid, notFound } from "../lib/mod.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { nextRunOf, nextRunsOf, Scheduler } from "../scheduler/mod.ts";
 import { lostExecution } from "../state/mod.ts";
+import { emptyNotifyConfig, type NotifyConfig } from "../processor/mod.ts";
+import { AfterRun } from "./after_run.ts";
 import { SqliteStateStore } from "../store/mod.ts";
 import { LocalLog } from "./local_log.ts";
 import { Metrics } from "./metrics.ts";
@@ -27,6 +29,10 @@ export interface NodeConfig {
   version: string;
   /** Serve the embedded web UI under /ui/. */
   ui: boolean;
+  /** Cluster-wide notifications (webhook-*, mail-*, pre-webhook-* keys); none when absent. */
+  notify?: NotifyConfig;
+  /** Directory of executor plugins (tock-executor-<name> files); "" or absent: none. */
+  pluginDir?: string;
 }
 
 export interface NodeIo {
@@ -86,6 +92,13 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
   const hub = new OutputHub();
   const metrics = new Metrics();
   const propose: LocalLog["propose"] = (cmd) => log.propose(cmd);
+  const afterRun = new AfterRun({
+    nodeName: config.nodeName,
+    clock,
+    output,
+    notify: config.notify ?? emptyNotifyConfig,
+    executors: io.executors,
+  });
   const runner = new Runner({
     nodeName: config.nodeName,
     clock,
@@ -94,9 +107,14 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     output,
     hub,
     exists: (job, id) => store.getExecution(job, id) !== undefined,
-    onStarted: () => metrics.started(),
+    onStarted: (job, e) => {
+      metrics.started();
+      afterRun.started(job, e);
+    },
+    postRun: (job, e) => afterRun.process(job, e),
     onFinished: (job, e) => {
       metrics.finished(job.name, e);
+      afterRun.notify(job, e);
       sched.onFinished(job, e); // set below, before anything runs
     },
   });
@@ -172,15 +190,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     runningExecutions: () => store.runningExecutions(),
     executionOutput: (job, id) => output.read(job, id),
     watchOutput,
-    checkExecutor: (name, cfg) => {
-      const ex = io.executors.get(name);
-      if (!ex) {
-        return `unknown executor "${name}"; available: ${
-          [...io.executors.keys()].sort().join(", ")
-        }`;
-      }
-      return ex.validate(cfg);
-    },
+    checkExecutor: (name, cfg, processors) => afterRun.check(name, cfg, processors),
     nextRun: nextRunOf,
     nextRuns: nextRunsOf,
     runJob: (name, force = false) => sched.runNow(name, force),
@@ -211,6 +221,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
       if (stopped) return;
       stopped = true;
       sched.stop();
+      afterRun.stop();
       clearInterval(pruneTimer);
       await server.stop(false).catch(() => {});
       await runner.drain(graceMs);

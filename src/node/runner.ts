@@ -18,6 +18,8 @@ export interface OutputPort {
   append(jobName: string, executionId: string, chunk: Uint8Array): void;
   finish(jobName: string, executionId: string, finishedMs: number, truncated: boolean): void;
   read(jobName: string, executionId: string): string | undefined;
+  /** Replaces a finished execution's stored output (a processor sent it elsewhere). */
+  replace?(jobName: string, executionId: string, text: string, finishedMs: number): void;
   deleteJob(jobName: string): void;
   /** Applies age and total-size retention; returns how many executions' output was deleted. */
   prune(nowMs: number): number;
@@ -35,6 +37,11 @@ export interface RunnerDeps {
   hub: OutputHub;
   /** Is an execution with this id already recorded for the job? */
   exists(job: string, id: string): boolean;
+  /**
+   * Runs after the executor, before the finished summary is recorded (the job's processors);
+   * returns the summary to record. The lease stays renewed meanwhile. A throw keeps `e`.
+   */
+  postRun?(job: Job, e: Execution): Promise<Execution>;
   /** Called after the finished summary is recorded (or failed to record). */
   onFinished?(job: Job, e: Execution): void;
   onStarted?(job: Job, e: Execution): void;
@@ -159,7 +166,7 @@ export class Runner {
     };
     renew();
     let result: Awaited<ReturnType<ExecutorPort["run"]>>;
-    const executor = d.executors.get(job.executor);
+    const executor = d.executors.get(job.executor.toLowerCase());
     if (!executor) {
       result = {
         success: false,
@@ -193,8 +200,6 @@ export class Runner {
         };
       }
     }
-    if (lease !== undefined) d.clock.clearTimer(lease);
-    lease = undefined;
     if (entry.killedBy !== "") {
       result = { ...result, success: false, error: `killed: ${entry.killedBy}` };
     }
@@ -202,7 +207,7 @@ export class Runner {
     const finishedAt = d.clock.nowMs();
     if (begun) d.output.finish(job.name, e.id, finishedAt, result.truncated);
     if (spawned) d.output.forgetProcesses(job.name, e.id);
-    const finished: Execution = {
+    let finished: Execution = {
       ...e,
       status: result.success ? "success" : "failed",
       success: result.success,
@@ -213,6 +218,15 @@ export class Runner {
       reason: result.success ? "" : result.error,
       lease_until: null,
     };
+    if (d.postRun) {
+      try {
+        finished = await d.postRun(job, finished);
+      } catch (err) {
+        console.error(`tock: processors of ${e.job_name}/${e.id} failed: ${errorMessage(err)}`);
+      }
+    }
+    if (lease !== undefined) d.clock.clearTimer(lease);
+    lease = undefined;
     try {
       await d.proposer.propose({ type: "execution.finish", execution: finished });
     } catch (err) {

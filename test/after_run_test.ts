@@ -1,0 +1,127 @@
+// Proves the node's after-run path end to end on a real in-process node: a job on the redis
+// executor (named in any case) with the files processor stores the marker and writes the file;
+// a failed run sends the cluster-wide webhook (notify-when failure), a successful one does not;
+// job create refuses unknown executor and processor names listing what exists.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultNodeIo, type RunningNode, startNode } from "../src/node/mod.ts";
+import { parseNotifyConfig } from "../src/processor/mod.ts";
+import { loadRuntime } from "../src/runtime/mod.ts";
+import { until } from "./support/proc.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "tock-afterrun-"));
+const logDir = join(dir, "job-logs");
+const hooks: string[] = [];
+let hook: http.Server;
+let node: RunningNode;
+const key = `tock-afterrun-${process.pid}-${Date.now()}`;
+
+beforeAll(async () => {
+  hook = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      hooks.push(body);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, "127.0.0.1", () => r()));
+  const runtime = await loadRuntime();
+  node = await startNode({
+    nodeName: "after-run-node",
+    dataDir: join(dir, "data"),
+    httpHost: "127.0.0.1",
+    httpPort: 0,
+    server: true,
+    bootstrapExpect: 1,
+    tags: {},
+    version: "test",
+    ui: false,
+    notify: parseNotifyConfig({
+      "webhook-endpoint": `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
+      "webhook-payload": "{{.JobName}} {{.Success}} {{.NodeName}}",
+      "notify-when": "failure",
+    }),
+  }, defaultNodeIo(runtime));
+});
+
+afterAll(async () => {
+  await node?.stop(5_000);
+  hook?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function post(path: string, body: unknown): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${node.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+async function finishedRun(job: string): Promise<Record<string, unknown>> {
+  return await until(`a finished execution of ${job}`, async () => {
+    const res = await fetch(`${node.url}/v1/jobs/${job}/executions`);
+    const list = (await res.json()) as Array<Record<string, unknown>>;
+    return list.find((e) => e.finished_at !== null && e.finished_at !== "0001-01-01T00:00:00Z");
+  }, 20_000);
+}
+
+const redisJob = (name: string, command: string) => ({
+  name,
+  schedule: "@manually",
+  executor: "Redis",
+  executor_config: { url: "redis://127.0.0.1:6379", command },
+  processors: { Files: { log_dir: logDir } },
+});
+
+describe("after a run", () => {
+  test(
+    "the files processor keeps the file path as the stored output; no webhook on success",
+    async () => {
+      const created = await post("/v1/jobs", redisJob("set-key", `SET ${key} v`));
+      expect(created.status).toBe(201);
+      expect((await post("/v1/jobs/set-key/run", {})).status).toBe(200);
+      const e = await finishedRun("set-key");
+      expect(e.success).toBe(true);
+      const path = join(logDir, `set-key_${e.id}.log`);
+      expect(e.output).toBe(path);
+      expect(existsSync(path)).toBe(true);
+      expect(readFileSync(path, "utf8")).toBe("OK\n");
+      expect(hooks).toEqual([]);
+    },
+    30_000,
+  );
+
+  test("a failed run sends the cluster webhook", async () => {
+    expect((await post("/v1/jobs", redisJob("bad-incr", `INCR ${key}`))).status).toBe(201);
+    await post("/v1/jobs/bad-incr/run", {});
+    const e = await finishedRun("bad-incr");
+    expect(e.success).toBe(false);
+    await until("the webhook", () => (hooks.length > 0 ? true : undefined), 20_000);
+    expect(hooks).toEqual(["bad-incr false after-run-node"]);
+  }, 30_000);
+
+  test("create refuses unknown executor and processor names with what exists", async () => {
+    const noExec = await post("/v1/jobs", { ...redisJob("x1", "PING"), executor: "Kafak" });
+    expect(noExec.status).toBe(400);
+    expect(noExec.text).toContain('unknown executor \\"Kafak\\"; available: ');
+    expect(noExec.text).toContain("grpc, http, kafka, nats, noop, rabbitmq, redis, shell");
+    const noProc = await post("/v1/jobs", { ...redisJob("x2", "PING"), processors: { sylog: {} } });
+    expect(noProc.status).toBe(400);
+    expect(noProc.text).toContain(
+      'unknown processor \\"sylog\\"; available: files, fluent, log, mail, syslog, webhook',
+    );
+    const badCfg = await post("/v1/jobs", {
+      ...redisJob("x3", "PING"),
+      processors: { SYSLOG: { address: "nowhere" } },
+    });
+    expect(badCfg.status).toBe(400);
+    expect(badCfg.text).toContain('processor syslog: address \\"nowhere\\"');
+  });
+});
