@@ -1,7 +1,8 @@
 // Proves the node's after-run path end to end on a real in-process node: a job on the redis
 // executor (named in any case) with the files processor stores the marker and writes the file;
 // a failed run sends the cluster-wide webhook (notify-when failure), a successful one does not;
-// job create refuses unknown executor and processor names listing what exists.
+// job create refuses unknown executor and processor names listing what exists; a plugin found
+// in --plugin-dir runs a job like a built-in executor.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as http from "node:http";
@@ -11,7 +12,7 @@ import { join } from "node:path";
 import { defaultNodeIo, type RunningNode, startNode } from "../src/node/mod.ts";
 import { parseNotifyConfig } from "../src/processor/mod.ts";
 import { loadRuntime } from "../src/runtime/mod.ts";
-import { until } from "./support/proc.ts";
+import { repoRoot, until } from "./support/proc.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tock-afterrun-"));
 const logDir = join(dir, "job-logs");
@@ -41,6 +42,7 @@ beforeAll(async () => {
     tags: {},
     version: "test",
     ui: false,
+    pluginDir: join(repoRoot, "test/fixtures/plugins"),
     notify: parseNotifyConfig({
       "webhook-endpoint": `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
       "webhook-payload": "{{.JobName}} {{.Success}} {{.NodeName}}",
@@ -107,11 +109,25 @@ describe("after a run", () => {
     expect(hooks).toEqual(["bad-incr false after-run-node"]);
   }, 30_000);
 
+  test("a plugin from the plugin dir runs a job", async () => {
+    const created = await post("/v1/jobs", {
+      name: "py-job",
+      schedule: "@manually",
+      executor: "PyEcho",
+      executor_config: { message: "tick", lines: "2" },
+    });
+    expect(created.status).toBe(201);
+    await post("/v1/jobs/py-job/run", {});
+    const e = await finishedRun("py-job");
+    expect(e.success).toBe(true);
+    expect(e.output).toBe("tick 1 from py-job\ntick 2 from py-job\n");
+  }, 30_000);
+
   test("create refuses unknown executor and processor names with what exists", async () => {
     const noExec = await post("/v1/jobs", { ...redisJob("x1", "PING"), executor: "Kafak" });
     expect(noExec.status).toBe(400);
     expect(noExec.text).toContain('unknown executor \\"Kafak\\"; available: ');
-    expect(noExec.text).toContain("grpc, http, kafka, nats, noop, rabbitmq, redis, shell");
+    expect(noExec.text).toContain("grpc, http, kafka, nats, noop, pyecho, rabbitmq, redis, shell");
     const noProc = await post("/v1/jobs", { ...redisJob("x2", "PING"), processors: { sylog: {} } });
     expect(noProc.status).toBe(400);
     expect(noProc.text).toContain(

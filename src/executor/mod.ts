@@ -15,6 +15,7 @@ import type { Executor } from "./_types.ts";
 export type { ExecutionRequest, ExecutionResult, Executor } from "./_types.ts";
 export { OutputSink } from "./_types.ts";
 export { parseMemoryLimit, splitShellWords } from "./_parse.ts";
+export { loadPlugins, pluginExecutor, pluginProtocolVersion } from "./_plugin.ts";
 export {
   type OutputRetention,
   OutputStore,

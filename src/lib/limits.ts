@@ -183,6 +183,8 @@ export const brokerTimeoutSecondsMax = 86_400;
 export const brokerMessageBytesMax = 1 << 20;
 /** Milliseconds a plugin may take to print its handshake line after it was started. */
 export const pluginHandshakeMs = 10_000;
+/** Milliseconds to wait for a plugin's exit after its stream broke, to report a crash as one. */
+export const pluginExitWaitMs = 1_000;
 /** Bytes of a plugin's stdout read while waiting for the handshake line. */
 export const pluginHandshakeBytesMax = 4_096;
 /** Executor plugins loaded from --plugin-dir: each costs a process start at validation. */

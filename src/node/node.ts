@@ -9,6 +9,7 @@ import { type Clock, errorMessage, invalid, notFound } from "../lib/mod.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { nextRunOf, nextRunsOf, Scheduler } from "../scheduler/mod.ts";
 import { lostExecution } from "../state/mod.ts";
+import { loadPlugins } from "../executor/mod.ts";
 import { emptyNotifyConfig, type NotifyConfig } from "../processor/mod.ts";
 import { AfterRun } from "./after_run.ts";
 import { SqliteStateStore } from "../store/mod.ts";
@@ -86,6 +87,12 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
   }
   const clock = io.clock ?? systemClock(rt.nowMs);
   mkdirSync(config.dataDir, { recursive: true });
+  const executors = new Map(io.executors);
+  if (config.pluginDir) {
+    const found = loadPlugins(config.pluginDir, new Set(executors.keys()), config.version);
+    for (const p of found.problems) console.error(`tock: ${p}`);
+    for (const [name, ex] of found.executors) executors.set(name, ex);
+  }
   const store = new SqliteStateStore(rt.openDb(join(config.dataDir, "state.db")));
   const output = io.openOutput(config.dataDir);
   const log = new LocalLog(store);
@@ -97,13 +104,13 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     clock,
     output,
     notify: config.notify ?? emptyNotifyConfig,
-    executors: io.executors,
+    executors,
   });
   const runner = new Runner({
     nodeName: config.nodeName,
     clock,
     proposer: log,
-    executors: io.executors,
+    executors,
     output,
     hub,
     exists: (job, id) => store.getExecution(job, id) !== undefined,
