@@ -13,7 +13,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ExecutorPluginService } from "../gen/tock/v1/plugin_pb.ts";
 import { limits } from "../lib/mod.ts";
-import { failed, ok, text } from "./_bounded.ts";
+import { failed, ok } from "./_bounded.ts";
 import {
   type ExecutionRequest,
   type ExecutionResult,
