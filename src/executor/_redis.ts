@@ -74,6 +74,7 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
   // down should fail it now with the reason rather than be retried behind the job's back.
   const client = new Redis(p.url, {
     lazyConnect: true,
+    enableReadyCheck: false, // one command: a loading server answers it with LOADING, reported
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
