@@ -109,6 +109,23 @@ describe("after a run", () => {
     expect(hooks).toEqual(["bad-incr false after-run-node"]);
   }, 30_000);
 
+  test("a notification that cannot be delivered neither fails nor holds up the run", async () => {
+    const dead = http.createServer();
+    await new Promise<void>((r) => dead.listen(0, "127.0.0.1", () => r()));
+    const port = (dead.address() as AddressInfo).port;
+    await new Promise<void>((r) => dead.close(() => r()));
+    const created = await post("/v1/jobs", {
+      ...redisJob("hooked", "PING"),
+      processors: { webhook: { url: `http://127.0.0.1:${port}/gone`, when: "always" } },
+    });
+    expect(created.status).toBe(201);
+    await post("/v1/jobs/hooked/run", {});
+    // Recorded as a success while the webhook is still being retried (its backoff is seconds).
+    const e = await finishedRun("hooked");
+    expect(e.success).toBe(true);
+    expect(e.output).toBe("PONG\n");
+  }, 30_000);
+
   test("a plugin from the plugin dir runs a job", async () => {
     const created = await post("/v1/jobs", {
       name: "py-job",

@@ -68,7 +68,7 @@ describe("README executor examples", () => {
         `${job.name}: 201 `,
       );
     }
-  });
+  }, 30_000);
 
   test(
     "the Redis, NATS and RabbitMQ examples run successfully against the local servers",

@@ -127,38 +127,42 @@ describe("webhook notification", () => {
     expect(JSON.parse(h.body)).toEqual({ text: 'disk "full"\n', job: "backup", ok: false });
     expect(h.headers["content-type"]).toBe("application/json");
     expect(h.headers["x-job"]).toBe("backup");
-  });
+  }, 30_000);
 
-  test("a failing endpoint is retried on the clock with a doubling delay, then given up", async () => {
-    hits.length = 0;
-    failNext = 100;
-    const { n, clock } = notifier({
-      "webhook-endpoint": `${hookUrl}/down`,
-      "webhook-payload": "{{.Report}}",
-    });
-    n.finished(finished());
-    for (let attempt = 1; attempt < limits.webhookAttemptsMax; attempt++) {
-      await until(
-        `attempt ${attempt} to fail`,
-        // The log line is written when the retry timer is set.
-        () =>
-          logs.some((l) => l.includes("/down") && l.includes(`attempt ${attempt} failed`))
-            ? true
-            : undefined,
+  test(
+    "a failing endpoint is retried on the clock with a doubling delay, then given up",
+    async () => {
+      hits.length = 0;
+      failNext = 100;
+      const { n, clock } = notifier({
+        "webhook-endpoint": `${hookUrl}/down`,
+        "webhook-payload": "{{.Report}}",
+      });
+      n.finished(finished());
+      for (let attempt = 1; attempt < limits.webhookAttemptsMax; attempt++) {
+        await until(
+          `attempt ${attempt} to fail`,
+          // The log line is written when the retry timer is set.
+          () =>
+            logs.some((l) => l.includes("/down") && l.includes(`attempt ${attempt} failed`))
+              ? true
+              : undefined,
+        );
+        // Not retried before its backoff has passed.
+        clock.advance(limits.webhookRetryDelayMs * 2 ** (attempt - 1) - 1);
+        expect(hits).toHaveLength(attempt);
+        clock.advance(1);
+      }
+      await until("the last attempt to be given up", () => (n.pending === 0 ? true : undefined));
+      expect(hits).toHaveLength(limits.webhookAttemptsMax);
+      expect(n.abandoned).toBe(1);
+      expect(logs.at(-1)).toContain(
+        `failed after ${limits.webhookAttemptsMax} attempt(s), given up: ${hookUrl}/down answered 503`,
       );
-      // Not retried before its backoff has passed.
-      clock.advance(limits.webhookRetryDelayMs * 2 ** (attempt - 1) - 1);
-      expect(hits).toHaveLength(attempt);
-      clock.advance(1);
-    }
-    await until("the last attempt to be given up", () => (n.pending === 0 ? true : undefined));
-    expect(hits).toHaveLength(limits.webhookAttemptsMax);
-    expect(n.abandoned).toBe(1);
-    expect(logs.at(-1)).toContain(
-      `failed after ${limits.webhookAttemptsMax} attempt(s), given up: ${hookUrl}/down answered 503`,
-    );
-    failNext = 0;
-  });
+      failNext = 0;
+    },
+    30_000,
+  );
 
   test("a retry that then succeeds is delivered once", async () => {
     hits.length = 0;
@@ -177,7 +181,7 @@ describe("webhook notification", () => {
     await until("the retry to be delivered", () => (n.pending === 0 ? true : undefined));
     expect(hits.map((h) => h.body)).toEqual(["backup", "backup"]);
     expect(n.delivered).toBe(1);
-  });
+  }, 30_000);
 
   test("per-job webhooks follow their own when; the pre-webhook fires at start", async () => {
     hits.length = 0;
@@ -203,7 +207,7 @@ describe("webhook notification", () => {
       "/job backup false",
       "/pre starting backup",
     ]);
-  });
+  }, 30_000);
 });
 
 describe("mail notification", () => {
