@@ -25,6 +25,8 @@ export const usage = `tock ${version}: a distributed, fault-tolerant cron (Dkron
 Usage:
   tock agent [--dev] [--server] [--bootstrap-expect N] [--data-dir DIR] [--http-addr HOST:PORT]
              [--node-name NAME] [--tag k=v ...] [--config FILE] [--ui=false] [--log-level LEVEL]
+             [--plugin-dir DIR] [--webhook-endpoint URL --webhook-payload TEMPLATE ...]
+             [--pre-webhook-*] [--mail-host HOST --mail-port N ...] [--notify-when always|failure|change]
   tock job ls | get NAME | apply -f FILE | run NAME [--force] | next NAME [N] | delete NAME | toggle NAME
   tock exec ls JOB | get JOB ID | kill JOB ID
   (client commands take --address URL)
