@@ -98,6 +98,20 @@ describe("kafka executor", () => {
     expect(r.error).toMatch(/timed out|timeout/i);
   }, 60_000);
 
+  test("aborting the run ends it while the broker is silent", async () => {
+    const port = (silent.address() as net.AddressInfo).port;
+    const abort = new AbortController();
+    const running = runExecutor(kafkaExec, { brokerAddress: `127.0.0.1:${port}`, topic: "t" }, {
+      signal: abort.signal,
+    });
+    setTimeout(() => abort.abort(), 100);
+    const r = await running;
+    expect(r.success).toBe(false);
+    expect(r.error).toBe("kafka: execution aborted");
+    // Regression: the run used to wait for the producer's disconnect, which waited out the
+    // client's 30 s request timeout; the test timeout below is far under that.
+  }, 20_000);
+
   test("validate gives Dkron's messages", () => {
     expect(kafkaExec.validate({ topic: "t" })).toBe("brokerAddress is empty");
     expect(kafkaExec.validate({ brokerAddress: "h:1" })).toBe("topic is empty");

@@ -159,7 +159,9 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
   } catch (e) {
     return failed(sink, e instanceof Stopped ? e.message : message(e));
   } finally {
-    await producer?.disconnect().catch(() => {});
+    // Not awaited: a disconnect waits for a connect in progress, which would hold an aborted
+    // or timed-out run for the client's own timeout.
+    void producer?.disconnect().catch(() => {});
   }
 }
 

@@ -113,7 +113,8 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
   } catch (e) {
     return failed(sink, e instanceof Stopped ? e.message : message(e));
   } finally {
-    await nc?.close().catch(() => {});
+    // Not awaited: closing waits on a broken connection; the run has its answer already.
+    void nc?.close().catch(() => {});
   }
 }
 

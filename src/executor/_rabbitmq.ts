@@ -173,7 +173,8 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
   } catch (e) {
     return failed(sink, e instanceof Stopped ? e.message : message(e));
   } finally {
-    await conn?.close().catch(() => {});
+    // Not awaited: closing waits on a broken connection; the run has its answer already.
+    void conn?.close().catch(() => {});
   }
 }
 

@@ -111,6 +111,19 @@ describe("rabbitmq executor", () => {
     expect(r.error).toMatch(/timed out|timeout/i);
   });
 
+  test("aborting the run ends a connection attempt that gets no answer", async () => {
+    const port = (silent.address() as net.AddressInfo).port;
+    const abort = new AbortController();
+    const running = runExecutor(rabbitmqExecutor, {
+      url: `amqp://127.0.0.1:${port}`,
+      "queue.name": queue,
+    }, { signal: abort.signal });
+    setTimeout(() => abort.abort(), 100);
+    const r = await running;
+    expect(r.success).toBe(false);
+    expect(r.error).toBe("rabbitmq: execution aborted");
+  });
+
   test("validate gives Dkron's messages", () => {
     expect(rabbitmqExecutor.validate({})).toBe("RabbitMQ config is empty");
     expect(rabbitmqExecutor.validate({ "queue.name": "q" })).toBe("RabbitMQ url is empty");
