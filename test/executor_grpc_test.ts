@@ -8,7 +8,9 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { executorRegistry } from "../src/executor/mod.ts";
+import { readFileSync } from "node:fs";
 import { runExecutor } from "./support/executors.ts";
+import { until } from "./support/proc.ts";
 import { type GoServer, startGoServer } from "./support/gobrokers.ts";
 
 const grpcExec = executorRegistry().get("grpc")!;
@@ -34,6 +36,15 @@ afterAll(() => {
   silent?.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Established TCP connections (from any local socket) to 127.0.0.1:port, from /proc/net/tcp. */
+function establishedTo(port: number): number {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  return readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1).filter((line) => {
+    const f = line.trim().split(/\s+/);
+    return f[2] === `0100007F:${hexPort}` && f[3] === "01";
+  }).length;
+}
 
 describe("grpc executor", () => {
   test("calls a unary method found by reflection; the reply is the output", async () => {
@@ -124,6 +135,20 @@ describe("grpc executor", () => {
     const a = await running;
     expect(a.success).toBe(false);
     expect(a.error).toBe("grpc: execution aborted");
+  }, 20_000);
+
+  test("no connection is left open after the runs", async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await runExecutor(grpcExec, { url: `${server.addr}/${check}` });
+      expect(r.error).toBe("");
+    }
+    // Regression: each run's HTTP/2 connection stayed open (idle) for minutes.
+    const port = Number(server.addr.split(":")[1]);
+    await until(
+      `no established connection to ${server.addr}`,
+      () => (establishedTo(port) === 0 ? true : undefined),
+      10_000,
+    );
   }, 20_000);
 
   test("validate gives Dkron's messages", () => {

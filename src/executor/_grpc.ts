@@ -31,7 +31,7 @@ import {
   FileDescriptorSetSchema,
 } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { ServerReflection } from "../gen/grpc/reflection/v1/reflection_pb.ts";
 import { bounded, checkKeys, failed, ok, Stopped, text } from "./_bounded.ts";
 import {
@@ -208,8 +208,13 @@ function methodOf(registry: FileRegistry, service: string, method: string): Desc
   return m as DescMethodUnary;
 }
 
-async function call(p: GrpcPlan, sink: OutputSink, signal: AbortSignal): Promise<ExecutionResult> {
-  const transport = createGrpcTransport({ baseUrl: p.baseUrl });
+async function call(
+  p: GrpcPlan,
+  sink: OutputSink,
+  signal: AbortSignal,
+  sessions: Http2SessionManager,
+): Promise<ExecutionResult> {
+  const transport = createGrpcTransport({ baseUrl: p.baseUrl, sessionManager: sessions });
   let files: FileDescriptorProto[];
   if (p.descriptorSet !== undefined) files = filesFromSet(p.descriptorSet);
   else {
@@ -270,6 +275,9 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
   } catch (e) {
     return failed(sink, (e as Error).message);
   }
+  // One HTTP/2 connection per run, closed at its end: the transport's default manager would
+  // keep each run's connection open (idle) for minutes.
+  const sessions = new Http2SessionManager(p.baseUrl);
   try {
     // The transport's own deadline covers the call; bounded() also covers reflection and a
     // server that accepts the connection and never speaks HTTP/2.
@@ -277,11 +285,13 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
       req.signal,
       p.timeoutS * 1000 + 1_000,
       "grpc",
-      (s) => call(p, sink, s),
-      () => {},
+      (s) => call(p, sink, s, sessions),
+      () => sessions.abort(),
     );
   } catch (e) {
     return failed(sink, e instanceof Stopped ? e.message : describe(e));
+  } finally {
+    sessions.abort();
   }
 }
 
