@@ -6,7 +6,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as net from "node:net";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { natsExecutor } from "./_nats.ts";
-import { runExecutor } from "../../test/support/executors.ts";
+import { ownConnectionsTo, runExecutor } from "../../test/support/executors.ts";
+import { until } from "../../test/support/proc.ts";
 
 const url = "nats://127.0.0.1:4222";
 const subject = `tock.test.${process.pid}.${Date.now()}`;
@@ -156,6 +157,19 @@ describe("nats executor", () => {
     expect(r.success).toBe(false);
     expect(r.error).toBe("nats: execution aborted");
   });
+
+  test("no connection of this process is left open after the runs", async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await runExecutor(natsExecutor, { url, subject, message: "m" });
+      expect(r.error).toBe("");
+    }
+    // The test holds one connection of its own (its subscriber or consumer).
+    await until(
+      "only the test's own connection to port 4222",
+      () => (ownConnectionsTo(4222) === 1 ? true : undefined),
+      10_000,
+    );
+  }, 20_000);
 
   test("validate names the missing or bad key", () => {
     expect(natsExecutor.validate({ subject })).toBe("nats: url is empty");

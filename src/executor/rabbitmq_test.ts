@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as net from "node:net";
 import * as amqp from "amqplib";
 import { rabbitmqExecutor } from "./_rabbitmq.ts";
-import { runExecutor } from "../../test/support/executors.ts";
+import { ownConnectionsTo, runExecutor } from "../../test/support/executors.ts";
+import { until } from "../../test/support/proc.ts";
 
 const url = "amqp://guest:guest@127.0.0.1:5672";
 const queue = `tock-test-${process.pid}-${Date.now()}`;
@@ -123,6 +124,23 @@ describe("rabbitmq executor", () => {
     expect(r.success).toBe(false);
     expect(r.error).toBe("rabbitmq: execution aborted");
   });
+
+  test("no connection of this process is left open after the runs", async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await runExecutor(rabbitmqExecutor, {
+        url,
+        "queue.name": queue,
+        "message.body": "m",
+      });
+      expect(r.error).toBe("");
+    }
+    // The test holds one connection of its own (its subscriber or consumer).
+    await until(
+      "only the test's own connection to port 5672",
+      () => (ownConnectionsTo(5672) === 1 ? true : undefined),
+      10_000,
+    );
+  }, 20_000);
 
   test("validate gives Dkron's messages", () => {
     expect(rabbitmqExecutor.validate({})).toBe("RabbitMQ config is empty");

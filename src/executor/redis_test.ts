@@ -4,7 +4,8 @@
 import { describe, expect, test } from "bun:test";
 import * as net from "node:net";
 import { redisExecutor } from "./_redis.ts";
-import { runExecutor } from "../../test/support/executors.ts";
+import { ownConnectionsTo, runExecutor } from "../../test/support/executors.ts";
+import { until } from "../../test/support/proc.ts";
 
 const url = "redis://127.0.0.1:6379/0";
 const key = `tock-test-${process.pid}-${Date.now()}`;
@@ -82,6 +83,18 @@ describe("redis executor", () => {
     expect(r.success).toBe(false);
     expect(r.error).toBe("redis: execution aborted");
   });
+
+  test("no connection of this process is left open after the runs", async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await runExecutor(redisExecutor, { url, command: "PING" });
+      expect(r.error).toBe("");
+    }
+    await until(
+      "no established connection to port 6379",
+      () => (ownConnectionsTo(6379) === 0 ? true : undefined),
+      10_000,
+    );
+  }, 20_000);
 
   test("validate names the missing or bad key", () => {
     expect(redisExecutor.validate({ command: "PING" })).toBe("redis: url is empty");
