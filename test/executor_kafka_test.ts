@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as net from "node:net";
 import { Kafka, logLevel } from "kafkajs";
 import { executorRegistry } from "../src/executor/mod.ts";
-import { runExecutor } from "./support/executors.ts";
+import { ownConnectionsTo, runExecutor } from "./support/executors.ts";
+import { until } from "./support/proc.ts";
 import { type GoServer, startGoServer } from "./support/gobrokers.ts";
 
 const kafkaExec = executorRegistry().get("kafka")!;
@@ -111,6 +112,19 @@ describe("kafka executor", () => {
     // Regression: the run used to wait for the producer's disconnect, which waited out the
     // client's 30 s request timeout; the test timeout below is far under that.
   }, 20_000);
+
+  test("no connection of this process is left open after the runs", async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await runExecutor(kafkaExec, { brokerAddress: broker.addr, topic: "tock-leak" });
+      expect(r.error).toBe("");
+    }
+    const port = Number(broker.addr.split(":").at(-1));
+    await until(
+      `no established connection to ${broker.addr}`,
+      () => (ownConnectionsTo(port) === 0 ? true : undefined),
+      10_000,
+    );
+  }, 30_000);
 
   test("validate gives Dkron's messages", () => {
     expect(kafkaExec.validate({ topic: "t" })).toBe("brokerAddress is empty");
