@@ -109,6 +109,27 @@ describe("after a run", () => {
     expect(hooks).toEqual(["bad-incr false after-run-node"]);
   }, 30_000);
 
+  test("a failed attempt that is retried notifies nothing; the last attempt does", async () => {
+    hooks.length = 0;
+    const created = await post("/v1/jobs", {
+      ...redisJob("retried", `INCR ${key}`),
+      retries: 1,
+      retry_delay: "1s",
+    });
+    expect(created.status).toBe(201);
+    await post("/v1/jobs/retried/run", {});
+    await until(
+      "the webhook of the last attempt",
+      () => (hooks.length > 0 ? true : undefined),
+      20_000,
+    );
+    const res = await fetch(`${node.url}/v1/jobs/retried/executions`);
+    const attempts = ((await res.json()) as Array<{ attempt: number; success: boolean }>)
+      .map((e) => `${e.attempt} ${e.success}`).sort();
+    expect(attempts).toEqual(["1 false", "2 false"]);
+    expect(hooks).toEqual(["retried false after-run-node"]);
+  }, 30_000);
+
   test("a notification that cannot be delivered neither fails nor holds up the run", async () => {
     const dead = http.createServer();
     await new Promise<void>((r) => dead.listen(0, "127.0.0.1", () => r()));

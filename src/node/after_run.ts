@@ -119,8 +119,14 @@ export class AfterRun {
     return { ...e, output_tail: tail, output_size: bytes };
   }
 
-  /** Queues the notifications of a recorded run; returns at once. */
+  /**
+   * Queues the notifications of a recorded run; returns at once. Like Dkron, a failed attempt
+   * that the scheduler will retry (same rule as its retry decision) notifies nothing: the last
+   * attempt does.
+   */
   notify(job: Job, e: Execution): void {
+    const willRetry = !e.success && !e.reason.startsWith("killed:") && e.attempt < job.retries + 1;
+    if (willRetry) return;
     const previousSuccess = job.last_success === null && job.last_error === null
       ? undefined
       : (job.last_success ?? -Infinity) >= (job.last_error ?? -Infinity);
