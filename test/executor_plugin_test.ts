@@ -70,6 +70,21 @@ describe("executor plugins", () => {
     30_000,
   );
 
+  test(
+    "a plugin that floods stdout after its handshake still runs (the pipe is drained)",
+    async () => {
+      process.env.PYECHO_CHATTY = "1";
+      try {
+        const r = await runTracked({ message: "m" });
+        expect(r.error).toBe("");
+        expect(r.output).toBe("m 1 from job1\n");
+      } finally {
+        delete process.env.PYECHO_CHATTY;
+      }
+    },
+    30_000,
+  );
+
   test("a failed result fails the run with the plugin's reason", async () => {
     const r = await runTracked({ fail: "true", exit_code: "7" });
     expect(r.success).toBe(false);

@@ -141,6 +141,9 @@ export function pluginExecutor(name: string, path: string, tockVersion = "tock")
         const m = req.signal.aborted ? "execution aborted" : (e as Error).message;
         return failed(sink, `plugin ${name}: ${m}`);
       }
+      // Output travels in Execute; later stdout is read and dropped (flowing, no listener needed
+      // after this one) so a chatty plugin never blocks on a full pipe.
+      child.stdout?.resume();
       if (hs.version !== pluginProtocolVersion) {
         return failed(
           sink,
