@@ -130,6 +130,42 @@ describe("after a run", () => {
     expect(hooks).toEqual(["retried false after-run-node"]);
   }, 30_000);
 
+  test("notify-when change compares with the previous run, not an earlier attempt", async () => {
+    hooks.length = 0;
+    const changes: string[] = [];
+    const changeHook = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        changes.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => changeHook.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(changeHook.address() as AddressInfo).port}/change`;
+    try {
+      const counter = `${key}-counter`;
+      const job = {
+        ...redisJob("flipper", `INCR ${counter}`),
+        retries: 1,
+        retry_delay: "1s",
+        processors: { webhook: { url, when: "change", payload: "{{.Success}}" } },
+      };
+      expect((await post("/v1/jobs", job)).status).toBe(201);
+      await post("/v1/jobs/flipper/run", {});
+      await finishedRun("flipper"); // a success: the first run, no change from "succeeding"
+      // Make INCR fail from now on: the next run fails on both attempts.
+      expect((await post("/v1/jobs", redisJob("breaker", `SET ${counter} text`))).status).toBe(201);
+      await post("/v1/jobs/breaker/run", {});
+      await finishedRun("breaker");
+      await post("/v1/jobs/flipper/run", {});
+      await until("the change notification", () => (changes.length > 0 ? true : undefined), 20_000);
+      expect(changes).toEqual(["false"]);
+    } finally {
+      changeHook.close();
+    }
+  }, 30_000);
+
   test("a notification that cannot be delivered neither fails nor holds up the run", async () => {
     const dead = http.createServer();
     await new Promise<void>((r) => dead.listen(0, "127.0.0.1", () => r()));

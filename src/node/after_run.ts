@@ -34,6 +34,8 @@ export class AfterRun {
   readonly #d: AfterRunDeps;
   readonly #processors = processorRegistry();
   readonly #notifier: Notifier;
+  /** Each job's last final (not retried) outcome on this node since it started. */
+  readonly #outcomes = new Map<string, boolean>();
 
   constructor(deps: AfterRunDeps) {
     this.#d = deps;
@@ -127,9 +129,14 @@ export class AfterRun {
   notify(job: Job, e: Execution): void {
     const willRetry = !e.success && !e.reason.startsWith("killed:") && e.attempt < job.retries + 1;
     if (willRetry) return;
-    const previousSuccess = job.last_success === null && job.last_error === null
+    // The outcome before this run, for notify-when change. The job's last_success/last_error
+    // already hold a retried group's earlier attempts, so the last final outcome seen here is
+    // preferred; the job's fields are used for a first attempt this process has not seen.
+    const fromJob = job.last_success === null && job.last_error === null
       ? undefined
       : (job.last_success ?? -Infinity) >= (job.last_error ?? -Infinity);
+    const previousSuccess = this.#outcomes.get(job.name) ?? (e.attempt === 1 ? fromJob : undefined);
+    this.#outcomes.set(job.name, e.success);
     let output = e.output_tail;
     try {
       output = this.#d.output.read(job.name, e.id) ?? e.output_tail;
@@ -148,6 +155,11 @@ export class AfterRun {
       processors: job.processors,
       previousSuccess,
     });
+  }
+
+  /** Forgets a deleted job. */
+  forget(jobName: string): void {
+    this.#outcomes.delete(jobName);
   }
 
   stop(): void {

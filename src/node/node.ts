@@ -158,6 +158,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     else if (cmd.type === "job.delete") {
       sched.jobChanged(cmd.name);
       output.deleteJob(cmd.name);
+      afterRun.forget(cmd.name);
     }
   });
   await sched.start();
