@@ -96,6 +96,19 @@ describe("grpc executor", () => {
     );
   });
 
+  test("headers are sent as metadata", async () => {
+    const url = `${server.addr}/${check}`;
+    const refused = await runExecutor(grpcExec, { url, headers: '["x-tock-require: token"]' });
+    expect(refused.success).toBe(false);
+    expect(refused.error).toContain("server returned 16 (Unauthenticated) code, expected 0");
+    expect(refused.error).toContain("x-tock-token missing or wrong");
+    const allowed = await runExecutor(grpcExec, {
+      url,
+      headers: '["x-tock-require: token", "X-Tock-Token: secret"]',
+    });
+    expect(allowed.error).toBe("");
+  });
+
   test("a server without reflection fails the run saying so", async () => {
     const r = await runExecutor(grpcExec, { url: `${bare.addr}/${check}` });
     expect(r.success).toBe(false);
