@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { mountConnect } from "./connect.ts";
+import { debugVars } from "./debug_vars.ts";
 import type { ApiDeps } from "./deps.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountRest, type RestState, sendError, sendJson } from "./rest.ts";
@@ -44,6 +45,7 @@ export function createApp(
       }),
   );
   app.get("/openapi.json", (c) => sendJson(c, 200, openApiDocument));
+  app.get("/debug/vars", (c) => sendJson(c, 200, debugVars(deps.metricsText())));
   mountRest(app, deps, state);
   mountConnect(app, deps, { paused: () => state.paused });
   if (options.ui) mountUi(app);

@@ -4,7 +4,7 @@
  * are built from the REST renderers (toApiJob, toApiExecution), so both APIs agree on values
  * and error messages. Errors map to Connect codes through the one table in errors.ts.
  */
-import { create, fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { create, fromBinary, fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import {
   Code,
@@ -45,6 +45,7 @@ import {
   WatchExecutionResponseSchema,
 } from "../gen/tock/v1/job_pb.ts";
 import type { ApiDeps } from "./deps.ts";
+import { readBodyBytes } from "./body.ts";
 import { connectCode } from "./errors.ts";
 
 /** Registers JobService on a fresh Connect router and mounts every method on `app` (POST). */
@@ -61,8 +62,49 @@ export function mountConnect<E extends Env, S extends Schema, B extends string>(
   registerJobService(router, deps, options);
   for (const h of router.handlers) {
     const handle = createFetchHandler(h);
-    app.post(h.requestPath, (c) => handle(c.req.raw));
+    app.post(h.requestPath, async (c) => {
+      const req = c.req.raw;
+      if (h.method.methodKind !== "unary" || !isUncompressedConnectProto(req)) return handle(req);
+      // connect-es answers `internal` for an undecodable binary request (its decoder is shared
+      // with responses); a bad request is the client's error, so decode once here first.
+      let bytes: Uint8Array<ArrayBuffer>;
+      try {
+        bytes = await readBodyBytes(req, limits.requestBodyBytesMax);
+        fromBinary(h.method.input, bytes);
+      } catch (e) {
+        const err = e instanceof TockError ? toConnectError(e) : new ConnectError(
+          `the request body is not a valid ${h.method.input.typeName} message: ${errorMessage(e)}`,
+          Code.InvalidArgument,
+        );
+        return connectErrorResponse(err);
+      }
+      return handle(new Request(req.url, { method: "POST", headers: req.headers, body: bytes }));
+    });
   }
+}
+
+/** A Connect unary request in the binary codec without Content-Encoding. */
+function isUncompressedConnectProto(req: Request): boolean {
+  const type = (req.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  const encoding = req.headers.get("content-encoding") ?? "identity";
+  return type === "application/proto" && encoding === "identity";
+}
+
+/** A Connect unary error response (JSON body, HTTP status per the Connect protocol). */
+function connectErrorResponse(e: ConnectError): Response {
+  const status: Partial<Record<Code, number>> = {
+    [Code.InvalidArgument]: 400,
+    [Code.ResourceExhausted]: 429,
+  };
+  return new Response(JSON.stringify({ code: codeName(e.code), message: e.rawMessage }), {
+    status: status[e.code] ?? 500,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+/** Connect's snake_case code names ("invalid_argument"). */
+function codeName(code: Code): string {
+  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }
 
 export interface ConnectOptions {
