@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestNode, type TestNode } from "./support/node.ts";
-import { until } from "./support/proc.ts";
+import { notYet, slowWait, until } from "./support/proc.ts";
 
 let node: TestNode;
 let dir: string;
@@ -48,10 +48,10 @@ describe("Location after a committed create", () => {
       expect((await got.json()).name).toBe(name);
       await until(`the runoncreate run of ${name}`, async () => {
         const l = await executions(name);
-        return l.length >= 1 && l[0]?.status === "success" ? l : undefined;
-      });
+        return l.length >= 1 && l[0]?.status === "success" ? l : notYet(l);
+      }, 10_000);
     }
-  });
+  }, slowWait.testMs);
 });
 
 describe("request body limit", () => {
@@ -152,17 +152,17 @@ describe("/v1/busy", () => {
       const busy = await until("the busy run with its first line", async () => {
         const l = (await (await req("GET", "/v1/busy")).json()) as Array<Record<string, unknown>>;
         const e = l.find((x) => x.id === id);
-        return e?.output === "first\n" ? e : undefined;
-      });
+        return e?.output === "first\n" ? e : notYet(l);
+      }, 10_000);
       expect(busy.status).toBe("running");
     } finally {
       writeFileSync(flag, "");
     }
     await until("the busy run to end", async () => {
       const l = await executions("busy");
-      return l[0]?.status === "success" ? l : undefined;
-    });
-  });
+      return l[0]?.status === "success" ? l : notYet(l);
+    }, 10_000);
+  }, slowWait.testMs);
 });
 
 describe("missed executions", () => {
@@ -182,8 +182,9 @@ describe("missed executions", () => {
     let missed: Record<string, unknown>;
     try {
       missed = await until("a slot missed under concurrency forbid", async () => {
-        return (await executions("forbidden")).find((e) => e.status === "missed");
-      });
+        const l = await executions("forbidden");
+        return l.find((e) => e.status === "missed") ?? notYet(l);
+      }, slowWait.untilMs);
     } finally {
       writeFileSync(flag, "");
       await req("POST", "/v1/jobs/forbidden/toggle");
@@ -193,7 +194,7 @@ describe("missed executions", () => {
     expect(missed.reason).toContain("concurrency forbid");
     expect(Date.parse(missed.started_at as string)).toBe(slot);
     expect(Date.parse(missed.finished_at as string)).toBe(slot);
-  }, 20_000);
+  }, slowWait.testMs);
 });
 
 describe("/debug/vars", () => {

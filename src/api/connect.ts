@@ -221,7 +221,8 @@ export function registerJobService(
           required("execution_id", req.executionId),
         );
         await deps.killExecution(e.job_name, e.id);
-        const done = mustGetExecution(deps, e.job_name, e.id);
+        // Killed: answer with the finished record, or the last one seen if it is gone since.
+        const done = deps.executionsOf(e.job_name).find((x) => x.id === e.id) ?? e;
         return {
           execution: executionToProto(
             done,
