@@ -31,6 +31,7 @@ async function tock(...args: string[]): Promise<{ code: number; out: string; err
       out: (l) => (out += l + "\n"),
       err: (l) => (err += l + "\n"),
       nodeIo: () => defaultNodeIo(runtime),
+      write: (chunk) => (out += new TextDecoder().decode(chunk)),
     },
     args,
   );
