@@ -12,9 +12,11 @@ import {
   type ConnectRouter,
   createConnectRouter,
   type HandlerContext,
+  type Interceptor,
 } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
 import type { Env, Hono, Schema } from "hono";
+import type {} from "hono/request-id"; // types c.get("requestId")
 import {
   assert,
   errorMessage,
@@ -47,6 +49,7 @@ import {
 import type { ApiDeps } from "./deps.ts";
 import { readBodyBytes } from "./body.ts";
 import { connectCode } from "./errors.ts";
+import { logInternalError, requestIdHeader } from "./log.ts";
 
 /** Registers JobService on a fresh Connect router and mounts every method on `app` (POST). */
 export function mountConnect<E extends Env, S extends Schema, B extends string>(
@@ -55,6 +58,7 @@ export function mountConnect<E extends Env, S extends Schema, B extends string>(
   options: ConnectOptions = {},
 ): void {
   const router = createConnectRouter({
+    interceptors: [reportInternal],
     readMaxBytes: limits.requestBodyBytesMax,
     // JSON in REST's shape: snake_case names, every field present.
     jsonOptions: { useProtoFieldName: true, alwaysEmitImplicit: true },
@@ -63,7 +67,11 @@ export function mountConnect<E extends Env, S extends Schema, B extends string>(
   for (const h of router.handlers) {
     const handle = createFetchHandler(h);
     app.post(h.requestPath, async (c) => {
-      const req = c.req.raw;
+      // The request id travels to the interceptor (which sees only the request) as a header.
+      const headers = new Headers(c.req.raw.headers);
+      const id = c.get("requestId") as string | undefined;
+      if (id !== undefined) headers.set(requestIdHeader, id);
+      const req = new Request(c.req.raw, { headers });
       if (h.method.methodKind !== "unary" || !isUncompressedConnectProto(req)) return handle(req);
       // connect-es answers `internal` for an undecodable binary request (its decoder is shared
       // with responses); a bad request is the client's error, so decode once here first.
@@ -82,6 +90,36 @@ export function mountConnect<E extends Env, S extends Schema, B extends string>(
     });
   }
 }
+
+/** Logs every Internal answer once, with the request id, as REST does for a 500. */
+const reportInternal: Interceptor = (next) => async (req) => {
+  const where = `${req.service.typeName}/${req.method.name}`;
+  const id = req.header.get(requestIdHeader) ?? undefined;
+  const report = (e: unknown) => {
+    if (e instanceof ConnectError && e.code === Code.Internal) {
+      logInternalError(where, id, e.cause ?? e);
+    }
+    return e;
+  };
+  let res: Awaited<ReturnType<typeof next>>;
+  try {
+    res = await next(req);
+  } catch (e) {
+    throw report(e);
+  }
+  if (!res.stream) return res;
+  const messages = res.message;
+  return {
+    ...res,
+    message: (async function* () {
+      try {
+        yield* messages;
+      } catch (e) {
+        throw report(e);
+      }
+    })(),
+  };
+};
 
 /** A Connect unary request in the binary codec without Content-Encoding. */
 function isUncompressedConnectProto(req: Request): boolean {
@@ -402,7 +440,7 @@ function mustGetExecution(deps: ApiDeps, jobName: string, id: string): StateExec
 export function toConnectError(e: unknown): ConnectError {
   if (e instanceof ConnectError) return e;
   if (!(e instanceof TockError)) {
-    console.error("tock: unhandled error in a Connect handler:", e);
+    // Reported (logged once, with the request id) by the reportInternal interceptor.
     return new ConnectError(
       `internal error: ${errorMessage(e)}`,
       Code.Internal,

@@ -4,6 +4,7 @@
  * parameters are 400s with a message.
  */
 import type { Context, Hono } from "hono";
+import type {} from "hono/request-id"; // types c.get("requestId")
 import {
   errorMessage,
   invalid,
@@ -28,6 +29,7 @@ import { scheduleOf } from "../scheduler/mod.ts";
 import type { ApiDeps, Member } from "./deps.ts";
 import { readBodyBytes } from "./body.ts";
 import { httpStatus } from "./errors.ts";
+import { logInternalError, requestIdHeader } from "./log.ts";
 
 /** Per-node API state that is not replicated (Dkron's pause flag is per node, in memory). */
 export interface RestState {
@@ -53,8 +55,11 @@ export function sendError(c: Context, e: unknown, overrideStatus?: number): Resp
   if (isTockError(e)) {
     return sendJson(c, overrideStatus ?? httpStatus(e.kind), { error: e.message });
   }
-  console.error("tock: internal error:", e);
-  return sendJson(c, 500, { error: `internal error: ${errorMessage(e)}` });
+  const id = c.get("requestId");
+  logInternalError(`${c.req.method} ${c.req.path}`, id, e);
+  return sendJson(c, 500, { error: `internal error (request ${id}): ${errorMessage(e)}` }, {
+    [requestIdHeader]: id,
+  });
 }
 
 /** The body as UTF-8 text under the byte limit; invalid UTF-8 is a 400, not replaced. */

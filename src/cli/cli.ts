@@ -3,6 +3,7 @@
  * can drive it in-process.
  */
 import { parseArgs } from "node:util";
+import { setLogLevel } from "../api/mod.ts";
 import { errorMessage, invalid, isTockError } from "../lib/mod.ts";
 import { generateKey } from "../net/mod.ts";
 import { type NodeIo, startNode } from "../node/mod.ts";
@@ -169,6 +170,7 @@ export function agentConfig(io: CliIo, args: string[]): AgentConfig {
 
 async function agent(io: CliIo, args: string[]): Promise<number> {
   const cfg = agentConfig(io, args);
+  setLogLevel(cfg.logLevel);
   const dataDir = prepareDataDir(cfg.dataDir);
   const node = await startNode(
     {
