@@ -15,6 +15,7 @@ import {
   type Interceptor,
 } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
+import { codeToHttpStatus, errorToJson } from "@connectrpc/connect/protocol-connect";
 import type { Env, Hono, Schema } from "hono";
 import type {} from "hono/request-id"; // types c.get("requestId")
 import {
@@ -130,19 +131,10 @@ function isUncompressedConnectProto(req: Request): boolean {
 
 /** A Connect unary error response (JSON body, HTTP status per the Connect protocol). */
 function connectErrorResponse(e: ConnectError): Response {
-  const status: Partial<Record<Code, number>> = {
-    [Code.InvalidArgument]: 400,
-    [Code.ResourceExhausted]: 429,
-  };
-  return new Response(JSON.stringify({ code: codeName(e.code), message: e.rawMessage }), {
-    status: status[e.code] ?? 500,
+  return new Response(JSON.stringify(errorToJson(e, undefined)), {
+    status: codeToHttpStatus(e.code),
     headers: { "content-type": "application/json" },
   });
-}
-
-/** Connect's snake_case code names ("invalid_argument"). */
-function codeName(code: Code): string {
-  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }
 
 export interface ConnectOptions {

@@ -12,7 +12,7 @@ Runs a Tock node: the scheduler, the executors, the REST/Connect API and the web
 
 Flags:
   --dev                 one-node server on 127.0.0.1:8080, data in ./tock-data
-  --server              run as a server (the only role this build runs)
+  --server              run as a server (this version runs servers only)
   --bootstrap-expect N  servers to wait for before electing a leader
   --data-dir DIR        where state and output are stored
   --http-addr HOST:PORT address of the API and UI
