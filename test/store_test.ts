@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadRuntime } from "../src/runtime/mod.ts";
-import { parseJobBody } from "../src/state/mod.ts";
+import { type Execution, parseJobBody } from "../src/state/mod.ts";
 import { SqliteStateStore } from "../src/store/mod.ts";
 import { startAgent, until } from "./support/proc.ts";
 
@@ -47,6 +47,73 @@ describe("SqliteStateStore", () => {
     expect(s.appliedIndex).toBe(1);
     expect(s.jobCount).toBe(0);
     expect(() => s.applyAt(3, { type: "job.upsert", job: job("a") })).toThrow("apply out of order");
+    s.close();
+  });
+});
+
+const run = (jobName: string, group: number, status: Execution["status"]): Execution => ({
+  id: `${group}-1`,
+  job_name: jobName,
+  group,
+  attempt: 1,
+  status,
+  started_at: group,
+  finished_at: status === "running" ? null : group + 1,
+  success: status === "success",
+  node_name: "n1",
+  exit_code: status === "running" ? null : 0,
+  output_size: 0,
+  output_tail: "",
+  reason: "",
+  lease_until: status === "running" ? group + 15_000 : null,
+});
+
+describe("execution retention", () => {
+  test("retention never deletes a running execution, however many start at once", async () => {
+    const rt = await loadRuntime();
+    const s = new SqliteStateStore(rt.openDb(join(tempDir(), "state.db")));
+    let i = 1;
+    s.applyAt(i++, { type: "job.upsert", job: job("a") });
+    // 101 manual runs at once (the limit is 100 per job): every one must stay recorded.
+    for (let g = 1; g <= 101; g++) {
+      const r = s.applyAt(i++, { type: "execution.start", execution: run("a", g, "running") });
+      expect(r.ok).toBe(true);
+    }
+    expect(s.runningExecutions("a").length).toBe(101);
+    // The oldest one still renews and finishes.
+    expect(s.applyAt(i++, { type: "execution.renew", job: "a", id: "1-1", leaseUntil: 99_999 }).ok)
+      .toBe(true);
+    const done = { ...run("a", 1, "success") };
+    expect(s.applyAt(i++, { type: "execution.finish", execution: done }).ok).toBe(true);
+    // Finished records beyond the limit are trimmed, oldest first; running ones are not.
+    for (let g = 200; g < 400; g++) {
+      s.applyAt(i++, { type: "execution.finish", execution: run("a", g, "success") });
+    }
+    const all = s.executionsOf("a");
+    expect(all.filter((e) => e.status === "running").length).toBe(100);
+    const finished = all.filter((e) => e.status !== "running");
+    expect(finished.length).toBe(100);
+    expect(finished[0]?.group).toBe(300);
+    s.close();
+  });
+
+  test("clearing a job's history spares running executions and resets its status", async () => {
+    const rt = await loadRuntime();
+    const s = new SqliteStateStore(rt.openDb(join(tempDir(), "state.db")));
+    let i = 1;
+    s.applyAt(i++, { type: "job.upsert", job: job("a") });
+    s.applyAt(i++, { type: "execution.start", execution: run("a", 1, "running") });
+    const failed = { ...run("a", 2, "failed"), success: false };
+    s.applyAt(i++, { type: "execution.finish", execution: failed });
+    expect(s.peekJob("a")?.status).toBe("failed");
+    const r = s.applyAt(i++, { type: "executions.clear", job: "a" });
+    expect(r.ok).toBe(true);
+    expect(s.executionsOf("a").map((e) => `${e.id}:${e.status}`)).toEqual(["1-1:running"]);
+    expect(s.peekJob("a")).toMatchObject({ status: "", error_count: 0, success_count: 0 });
+    // The run that was going on finishes normally after the clear.
+    const r2 = s.applyAt(i++, { type: "execution.finish", execution: run("a", 1, "success") });
+    expect(r2.ok).toBe(true);
+    expect(s.peekJob("a")).toMatchObject({ status: "success", success_count: 1 });
     s.close();
   });
 });
