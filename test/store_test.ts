@@ -4,6 +4,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connectCode, httpStatus } from "../src/api/mod.ts";
+import { TockError } from "../src/lib/mod.ts";
+import { LocalLog } from "../src/node/mod.ts";
 import { loadRuntime } from "../src/runtime/mod.ts";
 import { type Execution, parseJobBody } from "../src/state/mod.ts";
 import { SqliteStateStore } from "../src/store/mod.ts";
@@ -114,6 +117,41 @@ describe("execution retention", () => {
     const r2 = s.applyAt(i++, { type: "execution.finish", execution: run("a", 1, "success") });
     expect(r2.ok).toBe(true);
     expect(s.peekJob("a")).toMatchObject({ status: "success", success_count: 1 });
+    s.close();
+  });
+});
+
+describe("disk full", () => {
+  test("a full disk is reported as disk full, writes nothing, and clears once space is free", async () => {
+    const rt = await loadRuntime();
+    const db = rt.openDb(join(tempDir(), "state.db"));
+    const s = new SqliteStateStore(db);
+    const log = new LocalLog(s);
+    await log.propose({ type: "job.upsert", job: job("small") });
+    const before = s.appliedIndex;
+    // Cap the file at its current size (SQLite's stand-in for a full disk).
+    const pages = Number(db.prepare("pragma page_count").get()?.["page_count"]);
+    db.exec(`pragma max_page_count = ${pages + 1}`);
+    const big = { ...job("big"), displayname: "x".repeat(4_000) };
+    const cmds = Array.from({ length: 20 }, (_, i) => ({ ...big, name: `big${i}` }));
+    const results = await Promise.allSettled(
+      cmds.map((j) => log.propose({ type: "job.upsert", job: j })),
+    );
+    const errors = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+    expect(errors.length).toBe(20);
+    const err = errors[0] as TockError;
+    expect(err).toBeInstanceOf(TockError);
+    expect(err.kind).toBe("storage_full");
+    expect(err.message).toContain("disk full");
+    expect(httpStatus(err.kind)).toBe(507);
+    expect(String(connectCode(err.kind))).toBe("8"); // resource_exhausted
+    expect(s.appliedIndex).toBe(before);
+    expect(s.jobCount).toBe(1);
+    // Space is back: the next write applies.
+    db.exec("pragma max_page_count = 1073741823");
+    await log.propose({ type: "job.upsert", job: cmds[0] as typeof big });
+    expect(s.jobCount).toBe(2);
+    expect(s.appliedIndex).toBe(before + 1);
     s.close();
   });
 });

@@ -13,6 +13,8 @@ export type {
   Statement,
 } from "./types.ts";
 
+export { isDiskFull } from "./sqlite_common.ts";
+
 /** True when running under Bun. */
 export const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 

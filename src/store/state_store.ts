@@ -4,8 +4,8 @@
  * Jobs are also cached in memory (the scheduler and list queries read them all); the cache
  * changes only after the transaction commits.
  */
-import { assert } from "../lib/mod.ts";
-import type { Db } from "../runtime/mod.ts";
+import { assert, TockError } from "../lib/mod.ts";
+import { type Db, isDiskFull } from "../runtime/mod.ts";
 import {
   apply,
   type ApplyResult,
@@ -82,6 +82,12 @@ export class SqliteStateStore implements StateStore {
       });
     } catch (e) {
       this.#pending = null;
+      if (isDiskFull(e)) {
+        throw new TockError(
+          "storage_full",
+          "disk full: state.db cannot grow, so the command was not applied (nothing was written); free space in the data dir and retry",
+        );
+      }
       throw e;
     }
     for (const [name, job] of this.#pending) {
