@@ -4,6 +4,7 @@
  */
 export type {
   Db,
+  FileLock,
   Row,
   Runtime,
   ServeOptions,

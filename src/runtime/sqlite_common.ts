@@ -73,3 +73,26 @@ export function wrapDb(
   for (const p of durablePragmas) db.exec(p);
   return db;
 }
+
+/**
+ * A lock that dies with its process: a SQLite connection in exclusive locking mode holds the
+ * database file's POSIX lock (fcntl) after its first write transaction until it is closed, and
+ * the kernel drops that lock when the process exits, however it exits. SQLite also refuses a
+ * second connection of the same process, so two holders in one process are refused too.
+ */
+export function sqliteFileLock(
+  raw: { exec(sql: string): void; close(): void },
+): import("./types.ts").FileLock | undefined {
+  try {
+    raw.exec("pragma busy_timeout = 0");
+    raw.exec("pragma locking_mode = EXCLUSIVE");
+    raw.exec("begin exclusive");
+    raw.exec("create table if not exists lock (k integer primary key)");
+    raw.exec("commit");
+  } catch (e) {
+    raw.close();
+    if (e instanceof Error && /locked|busy/i.test(e.message)) return undefined;
+    throw e;
+  }
+  return { release: () => raw.close() };
+}
