@@ -134,7 +134,9 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     else if (cmd.type === "job.toggle") sched.jobChanged(cmd.name);
     else if (cmd.type === "job.delete") {
       sched.jobChanged(cmd.name);
-      output.deleteJob(cmd.name);
+      // Its runs stop first (their output and process ledger rows are written to the end), then
+      // the output goes; output of a same-name job created meanwhile is live and is kept.
+      void runner.killJob(cmd.name).then(() => output.deleteJob(cmd.name));
     }
   });
   await sched.start();
