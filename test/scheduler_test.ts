@@ -198,6 +198,29 @@ describe("leases", () => {
     expect(statuses("a")).toEqual(["lost", "success"]);
   });
 
+  test("a run this node still holds is never swept as lost, even when its renewals stall", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@manually" });
+    await h.scheduler.start();
+    // An overloaded node: its renewals do not get through (they wait behind the loop), yet the
+    // runner holds the run the whole time.
+    const stalled: Array<() => void> = [];
+    const propose = h.log.propose.bind(h.log);
+    h.log.propose = (cmd) =>
+      cmd.type === "execution.renew"
+        ? new Promise((resolve) => stalled.push(() => void propose(cmd).then(resolve)))
+        : propose(cmd);
+    const e = await h.scheduler.runNow("a", false);
+    await h.advance(60_000, 1_000);
+    expect(stalled.length).toBeGreaterThan(0);
+    expect(h.executions("a")[0]?.lease_until).toBeLessThan(h.clock.nowMs());
+    expect(statuses("a")).toEqual(["running"]);
+    expect(h.counts.lost).toBe(0);
+    h.exec.finish("a", e.id, true);
+    await settle();
+    expect(statuses("a")).toEqual(["success"]);
+  });
+
   test("a live run keeps its lease renewed however long it runs", async () => {
     h = await Harness.create();
     await h.upsert({ name: "a", schedule: "@manually" });

@@ -31,6 +31,8 @@ export interface RunnerPort {
   start(job: Job, groupMs: number, attempt?: number): Promise<Execution>;
   kill(job: string, id: string, reason: string): boolean;
   finished(job: string, id: string): Promise<void>;
+  /** Is this execution running on this node's runner right now? */
+  isRunning(job: string, id: string): boolean;
 }
 
 export interface SchedulerDeps {
@@ -402,10 +404,15 @@ export class Scheduler {
     }
   }
 
-  /** Running executions whose lease lapsed become lost, which frees forbid jobs. */
+  /**
+   * Running executions whose lease lapsed become lost, which frees forbid jobs. A lease detects
+   * a dead or unreachable runner: a run this node's own runner still holds is alive however late
+   * its renewal is (an overloaded event loop delays renewals, not the run).
+   */
   async #sweep(now: number): Promise<void> {
     for (const e of this.#d.running()) {
       if (e.lease_until === null || e.lease_until >= now) continue;
+      if (this.#d.runner.isRunning(e.job_name, e.id)) continue;
       const lost = lostExecution(
         e,
         now,
