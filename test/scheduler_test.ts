@@ -5,6 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { TockError } from "../src/lib/mod.ts";
 import { Harness, settle, t0 } from "./support/scheduler_harness.ts";
 
 let h: Harness;
@@ -232,6 +233,47 @@ describe("leases", () => {
     h.exec.finish("a", e.id, true);
     await settle();
     expect(statuses("a")).toEqual(["success"]);
+  });
+});
+
+describe("a fire that keeps failing", () => {
+  test("backs off, logs once per interval with a count, and runs per its policy once it can", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s" });
+    await h.scheduler.start();
+    let failing = true;
+    let fires = 0;
+    const propose = h.log.propose.bind(h.log);
+    h.log.propose = (cmd) => {
+      if (cmd.type !== "fire") return propose(cmd);
+      fires++;
+      return failing
+        ? Promise.reject(new TockError("storage_full", "disk full (test)"))
+        : propose(cmd);
+    };
+    const logged: string[] = [];
+    const error = console.error;
+    console.error = (...a: unknown[]) => void logged.push(a.join(" "));
+    try {
+      await h.advance(50_000, 100);
+    } finally {
+      console.error = error;
+    }
+    // 1 s, 2 s, 4 s, 8 s, 16 s ... between tries: a handful in 50 s, not one per turn.
+    expect(fires).toBeGreaterThanOrEqual(3);
+    expect(fires).toBeLessThanOrEqual(7);
+    expect(h.counts.fireFailed).toBe(fires);
+    const lines = logged.filter((l) => l.includes(`firing "a" failed`));
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toContain("disk full (test)");
+    // Space is back: the overdue slots go through run_once (the latest runs, the rest missed).
+    failing = false;
+    h.exec.autoFinish = true;
+    await h.advance(70_000, 1_000);
+    const st = h.executions("a").map((e) => e.status);
+    expect(st).toContain("missed");
+    expect(st.filter((x) => x === "success").length).toBeGreaterThanOrEqual(1);
+    expect(h.job("a").fired_through).toBeGreaterThan(t0 + 100_000);
   });
 });
 

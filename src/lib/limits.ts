@@ -144,6 +144,13 @@ export const jobDurationFieldMsMax = 30 * 86_400_000;
 /** Milliseconds before its slot a fire is committed: the commit (one batched transaction for
  * all jobs due together, ~75 ms for 1,000 on this 2-core box) must not count as lateness. */
 export const fireLeadMs = 250;
+/** Milliseconds before a job's failed fire (a write that failed, e.g. disk full) is tried again;
+ * it doubles per consecutive failure up to fireRetryMsMax, so a failing fire cannot spin. */
+export const fireRetryMs = 1_000;
+/** Milliseconds of the longest wait between tries of a failing fire. */
+export const fireRetryMsMax = 60_000;
+/** Milliseconds between log lines about one job's failing fires (each line carries the count). */
+export const fireFailureLogMs = 60_000;
 /** Due entries handled per scheduler turn before yielding to the event loop. */
 export const schedulerBatchMax = 1_000;
 
