@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectCode, httpStatus } from "../src/api/mod.ts";
-import { TockError } from "../src/lib/mod.ts";
+import { limits, TockError } from "../src/lib/mod.ts";
 import { LocalLog } from "../src/node/mod.ts";
 import { loadRuntime } from "../src/runtime/mod.ts";
 import { type Execution, parseJobBody } from "../src/state/mod.ts";
@@ -154,6 +154,54 @@ describe("disk full", () => {
     expect(s.appliedIndex).toBe(before + 1);
     s.close();
   });
+});
+
+describe("propose under load", () => {
+  test("a long queue applies in bounded batches with turns for other work between them", async () => {
+    const rt = await loadRuntime();
+    const s = new SqliteStateStore(rt.openDb(join(tempDir(), "state.db")));
+    const log = new LocalLog(s);
+    const n = 3_007;
+    const batches: number[] = [];
+    let last = 0;
+    s.onApplied(() => {
+      // Count commands per committed batch: appliedIndex jumps once per transaction.
+      if (s.appliedIndex !== last) {
+        batches.push(s.appliedIndex - last);
+        last = s.appliedIndex;
+      }
+    });
+    const all = Array.from(
+      { length: n },
+      (_, i) => log.propose({ type: "job.upsert", job: job(`j${i}`) }),
+    );
+    // A request arriving now (an I/O callback) is served before the whole queue has applied.
+    const servedAt = new Promise<number>((r) => setImmediate(() => r(s.appliedIndex)));
+    await Promise.all(all);
+    expect(await servedAt).toBeLessThan(n);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(limits.applyBatchMax);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(n);
+    expect(s.jobCount).toBe(n);
+    s.close();
+  });
+
+  test("a full proposal queue answers overloaded (429), not a size error", async () => {
+    const rt = await loadRuntime();
+    const s = new SqliteStateStore(rt.openDb(join(tempDir(), "state.db")));
+    const log = new LocalLog(s);
+    const all = Array.from(
+      { length: limits.proposalQueueMax + 1 },
+      (_, i) => log.propose({ type: "job.upsert", job: job(`j${i}`) }),
+    );
+    const results = await Promise.allSettled(all);
+    const refused = results.flatMap((r) => r.status === "rejected" ? [r.reason as TockError] : []);
+    expect(refused.length).toBe(1);
+    expect(refused[0]?.kind).toBe("overloaded");
+    expect(refused[0]?.message).toContain("retry later");
+    expect(httpStatus("overloaded")).toBe(429);
+    s.close();
+  }, 30_000);
 });
 
 describe("process durability", () => {

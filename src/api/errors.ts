@@ -12,6 +12,7 @@ const table: Record<ErrorKind, { http: number; connect: Code }> = {
   unavailable: { http: 503, connect: Code.Unavailable },
   timeout: { http: 504, connect: Code.DeadlineExceeded },
   storage_full: { http: 507, connect: Code.ResourceExhausted },
+  overloaded: { http: 429, connect: Code.ResourceExhausted },
   internal: { http: 500, connect: Code.Internal },
 };
 
