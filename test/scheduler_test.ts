@@ -30,6 +30,33 @@ describe("firing", () => {
     expect(h.executions("j7")[0]).toMatchObject({ id: `${t0 + 3_600_000}-1`, status: "success" });
   });
 
+  test("thousands of due slots are handled in turns of at most 200, yielding between them", async () => {
+    h = await Harness.create();
+    for (let i = 0; i < 1000; i++) await h.upsert({ name: `j${i}`, schedule: "0 0 * * * *" });
+    await h.scheduler.start();
+    await settle();
+    // Count the fires proposed inside each timer callback (one event-loop turn of the scheduler).
+    let inTurn = 0;
+    const turns: number[] = [];
+    const propose = h.log.propose.bind(h.log);
+    h.log.propose = (cmd) => {
+      if (cmd.type === "fire") inTurn++;
+      return propose(cmd);
+    };
+    const setTimer = h.clock.setTimer.bind(h.clock);
+    h.clock.setTimer = (at, fn) =>
+      setTimer(at, () => {
+        inTurn = 0;
+        fn();
+        if (inTurn > 0) turns.push(inTurn);
+      });
+    h.exec.autoFinish = true;
+    await h.advance(3_600_000, 60_000);
+    expect(h.exec.starts.length).toBe(1000);
+    expect(turns.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(Math.max(...turns)).toBeLessThanOrEqual(200);
+  });
+
   test("the state machine refuses a second fire of the same slot", async () => {
     h = await Harness.create();
     await h.upsert({ name: "a", schedule: "@every 10s" });
