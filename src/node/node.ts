@@ -10,6 +10,7 @@ import type { Runtime } from "../runtime/mod.ts";
 import { nextRunOf, nextRunsOf, Scheduler } from "../scheduler/mod.ts";
 import { lostExecution } from "../state/mod.ts";
 import { SqliteStateStore } from "../store/mod.ts";
+import { lockDataDir } from "./data_dir.ts";
 import { LocalLog } from "./local_log.ts";
 import { Metrics } from "./metrics.ts";
 import { OutputHub } from "./output_hub.ts";
@@ -80,6 +81,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
   }
   const clock = io.clock ?? systemClock(rt.nowMs);
   mkdirSync(config.dataDir, { recursive: true });
+  const dirLock = lockDataDir(rt, config.dataDir);
   const store = new SqliteStateStore(rt.openDb(join(config.dataDir, "state.db")));
   const output = io.openOutput(config.dataDir);
   const log = new LocalLog(store);
@@ -132,7 +134,9 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     else if (cmd.type === "job.toggle") sched.jobChanged(cmd.name);
     else if (cmd.type === "job.delete") {
       sched.jobChanged(cmd.name);
-      output.deleteJob(cmd.name);
+      // Its runs stop first (their output and process ledger rows are written to the end), then
+      // the output goes; output of a same-name job created meanwhile is live and is kept.
+      void runner.killJob(cmd.name).then(() => output.deleteJob(cmd.name));
     }
   });
   await sched.start();
@@ -217,6 +221,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
       log.close();
       output.close();
       store.close();
+      dirLock.release();
     },
   };
 }
