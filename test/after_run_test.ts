@@ -200,7 +200,7 @@ describe("after a run", () => {
   test("create refuses unknown executor and processor names with what exists", async () => {
     const noExec = await post("/v1/jobs", { ...redisJob("x1", "PING"), executor: "Kafak" });
     expect(noExec.status).toBe(400);
-    expect(noExec.text).toContain('unknown executor \\"Kafak\\"; available: ');
+    expect(noExec.text).toContain('unknown executor \\"kafak\\"; available: ');
     expect(noExec.text).toContain("grpc, http, kafka, nats, noop, pyecho, rabbitmq, redis, shell");
     const noProc = await post("/v1/jobs", { ...redisJob("x2", "PING"), processors: { sylog: {} } });
     expect(noProc.status).toBe(400);

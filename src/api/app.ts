@@ -4,8 +4,11 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
 import { mountConnect } from "./connect.ts";
+import { debugVars } from "./debug_vars.ts";
 import type { ApiDeps } from "./deps.ts";
+import { requestIdHeader } from "./log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountRest, type RestState, sendError, sendJson } from "./rest.ts";
 import { mountUi } from "./ui.ts";
@@ -21,6 +24,8 @@ export function createApp(
   state: RestState = { paused: false },
 ): Hono {
   const app = new Hono();
+  // Every request gets an id (or keeps the client's X-Request-Id): error reports name it.
+  app.use("*", requestId({ headerName: requestIdHeader }));
   app.get("/health", (c) => c.json({ status: "healthy" }));
   app.use("*", async (c, next) => {
     if (c.req.path === "/health") return next();
@@ -44,6 +49,7 @@ export function createApp(
       }),
   );
   app.get("/openapi.json", (c) => sendJson(c, 200, openApiDocument));
+  app.get("/debug/vars", (c) => sendJson(c, 200, debugVars(deps.metricsText())));
   mountRest(app, deps, state);
   mountConnect(app, deps, { paused: () => state.paused });
   if (options.ui) mountUi(app);

@@ -11,6 +11,8 @@ const table: Record<ErrorKind, { http: number; connect: Code }> = {
   not_leader: { http: 503, connect: Code.Unavailable },
   unavailable: { http: 503, connect: Code.Unavailable },
   timeout: { http: 504, connect: Code.DeadlineExceeded },
+  storage_full: { http: 507, connect: Code.ResourceExhausted },
+  overloaded: { http: 429, connect: Code.ResourceExhausted },
   internal: { http: 500, connect: Code.Internal },
 };
 

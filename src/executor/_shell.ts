@@ -24,6 +24,7 @@ const knownKeys = new Set([
   "mem_limit",
   "payload",
   "su",
+  "kill_mode",
 ]);
 
 interface ShellPlan {
@@ -34,6 +35,11 @@ interface ShellPlan {
   memLimitBytes: number | undefined;
   stdin: Uint8Array | undefined;
   su: { user: string; group: string | undefined } | undefined;
+  /**
+   * What happens to processes the command leaves behind when it exits (systemd's KillMode):
+   * "control-group" (default) kills the rest of its process group; "process" leaves them.
+   */
+  killMode: "control-group" | "process";
 }
 
 /** Reads name:x:id:... lines of /etc/passwd or /etc/group into name -> fields. */
@@ -92,7 +98,11 @@ function plan(config: Record<string, string>, jobName: string, strict: boolean):
   }
   const command = config.command ?? "";
   if (command.trim() === "") throw new Error("shell: Command missing");
-  const useShell = parseGoBool(config.shell ?? "") ?? false;
+  if (command.includes("\0")) throw new Error("shell: command contains a NUL byte");
+  const useShell = parseGoBool(config.shell ?? "");
+  if (strict && useShell === undefined && (config.shell ?? "") !== "") {
+    throw new Error(`shell: shell "${config.shell}" is not a boolean (use "true" or "false")`);
+  }
   let argv: string[];
   if (useShell) {
     argv = process.platform === "win32" ? ["cmd", "/C", command] : ["/bin/sh", "-c", command];
@@ -110,6 +120,9 @@ function plan(config: Record<string, string>, jobName: string, strict: boolean):
     if (pair.trim() === "") continue;
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new Error(`shell: env entry "${pair}" is not KEY=VALUE`);
+    if (pair.includes("\0")) {
+      throw new Error(`shell: env entry ${JSON.stringify(pair)} contains a NUL byte`);
+    }
     env[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
   }
   env.ENV_JOB_NAME = jobName;
@@ -148,8 +161,23 @@ function plan(config: Record<string, string>, jobName: string, strict: boolean):
     if (process.platform === "win32") throw new Error("shell: su works on Unix only");
     su = { user: m[1] as string, group: m[2] };
   }
+  const killMode = config.kill_mode ?? "";
+  if (killMode !== "" && killMode !== "control-group" && killMode !== "process") {
+    throw new Error(
+      `shell: kill_mode "${killMode}" must be "control-group" (default) or "process"`,
+    );
+  }
   const cwd = (config.cwd ?? "") === "" ? undefined : config.cwd;
-  return { argv, env, cwd, timeoutMs, memLimitBytes, stdin, su };
+  return {
+    argv,
+    env,
+    cwd,
+    timeoutMs,
+    memLimitBytes,
+    stdin,
+    su,
+    killMode: killMode === "process" ? "process" : "control-group",
+  };
 }
 
 /** Resident bytes of every live process in process group `pgid` (Linux /proc). */
@@ -174,6 +202,16 @@ export function groupRssBytes(pgid: number): number {
     }
   }
   return total;
+}
+
+/** Does process group `pgid` still have a live member? */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false; // ESRCH: empty (EPERM cannot happen: the group runs as us or as su's user)
+  }
 }
 
 function killGroup(child: ChildProcess): void {
@@ -284,14 +322,24 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
     });
     child.on("exit", (code, signal) => {
       exit = { code, signal };
-      // Output pipes close when every process holding them is gone. Background processes
-      // started by the command may keep them open: give them a moment, then kill the group.
-      timers.push(setTimeout(() => {
-        if (done) return;
+      // The main process is gone (and reaped), so its pid names only what it left behind: as
+      // systemd's control-group kill mode, that is killed unless the job asked to keep it.
+      if (p.killMode === "control-group" && child.pid !== undefined && groupAlive(child.pid)) {
         killFor(
           "stray",
-          `\nshell: Job '${command}' left background processes holding its output; they were killed\n`,
+          `\nshell: Job '${command}' left background processes; they were killed (set kill_mode "process" to keep them)\n`,
         );
+      }
+      // Output pipes close when every process holding them is gone. Processes left behind may
+      // keep them open: give them a moment, then stop reading (killing them unless kept).
+      timers.push(setTimeout(() => {
+        if (done) return;
+        if (p.killMode === "control-group") {
+          killFor(
+            "stray",
+            `\nshell: Job '${command}' left background processes holding its output; they were killed\n`,
+          );
+        }
         child.stdout?.destroy();
         child.stderr?.destroy();
         finish();

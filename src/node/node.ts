@@ -13,6 +13,7 @@ import { loadPlugins } from "../executor/mod.ts";
 import { emptyNotifyConfig, type NotifyConfig } from "../processor/mod.ts";
 import { AfterRun } from "./after_run.ts";
 import { SqliteStateStore } from "../store/mod.ts";
+import { lockDataDir } from "./data_dir.ts";
 import { LocalLog } from "./local_log.ts";
 import { Metrics } from "./metrics.ts";
 import { OutputHub } from "./output_hub.ts";
@@ -82,11 +83,12 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
   const rt = io.runtime;
   if (!config.server) {
     throw invalid(
-      "worker (non-server) agents need the cluster issue; start with --server or --dev",
+      "this version runs servers only: start the agent with --server (or --dev for a one-node server on 127.0.0.1:8080)",
     );
   }
   const clock = io.clock ?? systemClock(rt.nowMs);
   mkdirSync(config.dataDir, { recursive: true });
+  const dirLock = lockDataDir(rt, config.dataDir);
   const executors = new Map(io.executors);
   if (config.pluginDir) {
     const found = loadPlugins(config.pluginDir, new Set(executors.keys()), config.version);
@@ -157,8 +159,10 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     else if (cmd.type === "job.toggle") sched.jobChanged(cmd.name);
     else if (cmd.type === "job.delete") {
       sched.jobChanged(cmd.name);
-      output.deleteJob(cmd.name);
       afterRun.forget(cmd.name);
+      // Its runs stop first (their output and process ledger rows are written to the end), then
+      // the output goes; output of a same-name job created meanwhile is live and is kept.
+      void runner.killJob(cmd.name).then(() => output.deleteJob(cmd.name));
     }
   });
   await sched.start();
@@ -236,6 +240,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
       log.close();
       output.close();
       store.close();
+      dirLock.release();
     },
   };
 }

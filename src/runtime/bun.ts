@@ -1,6 +1,6 @@
 /** Bun adapter: Bun.serve and bun:sqlite. */
 import { Database } from "bun:sqlite";
-import { wrapDb } from "./sqlite_common.ts";
+import { sqliteFileLock, wrapDb } from "./sqlite_common.ts";
 import type { Runtime, Server } from "./types.ts";
 
 export const bunRuntime: Runtime = {
@@ -22,6 +22,9 @@ export const bunRuntime: Runtime = {
   openDb(path) {
     const raw = new Database(path, { create: true, strict: true });
     return wrapDb(raw, (sql) => raw.prepare(sql));
+  },
+  lockFile(path) {
+    return sqliteFileLock(new Database(path, { create: true, strict: true }));
   },
   onSignal(signal, handler) {
     process.on(signal, handler);

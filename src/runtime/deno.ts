@@ -1,7 +1,7 @@
 /** Deno adapter: Deno.serve and node:sqlite (bun:sqlite does not exist on Deno). */
 import { DatabaseSync } from "node:sqlite";
 import process from "node:process";
-import { wrapDb } from "./sqlite_common.ts";
+import { sqliteFileLock, wrapDb } from "./sqlite_common.ts";
 import type { Runtime, Server } from "./types.ts";
 
 /** The slice of the Deno namespace this adapter uses (Deno's own types are not in tsconfig). */
@@ -34,6 +34,9 @@ export const denoRuntime: Runtime = {
   openDb(path) {
     const raw = new DatabaseSync(path);
     return wrapDb(raw, (sql) => raw.prepare(sql) as any);
+  },
+  lockFile(path) {
+    return sqliteFileLock(new DatabaseSync(path));
   },
   onSignal(signal, handler) {
     process.on(signal, handler);

@@ -4,6 +4,7 @@
  */
 export type {
   Db,
+  FileLock,
   Row,
   Runtime,
   ServeOptions,
@@ -12,6 +13,8 @@ export type {
   SqlValue,
   Statement,
 } from "./types.ts";
+
+export { isDiskFull } from "./sqlite_common.ts";
 
 /** True when running under Bun. */
 export const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";

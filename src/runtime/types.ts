@@ -40,12 +40,22 @@ export interface Server {
 
 export type SignalName = "SIGTERM" | "SIGINT" | "SIGHUP";
 
+/** An exclusive lock on a file, held until release() or until the process dies (the OS drops it). */
+export interface FileLock {
+  release(): void;
+}
+
 export interface Runtime {
   /** "bun" or "deno", for logs and the version command. */
   readonly name: string;
   readonly version: string;
   serve(opts: ServeOptions): Server;
   openDb(path: string): Db;
+  /**
+   * Takes an exclusive OS lock on `path` (created if missing) without waiting; undefined when
+   * another process, or another holder in this one, has it.
+   */
+  lockFile(path: string): FileLock | undefined;
   onSignal(signal: SignalName, handler: () => void): void;
   env(name: string): string | undefined;
   args(): string[];

@@ -226,13 +226,16 @@ function renew(store: StateStore, name: string, id: string, leaseUntil: number):
   return e;
 }
 
+/** Clears the job's history; running executions stay (their runs go on and finish normally). */
 function clearExecutions(store: StateStore, name: string): Job {
   const job = mustGetJob(store, name);
-  store.deleteExecutions(name);
+  store.deleteFinishedExecutions(name);
   job.success_count = 0;
   job.error_count = 0;
   job.last_success = null;
   job.last_error = null;
+  // The status summarised the cleared history; with none left the job is untriggered again.
+  job.status = "";
   store.putJob(job);
   return job;
 }

@@ -14,9 +14,14 @@ export interface StateStore {
   getExecution(job: string, id: string): Execution | undefined;
   putExecution(e: Execution): void;
   deleteExecutions(job: string): void;
+  /** Deletes every execution of `job` that is not running (clearing history spares live runs). */
+  deleteFinishedExecutions(job: string): void;
   /** Executions of one job, oldest first (by group, then attempt). */
   executionsOf(job: string): Execution[];
-  /** Deletes the oldest executions of `job` beyond the newest `keep`. */
+  /**
+   * Deletes the oldest not-running executions of `job` beyond the newest `keep` not-running
+   * ones. Running executions are never deleted: their runner still renews and finishes them.
+   */
   trimExecutions(job: string, keep: number): void;
 }
 
@@ -53,13 +58,17 @@ export class MemoryStateStore implements StateStore {
   deleteExecutions(job: string): void {
     this.executions.delete(job);
   }
+  deleteFinishedExecutions(job: string): void {
+    const m = this.executions.get(job);
+    for (const [id, e] of m ?? []) if (e.status !== "running") m?.delete(id);
+  }
   executionsOf(job: string): Execution[] {
     return [...(this.executions.get(job)?.values() ?? [])]
       .sort((a, b) => a.group - b.group || a.attempt - b.attempt)
       .map((e) => structuredClone(e));
   }
   trimExecutions(job: string, keep: number): void {
-    const all = this.executionsOf(job);
+    const all = this.executionsOf(job).filter((e) => e.status !== "running");
     const m = this.executions.get(job);
     for (const e of all.slice(0, Math.max(0, all.length - keep))) m?.delete(e.id);
   }
