@@ -7,7 +7,7 @@
  * FLUENTBIT_TAG, then to 127.0.0.1, 24224 and "tock".
  */
 import process from "node:process";
-import { FluentClient } from "@fluent-org/logger";
+import { FluentClient, FluentSocketEvent } from "@fluent-org/logger";
 import { limits } from "../lib/mod.ts";
 import { checkKeys, forwards } from "./_forward.ts";
 import type { Processor } from "./_types.ts";
@@ -45,6 +45,9 @@ export const fluentProcessor: Processor = {
       // waiting on reconnects forever (and disableReconnect then never connects at all).
       disableAutoconnect: true,
     });
+    // The socket emits 'error' for a broken connection; with no listener that would throw out of
+    // the event loop and take the node down. The emit()/connect() promises carry the failure.
+    client.socketOn(FluentSocketEvent.ERROR, () => {});
     const stop = () => void client.disconnect().catch(() => {});
     run.signal.addEventListener("abort", stop, { once: true });
     try {

@@ -199,6 +199,30 @@ describe("fluent processor", () => {
     }]);
   });
 
+  test(
+    "a receiver that resets the connection instead of acking fails the processor, not the node",
+    async () => {
+      const server = net.createServer((s) => {
+        s.once("data", () => s.resetAndDestroy());
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+      const port = (server.address() as net.AddressInfo).port;
+      const abort = new AbortController();
+      const running = registry.get("fluent")!.process({
+        ...run({ port: String(port) }),
+        signal: abort.signal,
+      });
+      // Without an ack the emit would wait for the ack timeout; the chain aborts it at its limit.
+      const timer = setTimeout(() => abort.abort(), 2_000);
+      await expect(running).rejects.toThrow(
+        `processor fluent: sending to 127.0.0.1:${port} failed`,
+      );
+      clearTimeout(timer);
+      server.close();
+    },
+    20_000,
+  );
+
   test("a receiver that is down makes the processor fail", async () => {
     const s = net.createServer();
     await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
