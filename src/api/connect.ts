@@ -12,6 +12,7 @@ import {
   type ConnectRouter,
   createConnectRouter,
   type HandlerContext,
+  type Interceptor,
 } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
 import type { Env, Hono, Schema } from "hono";
@@ -57,6 +58,7 @@ export function mountConnect<E extends Env, S extends Schema, B extends string>(
     readMaxBytes: limits.requestBodyBytesMax,
     // JSON in REST's shape: snake_case names, every field present.
     jsonOptions: { useProtoFieldName: true, alwaysEmitImplicit: true },
+    interceptors: options.interceptors ?? [],
   });
   registerJobService(router, deps, options);
   for (const h of router.handlers) {
@@ -68,6 +70,8 @@ export function mountConnect<E extends Env, S extends Schema, B extends string>(
 export interface ConnectOptions {
   /** This node's pause flag (POST /v1/pause): while true, UpsertJob is refused as REST does. */
   paused?: () => boolean;
+  /** Run before every method (the ACL check). */
+  interceptors?: Interceptor[];
 }
 
 /** Adds the JobService implementation over `deps` to a Connect router. */

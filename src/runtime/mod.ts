@@ -8,6 +8,7 @@ export type {
   Runtime,
   ServeOptions,
   Server,
+  ServeTls,
   SignalName,
   SqlValue,
   Statement,

@@ -2,6 +2,7 @@
  * The port apply() writes through. store/ implements it over SQLite inside one transaction per
  * command; MemoryStateStore implements it over Maps for pure tests.
  */
+import { type AclStore, MemoryAclStore } from "./acl.ts";
 import type { Execution } from "./execution.ts";
 import type { Job } from "./job.ts";
 
@@ -18,11 +19,14 @@ export interface StateStore {
   executionsOf(job: string): Execution[];
   /** Deletes the oldest executions of `job` beyond the newest `keep`. */
   trimExecutions(job: string, keep: number): void;
+  /** ACL tokens, policies and the audit log. */
+  readonly acl: AclStore;
 }
 
 export class MemoryStateStore implements StateStore {
   readonly jobs = new Map<string, Job>();
   readonly executions = new Map<string, Map<string, Execution>>();
+  readonly acl: AclStore = new MemoryAclStore();
 
   getJob(name: string): Job | undefined {
     const j = this.jobs.get(name);
