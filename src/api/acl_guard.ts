@@ -30,6 +30,8 @@ export interface AclOptions {
   enabled: boolean;
   /** Read side of the replicated ACL state (writes go through propose). */
   store: AclStore;
+  /** Where the one-JSON-line-per-write audit log goes (default: stdout, the server log). */
+  log?: (line: string) => void;
 }
 
 /** Per-request facts the handlers' wrapped ports and the audit entry read. */
@@ -152,7 +154,7 @@ async function audit(
     status,
     error,
   };
-  console.log(JSON.stringify({ audit: { ...entry, ms: entry.at - started } }));
+  (options.log ?? console.log)(JSON.stringify({ audit: { ...entry, ms: entry.at - started } }));
   if (ctx.identity === undefined) return;
   if (!options.enabled && ctx.action === "POST /v1/acl/bootstrap") return;
   propose({ type: "audit.append", entry }).catch((e) =>
