@@ -3,7 +3,7 @@
 // the jobs its glob names over REST, Connect and the CLI; bootstrap happens once; secrets are
 // stored only as hashes; a job's owner comes from the token; writes are audited with paging.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
@@ -124,7 +124,8 @@ describe("bootstrap and tokens", () => {
   });
 
   test("state.db holds only hashes: no secret appears in it", () => {
-    const db = readFileSync(join(dir, "data", "state.db")).toString("latin1");
+    const files = ["state.db", "state.db-wal"].map((f) => join(dir, "data", f)).filter(existsSync);
+    const db = files.map((f) => readFileSync(f).toString("latin1")).join("");
     for (const s of [root, ...Object.values(secrets)]) expect(db.includes(s)).toBe(false);
   });
 

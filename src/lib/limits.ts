@@ -190,3 +190,5 @@ export const auditEntriesMax = 100_000;
 export const auditRetentionMs = 30 * 24 * 3600 * 1000;
 /** Audit entries returned per page of GET /v1/audit. */
 export const auditPageMax = 1_000;
+/** Bytes of one `${file:...}` job secret read on a worker: a key or a password, not a dataset. */
+export const secretBytesMax = 64 * 1024;
