@@ -10,6 +10,7 @@ import { mountAclRest } from "./acl_rest.ts";
 import { mountConnect } from "./connect.ts";
 import type { ApiDeps } from "./deps.ts";
 import { openApiDocument } from "./openapi.ts";
+import { withAcl } from "./openapi_acl.ts";
 import { mountRest, type RestState, sendError, sendJson } from "./rest.ts";
 import { mountUi } from "./ui.ts";
 
@@ -52,7 +53,7 @@ export function createApp(
         "content-type": "text/plain; version=0.0.4; charset=utf-8",
       }),
   );
-  app.get("/openapi.json", (c) => sendJson(c, 200, openApiDocument));
+  app.get("/openapi.json", (c) => sendJson(c, 200, withAcl(openApiDocument)));
   mountRest(app, deps, state);
   mountAclRest(app, deps, acl);
   mountConnect(app, deps, { paused: () => state.paused, interceptors: [aclInterceptor()] });
