@@ -223,3 +223,26 @@ describe("fuzzed auth headers", () => {
       .toBe(200);
   });
 });
+
+describe("browser UI token", () => {
+  test("a cross-origin preflight for Authorization passes without a token, as a browser sends it", async () => {
+    const res = await app.request("/v1/jobs", {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://ops.example",
+        "access-control-request-method": "GET",
+        "access-control-request-headers": "authorization, content-type",
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-headers")?.toLowerCase()).toContain(
+      "authorization",
+    );
+  });
+
+  test("UI assets and the login page load without a token; a 401 carries WWW-Authenticate", async () => {
+    expect((await app.request("/ui/")).status).not.toBe(401);
+    const res = await app.request("/v1/jobs");
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="tock"');
+  });
+});
