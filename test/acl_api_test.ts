@@ -156,6 +156,40 @@ describe("capabilities over REST", () => {
     expect((await rest(secrets.list, "GET", "/v1/jobs/team-a")).status).toBe(403);
   });
 
+  test("percent-encoded names are checked by the name the handler sees", async () => {
+    expect((await rest(secrets.read, "GET", "/v1/jobs/team%2Da")).status).toBe(200);
+    expect((await rest(secrets.read, "GET", "/v1/jobs/other%2Db")).status).toBe(403);
+    expect((await rest(secrets.read, "GET", "/v1/jobs/team-a%2F..%2Fother-b")).status).not.toBe(
+      200,
+    );
+  });
+
+  test("restore needs operator on restore, and write on each job it creates", async () => {
+    const form = new FormData();
+    form.set("file", JSON.stringify([job("other-restored")]));
+    const post = (secret: string) =>
+      fetch(`${node.url}/v1/restore`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${secret}` },
+        body: form,
+      });
+    expect((await post(secrets.write)).status).toBe(403);
+    const res = await rest(root, "POST", "/v1/acl/policies", {
+      name: "p-restore",
+      operator: ["restore"],
+      jobs: { "team-*": ["write"] },
+    });
+    expect(res.status).toBe(200);
+    const t = await (await rest(root, "POST", "/v1/acl/tokens", {
+      name: "t-restore",
+      policies: ["p-restore"],
+    })).json();
+    const restored = await post(t.secret);
+    expect(restored.status).toBe(200);
+    expect(JSON.parse(await restored.json())).toEqual(["fail create other-restored"]);
+    expect((await rest(root, "GET", "/v1/jobs/other-restored")).status).toBe(404);
+  });
+
   test("list: only the jobs the glob names are listed, with a matching total", async () => {
     const res = await rest(secrets.list, "GET", "/v1/jobs");
     const names = (await res.json()).map((j: { name: string }) => j.name).sort();

@@ -144,6 +144,8 @@ describe("route table", () => {
     expect(routeNeed("GET", "/v1/secret-new-route").need).toEqual({ kind: "management" });
     expect(routeNeed("OPTIONS", "/v1/jobs").need).toEqual({ kind: "public" });
     expect(routeNeed("POST", "/tock.v1.JobService/RunJob").need).toEqual({ kind: "connect" });
+    // Another service mounted on the API port is closed until classified.
+    expect(routeNeed("POST", "/tock.v1.RaftService/Send").need).toEqual({ kind: "management" });
   });
 
   test("Connect methods name their capability; an unknown method needs management", () => {

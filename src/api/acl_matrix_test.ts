@@ -9,7 +9,7 @@ import { MemoryAclStore } from "../state/mod.ts";
 import { hashSecret } from "./acl_auth.ts";
 import { createApp } from "./app.ts";
 import type { ApiDeps } from "./deps.ts";
-import { connectMethods } from "../acl/mod.ts";
+import { connectMethods, connectPathPrefix } from "../acl/mod.ts";
 
 const none = () => {
   throw new Error("not reached: the ACL layer answers first");
@@ -69,7 +69,7 @@ const registered = app.routes
 describe("ACL route matrix", () => {
   test("every registered REST route is in the ACL table (add new routes to src/acl/routes.ts)", () => {
     const missing = registered.filter((r) =>
-      !r.path.startsWith("/tock.v1.") &&
+      !r.path.startsWith(connectPathPrefix) &&
       !restRoutes.some((x) => x.method === r.method && x.path === r.path)
     );
     expect(missing).toEqual([]);
@@ -80,7 +80,7 @@ describe("ACL route matrix", () => {
     expect(names.filter((n) => connectMethods[n] === undefined)).toEqual([]);
   });
 
-  for (const r of registered.filter((x) => !x.path.startsWith("/tock.v1."))) {
+  for (const r of registered.filter((x) => !x.path.startsWith(connectPathPrefix))) {
     const path = concrete(r.path);
     const need = routeNeed(r.method, path).need;
     test(`${r.method} ${r.path}: ${need.kind === "public" ? "public" : "401 without a token, 403 or allowed with none"}`, async () => {
