@@ -31,7 +31,9 @@ export async function tlsCommand(
   if (!Number.isInteger(days) || days < 1 || days > 36500) {
     throw invalid(`--days must be an integer from 1 to 36500, got "${values.days}"`);
   }
-  // Loaded here so agents never load the X.509 library (and its Reflect polyfill).
+  // Loaded here so agents never load the X.509 library; the Reflect polyfill it needs is loaded
+  // first and on its own, so no bundling order can evaluate the library before it.
+  await import("reflect-metadata");
   const { createCa, createLeaf, validityDays } = await import("./tls_certs.ts");
   const write = (name: string, text: string, mode: number) => {
     const p = join(values.dir, name);
