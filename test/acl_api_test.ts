@@ -295,6 +295,20 @@ describe("capabilities over Connect (interceptor)", () => {
     );
   });
 
+  test("KillExecution needs kill on the job", async () => {
+    const started = await rest(root, "POST", "/v1/jobs/team-sleep/run");
+    const id = started.headers.get("x-execution-id") as string;
+    const req = { jobName: "team-sleep", executionId: id };
+    expect(await connectCode(connect(secrets.read).killExecution(req))).toBe(
+      Code.PermissionDenied,
+    );
+    const killed = await until("the Connect kill to succeed", async () => {
+      const r = await connect(secrets.kill).killExecution(req).catch(() => undefined);
+      return r?.execution;
+    }, 20_000);
+    expect(killed.status).toBe("failed");
+  }, 30_000);
+
   test("WatchExecution (a server stream) is checked on its request message", async () => {
     const stream = connect(secrets.list).watchExecution({ jobName: "team-a", executionId: "1" });
     const drain = async () => {
@@ -319,6 +333,40 @@ describe("capabilities over the CLI", () => {
     expect(denied.code).toBe(1);
     expect(denied.err).toContain('403 permission denied: token "t-run"');
   });
+
+  test("each capability allows its CLI command on team jobs and refuses it on others", async () => {
+    const as = (who: Who, ...args: string[]) => tock({ TOCK_TOKEN: secrets[who] }, ...args);
+    const ok = (r: { code: number; err: string }) => ({ code: r.code, err: r.err });
+    expect(ok(await as("read", "job", "get", "team-a"))).toEqual({ code: 0, err: "" });
+    expect((await as("read", "job", "get", "other-b")).err).toContain("403");
+    expect(ok(await as("read", "exec", "ls", "team-a"))).toEqual({ code: 0, err: "" });
+    const file = join(dir, "cli-job.yaml");
+    writeFileSync(
+      file,
+      "name: team-cli\nschedule: '@daily'\nexecutor: shell\nexecutor_config:\n  command: 'true'\n",
+    );
+    expect(ok(await as("write", "job", "apply", "-f", file))).toEqual({ code: 0, err: "" });
+    expect(ok(await as("write", "job", "toggle", "team-cli"))).toEqual({ code: 0, err: "" });
+    writeFileSync(
+      file,
+      "name: other-cli\nschedule: '@daily'\nexecutor: shell\nexecutor_config:\n  command: 'true'\n",
+    );
+    expect((await as("write", "job", "apply", "-f", file)).err).toContain("403");
+    expect(ok(await as("run", "job", "run", "team-cli"))).toEqual({ code: 0, err: "" });
+    expect((await as("run", "job", "run", "other-b")).err).toContain("403");
+    const started = await rest(root, "POST", "/v1/jobs/team-sleep/run");
+    const id = started.headers.get("x-execution-id") as string;
+    expect((await as("read", "exec", "kill", "team-sleep", id)).err).toContain("403");
+    const killed = await until("the CLI kill to succeed", async () => {
+      const r = await as("kill", "exec", "kill", "team-sleep", id);
+      return r.code === 0 ? r : undefined;
+    }, 20_000);
+    expect(killed.out).toContain(`execution ${id} of job "team-sleep" killed`);
+    expect((await as("delete", "job", "delete", "other-b")).err).toContain("403");
+    expect(ok(await as("delete", "job", "delete", "team-cli"))).toEqual({ code: 0, err: "" });
+    expect(ok(await as("audit", "audit", "--limit", "5"))).toEqual({ code: 0, err: "" });
+    expect((await as("read", "audit")).err).toContain('403 permission denied: token "t-read"');
+  }, 30_000);
 
   test("acl policy apply / token create / list / delete through the CLI", async () => {
     const rules = join(dir, "ops.yaml");
