@@ -240,6 +240,19 @@ describe("browser UI token", () => {
     );
   });
 
+  test("a UI can tell ACLs are off: token/self answers open without a token", async () => {
+    const open = createApp(deps, { ui: true, acl: { enabled: false, store, log: () => {} } });
+    const res = await open.request("/v1/acl/token/self");
+    expect({ status: res.status, body: await res.json() }).toEqual({
+      status: 200,
+      body: { type: "open", acl_enabled: false },
+    });
+    const self = await app.request("/v1/acl/token/self", {
+      headers: { authorization: `Bearer ${noRights}` },
+    });
+    expect(await self.json()).toMatchObject({ name: "nobody", type: "client" });
+  });
+
   test("UI assets and the login page load without a token; a 401 carries WWW-Authenticate", async () => {
     expect((await app.request("/ui/")).status).not.toBe(401);
     const res = await app.request("/v1/jobs");
