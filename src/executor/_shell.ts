@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import process from "node:process";
 import { formatGoDuration, limits, parseGoDuration } from "../lib/mod.ts";
 import { parseGoBool, parseMemoryLimit, splitShellWords } from "./_parse.ts";
+import { isAgentSecretEnv } from "./secrets.ts";
 import {
   type ExecutionRequest,
   type ExecutionResult,
@@ -121,7 +122,10 @@ function plan(config: Record<string, string>, jobName: string, strict: boolean):
     if (argv.length === 0) throw new Error("shell: Command missing");
   }
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  // The agent's secrets and its own token reach a job only through a redacted reference.
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !isAgentSecretEnv(k)) env[k] = v;
+  }
   for (const pair of (config.env ?? "").split(",")) {
     if (pair.trim() === "") continue;
     const eq = pair.indexOf("=");

@@ -15,6 +15,11 @@ export const secretEnvPrefix = "TOCK_SECRET_";
 const refPattern = /\$\{(env|file):([^}]*)\}/g;
 const marker = "[redacted]";
 
+/** Agent variables a job never inherits: its secrets and the CLI token. */
+export function isAgentSecretEnv(name: string): boolean {
+  return name.startsWith(secretEnvPrefix) || name === "TOCK_TOKEN";
+}
+
 /** Why a config's references are unusable (unknown scheme, bad name), or undefined. */
 export function checkSecretRefs(config: Record<string, string>): string | undefined {
   for (const [key, value] of Object.entries(config)) {
@@ -37,10 +42,17 @@ export function checkSecretRefs(config: Record<string, string>): string | undefi
 export interface SecretSource {
   env(name: string): string | undefined;
   readFile(path: string): string;
+  /** Every TOCK_SECRET_* value on this node: redacted from every run, referenced or not. */
+  allEnvSecrets(): string[];
 }
 
 export const processSecrets: SecretSource = {
   env: (name) => process.env[name],
+  allEnvSecrets: () =>
+    Object.entries(process.env).filter(([k, v]) =>
+      isAgentSecretEnv(k) && v !== undefined && v !== ""
+    )
+      .map(([, v]) => v as string),
   readFile(path) {
     const size = statSync(path).size;
     if (size > limits.secretBytesMax) {
@@ -172,8 +184,12 @@ export function withSecrets(inner: Executor, source: SecretSource = processSecre
           truncated: false,
         };
       }
-      if (resolved.values.length === 0) return await inner.run(req);
-      const redactor = new Redactor(resolved.values);
+      // Also every TOCK_SECRET_* value of the node: a job reading the agent's environment some
+      // other way (e.g. /proc) still cannot print one.
+      const values = [...new Set([...resolved.values, ...source.allEnvSecrets()])];
+      if (values.length === 0) return await inner.run(req);
+      resolved = { config: resolved.config, values };
+      const redactor = new Redactor(values);
       const result = await inner.run({
         ...req,
         config: resolved.config,

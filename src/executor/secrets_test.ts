@@ -16,6 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const source = (env: Record<string, string>): SecretSource => ({
   env: (n) => env[n],
+  allEnvSecrets: () => Object.values(env),
   readFile: () => {
     throw new Error("no such file");
   },
@@ -30,6 +31,7 @@ describe("secret references", () => {
       {
         env: (n) => (n === "TOCK_SECRET_USER" ? "alice-secret" : undefined),
         readFile: (p) => readFileSync(p, "utf8"),
+        allEnvSecrets: () => [],
       },
     );
     expect(r.config).toEqual({ command: "login alice-secret file-secret", cwd: "/tmp" });
@@ -106,6 +108,37 @@ describe("secrets through the shell executor", () => {
       expect(config.env).toBe("PW=${env:TOCK_SECRET_UNIT}");
     } finally {
       delete process.env.TOCK_SECRET_UNIT;
+    }
+  });
+});
+
+describe("the agent's own secrets", () => {
+  test("jobs do not inherit TOCK_SECRET_* or TOCK_TOKEN; a value printed anyway is redacted", async () => {
+    process.env.TOCK_SECRET_HIDDEN = "never-inherited-1";
+    process.env.TOCK_TOKEN = "agent-token-value";
+    const secretFile = join(dir, "leak");
+    writeFileSync(secretFile, "never-inherited-1 and agent-token-value\n");
+    try {
+      const shell = executorRegistry().get("shell")!;
+      let text = "";
+      const r = await shell.run({
+        executionId: "e2",
+        jobName: "j",
+        executor: "shell",
+        // No reference: the job tries to read them from its environment, then prints them from
+        // a file it found some other way.
+        config: {
+          command: `/bin/sh -c 'echo env=[$TOCK_SECRET_HIDDEN][$TOCK_TOKEN]; cat ${secretFile}'`,
+        },
+        signal: new AbortController().signal,
+        outputBytesMax: 256_000,
+        onOutput: (c) => (text += new TextDecoder().decode(c)),
+      });
+      expect(r.success).toBe(true);
+      expect(text).toBe("env=[][]\n[redacted] and [redacted]\n");
+    } finally {
+      delete process.env.TOCK_SECRET_HIDDEN;
+      delete process.env.TOCK_TOKEN;
     }
   });
 });
