@@ -59,6 +59,7 @@ async function tock(env: Record<string, string>, ...args: string[]) {
     {
       runtime: { ...runtime, env: (n) => env[n] ?? runtime.env(n) },
       out: (l) => (out += l + "\n"),
+      write: (chunk) => (out += new TextDecoder().decode(chunk)),
       err: (l) => (err += l + "\n"),
       nodeIo: () => defaultNodeIo(runtime),
     },

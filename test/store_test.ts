@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { loadRuntime } from "../src/runtime/mod.ts";
 import { parseJobBody } from "../src/state/mod.ts";
 import { SqliteStateStore } from "../src/store/mod.ts";
-import { startAgent, until } from "./support/proc.ts";
+import { slowWait, startAgent, until } from "./support/proc.ts";
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -85,7 +85,11 @@ describe("process durability", () => {
         }
       }
     });
-    await until("some acknowledged writes", () => (acked.length >= 200 ? true : undefined));
+    await until(
+      "some acknowledged writes",
+      () => (acked.length >= 200 ? true : undefined),
+      slowWait.untilMs,
+    );
     a.proc.kill("SIGKILL");
     killed = true;
     await a.exited;

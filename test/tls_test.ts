@@ -30,6 +30,7 @@ async function tock(...args: string[]) {
     {
       runtime,
       out: (l) => (out += l + "\n"),
+      write: (chunk) => (out += new TextDecoder().decode(chunk)),
       err: (l) => (err += l + "\n"),
       nodeIo: () => defaultNodeIo(runtime),
     },

@@ -31,6 +31,8 @@ export const restRoutes: readonly RouteRule[] = [
   { method: "GET", path: "/ui/*", need: pub },
   { method: "GET", path: "/openapi.json", need: pub },
   { method: "GET", path: "/metrics", need: op("metrics") },
+  // Dkron's expvar: holds every job (cron_entries), so it is an operator view.
+  { method: "GET", path: "/debug/vars", need: op("metrics") },
   { method: "GET", path: "/v1", need: token },
   { method: "GET", path: "/v1/", need: token },
   { method: "GET", path: "/v1/members", need: op("members") },

@@ -91,7 +91,8 @@ export function aclMiddleware(
         ctx.authError = e;
       }
     }
-    const started = nowMs();
+    // Duration only (never compared with the clock): a monotonic reading, taken without the port.
+    const started = performance.now();
     let denied: TockError | undefined;
     if (need.kind !== "public" && need.kind !== "connect") {
       if (ctx.identity === undefined) denied = ctx.authError;
@@ -102,7 +103,12 @@ export function aclMiddleware(
     } else {
       await requests.run(ctx, () => next());
     }
-    if (ctx.write) await audit(c, ctx, started, options, propose, nowMs);
+    if (ctx.write) {
+      // The answer is final: a failing audit is reported, never turned into the response.
+      await audit(c, ctx, started, options, propose, nowMs).catch((e) =>
+        console.error(`tock: audit of ${ctx.action} failed: ${errorMessage(e)}`)
+      );
+    }
   };
 }
 
@@ -154,7 +160,8 @@ async function audit(
     status,
     error,
   };
-  (options.log ?? console.log)(JSON.stringify({ audit: { ...entry, ms: entry.at - started } }));
+  const ms = Math.round(performance.now() - started);
+  (options.log ?? console.log)(JSON.stringify({ audit: { ...entry, ms } }));
   if (ctx.identity === undefined) return;
   if (!options.enabled && ctx.action === "POST /v1/acl/bootstrap") return;
   propose({ type: "audit.append", entry }).catch((e) =>

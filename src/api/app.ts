@@ -4,11 +4,14 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
 import { MemoryAclStore } from "../state/mod.ts";
 import { aclInterceptor, aclMiddleware, type AclOptions, guardDeps } from "./acl_guard.ts";
 import { mountAclRest } from "./acl_rest.ts";
 import { mountConnect } from "./connect.ts";
+import { debugVars } from "./debug_vars.ts";
 import type { ApiDeps } from "./deps.ts";
+import { requestIdHeader } from "./log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { withAcl } from "./openapi_acl.ts";
 import { mountRest, type RestState, sendError, sendJson } from "./rest.ts";
@@ -30,6 +33,8 @@ export function createApp(
   const acl = options.acl ?? { enabled: false, store: new MemoryAclStore() };
   // Handlers see the deps through the ACL guard: filtered lists, checked job writes.
   const deps = guardDeps(rawDeps);
+  // Every request gets an id (or keeps the client's X-Request-Id): error reports name it.
+  app.use("*", requestId({ headerName: requestIdHeader }));
   app.get("/health", (c) => c.json({ status: "healthy" }));
   app.use("*", async (c, next) => {
     if (c.req.path === "/health") return next();
@@ -54,6 +59,7 @@ export function createApp(
       }),
   );
   app.get("/openapi.json", (c) => sendJson(c, 200, withAcl(openApiDocument)));
+  app.get("/debug/vars", (c) => sendJson(c, 200, debugVars(deps.metricsText())));
   mountRest(app, deps, state);
   mountAclRest(app, deps, acl);
   mountConnect(app, deps, { paused: () => state.paused, interceptors: [aclInterceptor()] });

@@ -5,3 +5,4 @@ export { connectCode, httpStatus } from "./errors.ts";
 export type { RestState } from "./rest.ts";
 export type { AclOptions } from "./acl_guard.ts";
 export { hashSecret, newTokenSecret } from "./acl_auth.ts";
+export { setLogLevel } from "./log.ts";

@@ -3,7 +3,8 @@
  * can drive it in-process.
  */
 import { parseArgs } from "node:util";
-import { errorMessage } from "../lib/mod.ts";
+import { setLogLevel } from "../api/mod.ts";
+import { errorMessage, invalid, isTockError } from "../lib/mod.ts";
 import { generateKey } from "../net/mod.ts";
 import { type NodeIo, startNode } from "../node/mod.ts";
 import type { Runtime } from "../runtime/mod.ts";
@@ -13,6 +14,9 @@ import { connectionFrom } from "./http_client.ts";
 import { readTls } from "./security_config.ts";
 import { tlsCommand } from "./tls_cli.ts";
 import { completionScript } from "./completion.ts";
+import { prepareDataDir } from "./data_dir.ts";
+import { helpFor, missingSubcommand, subcommands, wantsHelp } from "./help.ts";
+import { runAndWait } from "./wait.ts";
 import {
   type AgentConfig,
   type RawConfig,
@@ -28,7 +32,7 @@ export const usage = `tock ${version}: a distributed, fault-tolerant cron (Dkron
 Usage:
   tock agent [--dev] [--server] [--bootstrap-expect N] [--data-dir DIR] [--http-addr HOST:PORT]
              [--node-name NAME] [--tag k=v ...] [--config FILE] [--ui=false] [--log-level LEVEL]
-  tock job ls | get NAME | apply -f FILE | run NAME [--force] | next NAME [N] | delete NAME | toggle NAME
+  tock job ls | get NAME | apply -f FILE | run NAME [--force] [--wait] | next NAME [N] | delete NAME | toggle NAME
   tock exec ls JOB | get JOB ID | kill JOB ID
   tock acl bootstrap | token create --name N [--type client|management] [--policy P ...] | token list
            | token self | token delete ACCESSOR | policy apply -r FILE | policy list | policy info NAME
@@ -47,6 +51,7 @@ Client commands use --address or TOCK_ADDR (default http://127.0.0.1:8080), --to
 --ca-file or TOCK_CACERT, --cert-file/--key-file or TOCK_CLIENT_CERT/TOCK_CLIENT_KEY.
 Security: without --acl-enabled the API listens on loopback only; --insecure-api accepts an open
 API on another address. HTTPS: --cert-file, --key-file [--trusted-ca-file FILE --client-cert-auth].
+Every command takes --help (-h), e.g. tock job run --help.
 `;
 
 export interface CliIo {
@@ -55,10 +60,19 @@ export interface CliIo {
   err(line: string): void;
   /** Builds the node's IO (executors, output store); injected so tests can swap nothing but paths. */
   nodeIo(): NodeIo;
+  /** Raw bytes to stdout (a run's output under `tock job run --wait`). */
+  write(chunk: Uint8Array): void;
 }
 
 export async function runCli(io: CliIo, argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && wantsHelp(rest)) {
+    const help = helpFor(command, rest.find((a) => !a.startsWith("-")));
+    if (help !== undefined) {
+      io.out(help);
+      return 0;
+    }
+  }
   try {
     switch (command) {
       case "agent":
@@ -72,11 +86,24 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
             address: { type: "string", short: "a" },
             file: { type: "string", short: "f" },
             force: { type: "boolean" },
+            wait: { type: "boolean", short: "w" },
             ...connectionOptions,
           },
         });
         const client = { ...connectionFrom(values, io.runtime.env), out: io.out };
         const [sub, ...args] = positionals;
+        if (!subcommands[command].some(([s]) => s === sub) && sub !== "list") {
+          io.err(missingSubcommand(command, sub));
+          return 2;
+        }
+        if (command === "job" && sub === "run" && values.wait) {
+          if (!args[0]) throw new Error("tock job run: missing job name");
+          return await runAndWait(
+            { address: client.address, token: client.token, write: io.write, err: io.err },
+            args[0],
+            values.force ?? false,
+          );
+        }
         if (command === "job") {
           await jobCommand(client, sub, args, values.file, values.force ?? false);
         } else await execCommand(client, sub, args);
@@ -124,8 +151,13 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
         io.out(script);
         return 0;
       }
+      case "help": {
+        const help = rest[0] === undefined ? usage : helpFor(rest[0], rest[1]);
+        if (help === undefined) throw new Error(`help: unknown command "${rest[0]}"`);
+        io.out(help);
+        return 0;
+      }
       case undefined:
-      case "help":
       case "-h":
       case "--help":
         io.out(usage);
@@ -173,10 +205,12 @@ export function agentConfig(io: CliIo, args: string[]): AgentConfig {
 
 async function agent(io: CliIo, args: string[]): Promise<number> {
   const cfg = agentConfig(io, args);
+  setLogLevel(cfg.logLevel);
+  const dataDir = prepareDataDir(cfg.dataDir);
   const node = await startNode(
     {
       nodeName: cfg.nodeName,
-      dataDir: cfg.dataDir,
+      dataDir,
       httpHost: cfg.httpHost,
       httpPort: cfg.httpPort,
       server: cfg.server,
@@ -188,7 +222,11 @@ async function agent(io: CliIo, args: string[]): Promise<number> {
       ...(cfg.security.tls === undefined ? {} : { tls: readTls(cfg.security.tls) }),
     },
     io.nodeIo(),
-  );
+  ).catch((e) => {
+    // SQLite names the problem ("readonly database") but not where: add the data dir.
+    if (isTockError(e) || !/database|sqlite/i.test(errorMessage(e))) throw e;
+    throw invalid(`data dir ${dataDir}: ${errorMessage(e)}`);
+  });
   if (!cfg.security.aclEnabled && cfg.security.insecureApi) {
     io.err(
       "tock: WARNING: --insecure-api: the HTTP API has no ACLs; anyone who reaches it can run commands",
