@@ -76,3 +76,23 @@ describe("tock agent security defaults", () => {
     }
   }, 60_000);
 });
+
+describe("security commands' help", () => {
+  test("acl, audit, tls and the agent's security flags have --help", () => {
+    for (
+      const [args, want] of [
+        [["acl", "--help"], "bootstrap"],
+        [["audit", "-h"], "--after SEQ"],
+        [["tls", "--help"], "tock tls cert create --server|--client"],
+        [["agent", "--help"], "--acl-enabled"],
+      ] as const
+    ) {
+      const r = tock([...args]);
+      expect({ args, status: r.status, has: r.stdout.includes(want) }).toEqual({
+        args,
+        status: 0,
+        has: true,
+      });
+    }
+  }, 60_000);
+});
