@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-web";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { runCli } from "../src/cli/mod.ts";
 import { JobService } from "../src/gen/tock/v1/job_pb.ts";
 import { defaultNodeIo } from "../src/node/mod.ts";
@@ -294,6 +294,24 @@ describe("capabilities over Connect (interceptor)", () => {
     expect(await connectCode(connect("not-a-token").getJob({ name: "team-a" }))).toBe(
       Code.Unauthenticated,
     );
+  });
+
+  test("gRPC-web goes through the same check", async () => {
+    const grpcWeb = (secret?: string) => {
+      const auth: Interceptor = (next) => (req) => {
+        if (secret !== undefined) req.header.set("authorization", `Bearer ${secret}`);
+        return next(req);
+      };
+      return createClient(
+        JobService,
+        createGrpcWebTransport({ baseUrl: node.url, interceptors: [auth] }),
+      );
+    };
+    expect(await connectCode(grpcWeb().getJob({ name: "team-a" }))).toBe(Code.Unauthenticated);
+    expect(await connectCode(grpcWeb(secrets.read).getJob({ name: "other-b" }))).toBe(
+      Code.PermissionDenied,
+    );
+    expect(await connectCode(grpcWeb(secrets.read).getJob({ name: "team-a" }))).toBe("ok");
   });
 
   test("KillExecution needs kill on the job", async () => {
