@@ -1,11 +1,14 @@
 // Proves the SQLite ACL tables: tokens, policies, the bootstrap mark and the audit log survive a
-// restart; audit sequence numbers are never reused after trimming; lookups go by secret hash.
+// restart; audit sequence numbers are never reused after trimming; lookups go by secret hash; a
+// node keeps the configured number of audit entries.
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadRuntime } from "../src/runtime/mod.ts";
 import { SqliteStateStore } from "../src/store/mod.ts";
+import { startTestNode } from "./support/node.ts";
+import { until } from "./support/proc.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tock-acl-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,4 +84,42 @@ describe("SqliteAclStore", () => {
     expect(r.acl.auditPage(0, 10).map((e) => e.seq)).toEqual([5]);
     r.close();
   });
+});
+
+describe("audit retention on a node", () => {
+  test(
+    "with ACLs off writes are still audited (as anonymous), trimmed to the configured count",
+    async () => {
+      const node = await startTestNode(join(dir, "node"), "audit-node", {
+        audit: { maxEntries: 2, maxAgeMs: 3600 * 1000 },
+      });
+      try {
+        for (const name of ["a1", "a2", "a3", "a4"]) {
+          const res = await fetch(`${node.url}/v1/jobs`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({
+              name,
+              schedule: "@daily",
+              executor: "shell",
+              executor_config: { command: "true" },
+            }),
+          });
+          expect(res.status).toBe(201);
+        }
+        const entries = await until("the last audit entry", async () => {
+          const page = await (await fetch(`${node.url}/v1/audit`)).json();
+          return page.some((e: { job: string }) => e.job === "a4") ? page : undefined;
+        });
+        expect(entries.map((e: { job: string; token_name: string }) => [e.job, e.token_name]))
+          .toEqual([
+            ["a3", "anonymous"],
+            ["a4", "anonymous"],
+          ]);
+      } finally {
+        await node.stop(2_000);
+      }
+    },
+    30_000,
+  );
 });

@@ -32,6 +32,9 @@ export interface AclOptions {
   store: AclStore;
   /** Where the one-JSON-line-per-write audit log goes (default: stdout, the server log). */
   log?: (line: string) => void;
+  /** Audit retention (defaults and ceilings: limits.auditEntriesMax, auditRetentionMs). */
+  auditKeep?: number;
+  auditMaxAgeMs?: number;
 }
 
 /** Per-request facts the handlers' wrapped ports and the audit entry read. */
@@ -164,9 +167,12 @@ async function audit(
   (options.log ?? console.log)(JSON.stringify({ audit: { ...entry, ms } }));
   if (ctx.identity === undefined) return;
   if (!options.enabled && ctx.action === "POST /v1/acl/bootstrap") return;
-  propose({ type: "audit.append", entry }).catch((e) =>
-    console.error(`tock: audit append failed: ${errorMessage(e)}`)
-  );
+  propose({
+    type: "audit.append",
+    entry,
+    ...(options.auditKeep === undefined ? {} : { keep: options.auditKeep }),
+    ...(options.auditMaxAgeMs === undefined ? {} : { maxAgeMs: options.auditMaxAgeMs }),
+  }).catch((e) => console.error(`tock: audit append failed: ${errorMessage(e)}`));
 }
 
 /** Connect interceptor: Unauthenticated without a valid token, PermissionDenied without the right. */

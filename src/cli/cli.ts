@@ -192,6 +192,8 @@ export function agentConfig(io: CliIo, args: string[]): AgentConfig {
       "key-file": { type: "string" },
       "trusted-ca-file": { type: "string" },
       "client-cert-auth": { type: "boolean" },
+      "audit-max-entries": { type: "string" },
+      "audit-max-age": { type: "string" },
     },
   });
   const flags: RawConfig = {};
@@ -219,6 +221,7 @@ async function agent(io: CliIo, args: string[]): Promise<number> {
       version,
       ui: cfg.ui,
       aclEnabled: cfg.security.aclEnabled,
+      audit: { maxEntries: cfg.security.auditMaxEntries, maxAgeMs: cfg.security.auditMaxAgeMs },
       ...(cfg.security.tls === undefined ? {} : { tls: readTls(cfg.security.tls) }),
     },
     io.nodeIo(),

@@ -159,7 +159,13 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     dev,
     ui: true,
     logLevel: "info",
-    security: { aclEnabled: false, insecureApi: false, tls: undefined },
+    security: {
+      aclEnabled: false,
+      insecureApi: false,
+      tls: undefined,
+      auditMaxEntries: 0,
+      auditMaxAgeMs: 0,
+    },
   };
   if (raw.server) cfg.server = bool("server", raw.server);
   if (raw.ui) cfg.ui = bool("ui", raw.ui);

@@ -4,7 +4,7 @@
  * refused unless --insecure-api says the risk is accepted.
  */
 import { readFileSync } from "node:fs";
-import { invalid } from "../lib/mod.ts";
+import { formatGoDuration, invalid, limits, parseGoDuration } from "../lib/mod.ts";
 
 export const securityKeys = [
   "acl-enabled",
@@ -13,6 +13,8 @@ export const securityKeys = [
   "key-file",
   "trusted-ca-file",
   "client-cert-auth",
+  "audit-max-entries",
+  "audit-max-age",
 ] as const;
 type SecurityKey = (typeof securityKeys)[number];
 type Raw = { value: unknown; source: string };
@@ -29,6 +31,9 @@ export interface SecurityConfig {
   aclEnabled: boolean;
   insecureApi: boolean;
   tls: TlsFiles | undefined;
+  /** Audit entries kept, and their age limit in ms (at most the bounds in limits.ts). */
+  auditMaxEntries: number;
+  auditMaxAgeMs: number;
 }
 
 /** The config file's `acl: {enabled: true}` (Dkron Pro's spelling) as the acl-enabled key. */
@@ -91,6 +96,8 @@ export function resolveSecurity(
   const tls = certFile === undefined || keyFile === undefined
     ? undefined
     : { certFile, keyFile, caFile, clientCertAuth };
+  const auditMaxEntries = auditEntries(raw["audit-max-entries"]);
+  const auditMaxAgeMs = auditAge(raw["audit-max-age"]);
   let bind = host;
   if (!aclEnabled && !insecureApi && !isLoopback(host)) {
     if (raw["http-addr"] === undefined) bind = "127.0.0.1";
@@ -103,7 +110,47 @@ export function resolveSecurity(
       );
     }
   }
-  return { security: { aclEnabled, insecureApi, tls }, host: bind };
+  return {
+    security: { aclEnabled, insecureApi, tls, auditMaxEntries, auditMaxAgeMs },
+    host: bind,
+  };
+}
+
+function auditEntries(r: Raw | undefined): number {
+  if (r === undefined) return limits.auditEntriesMax;
+  const n = Number(r.value);
+  if (
+    !Number.isInteger(n) || n < 1 || n > limits.auditEntriesMax || String(r.value).trim() === ""
+  ) {
+    throw invalid(
+      `invalid audit-max-entries ${
+        JSON.stringify(r.value)
+      } (from ${r.source}): expected an integer from 1 to ${limits.auditEntriesMax}`,
+    );
+  }
+  return n;
+}
+
+function auditAge(r: Raw | undefined): number {
+  if (r === undefined) return limits.auditRetentionMs;
+  let ms: number;
+  try {
+    ms = parseGoDuration(String(r.value));
+  } catch (e) {
+    throw invalid(
+      `invalid audit-max-age ${JSON.stringify(r.value)} (from ${r.source}): ${
+        (e as Error).message
+      }`,
+    );
+  }
+  if (ms < 60_000 || ms > limits.auditRetentionMs) {
+    throw invalid(
+      `invalid audit-max-age ${JSON.stringify(r.value)} (from ${r.source}): expected 1m to ${
+        formatGoDuration(limits.auditRetentionMs)
+      }`,
+    );
+  }
+  return ms;
 }
 
 /** Reads the PEM files of a TlsFiles (again on SIGHUP); names the file that cannot be read. */

@@ -76,6 +76,27 @@ describe("safe by default", () => {
     ).toEqual({ certFile: "c.pem", keyFile: "k.pem", caFile: undefined, clientCertAuth: false });
   });
 
+  test("audit retention: defaults are the bounds; lower values are accepted, higher refused", () => {
+    expect(resolveConfig({}).security).toMatchObject({
+      auditMaxEntries: 100_000,
+      auditMaxAgeMs: 30 * 24 * 3600 * 1000,
+    });
+    expect(
+      resolveConfig({
+        "audit-max-entries": flag("500", "audit-max-entries"),
+        "audit-max-age": flag("72h", "audit-max-age"),
+      }).security,
+    ).toMatchObject({ auditMaxEntries: 500, auditMaxAgeMs: 72 * 3600 * 1000 });
+    expect(() => resolveConfig({ "audit-max-entries": flag("1000001", "audit-max-entries") }))
+      .toThrow('invalid audit-max-entries "1000001" (from flag --audit-max-entries)');
+    expect(() => resolveConfig({ "audit-max-age": flag("9000h", "audit-max-age") })).toThrow(
+      "expected 1m to 720h0m0s",
+    );
+    expect(() => resolveConfig({ "audit-max-age": flag("soon", "audit-max-age") })).toThrow(
+      "invalid audit-max-age",
+    );
+  });
+
   test("loopback means 127.0.0.0/8, ::1 and localhost only", () => {
     expect(["127.0.0.1", "127.9.9.9", "::1", "localhost"].every(isLoopback)).toBe(true);
     expect(["0.0.0.0", "::", "10.0.0.1", "127.0.0.1.example.com"].some(isLoopback)).toBe(false);

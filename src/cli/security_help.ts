@@ -43,4 +43,6 @@ Security:
   --cert-file FILE      serve the API over HTTPS with this certificate (SIGHUP reloads)
   --key-file FILE       its private key
   --trusted-ca-file CA  CA of client certificates
-  --client-cert-auth    require client certificates from that CA`;
+  --client-cert-auth    require client certificates from that CA
+  --audit-max-entries N audit entries kept (default and maximum 100000)
+  --audit-max-age D     audit entries' age limit (default and maximum 720h)`;

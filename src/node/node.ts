@@ -31,6 +31,8 @@ export interface NodeConfig {
   aclEnabled?: boolean;
   /** Serve the API over HTTPS (mutual TLS with requireClientCert). */
   tls?: ServeTls;
+  /** Audit retention: entries kept and their age limit (defaults: the bounds in limits.ts). */
+  audit?: { maxEntries: number; maxAgeMs: number };
 }
 
 export interface NodeIo {
@@ -207,7 +209,13 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
 
   const app = createApp(deps, {
     ui: config.ui,
-    acl: { enabled: config.aclEnabled ?? false, store: store.acl },
+    acl: {
+      enabled: config.aclEnabled ?? false,
+      store: store.acl,
+      ...(config.audit === undefined
+        ? {}
+        : { auditKeep: config.audit.maxEntries, auditMaxAgeMs: config.audit.maxAgeMs }),
+    },
   });
   const server = rt.serve({
     hostname: config.httpHost,

@@ -19,8 +19,12 @@ export type AclCommand =
   /** Creates or replaces a policy by name. */
   | { type: "acl.policy.upsert"; policy: Policy }
   | { type: "acl.policy.delete"; name: string }
-  /** Appends an audit entry; entries beyond the count bound or older than the age bound go. */
-  | { type: "audit.append"; entry: AuditInput };
+  /**
+   * Appends an audit entry; entries beyond the count bound or older than the age bound go. The
+   * proposer's configured retention rides along (never above limits.ts), so every replica trims
+   * alike.
+   */
+  | { type: "audit.append"; entry: AuditInput; keep?: number; maxAgeMs?: number };
 
 export const aclCommandTypes: ReadonlySet<string> = new Set([
   "acl.bootstrap",
@@ -88,7 +92,10 @@ export function applyAcl(store: AclStore, cmd: AclCommand): void {
       return;
     case "audit.append":
       store.appendAudit(cmd.entry);
-      store.trimAudit(limits.auditEntriesMax, cmd.entry.at - limits.auditRetentionMs);
+      store.trimAudit(
+        Math.min(cmd.keep ?? limits.auditEntriesMax, limits.auditEntriesMax),
+        cmd.entry.at - Math.min(cmd.maxAgeMs ?? limits.auditRetentionMs, limits.auditRetentionMs),
+      );
       return;
     default:
       assertNever(cmd, "ACL command");

@@ -80,4 +80,21 @@ describe("acl commands", () => {
     s.acl.trimAudit(1, 0);
     expect(s.acl.auditPage(0, 10).map((e) => e.seq)).toEqual([3]);
   });
+
+  test("the retention carried by the command applies, never above the bounds", () => {
+    const s = new MemoryStateStore();
+    const hour = 3600 * 1000;
+    for (let i = 0; i < 5; i++) {
+      apply(s, { type: "audit.append", entry: entry(i * hour), keep: 3, maxAgeMs: 10 * hour });
+    }
+    expect(s.acl.auditPage(0, 10).map((e) => e.seq)).toEqual([3, 4, 5]);
+    apply(s, { type: "audit.append", entry: entry(12 * hour), keep: 3, maxAgeMs: 10 * hour });
+    // Entries older than 10 h before the newest (at 0..1 h) go; 2 h, 3 h, 4 h, 12 h remain, keep 3.
+    expect(s.acl.auditPage(0, 10).map((e) => e.at / hour)).toEqual([3, 4, 12]);
+    const big = new MemoryStateStore();
+    const day = 24 * hour;
+    apply(big, { type: "audit.append", entry: entry(0), maxAgeMs: 365 * day });
+    apply(big, { type: "audit.append", entry: entry(40 * day), maxAgeMs: 365 * day });
+    expect(big.acl.auditPage(0, 10).map((e) => e.seq)).toEqual([2]); // capped at 30 days
+  });
 });
