@@ -54,7 +54,7 @@ describe("tock agent security defaults", () => {
       const boot = tock(["acl", "bootstrap", "--address", agent.url]);
       expect(boot.status).toBe(0);
       const secret = /Secret ID\s+= (\S+)/.exec(boot.stdout)?.[1] as string;
-      expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(secret).toMatch(/^tock_[A-Za-z0-9_-]{43}$/);
       const again = tock(["acl", "bootstrap", "--address", agent.url]);
       expect(again.status).toBe(1);
       expect(again.stderr).toContain("409 ACL bootstrap already done");

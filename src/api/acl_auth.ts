@@ -7,9 +7,13 @@ import type { AclToken, Identity, Policy } from "../acl/mod.ts";
 import { limits, TockError } from "../lib/mod.ts";
 import type { AclStore } from "../state/mod.ts";
 
-/** A fresh high-entropy secret (256 bits) and its accessor. */
+/**
+ * A fresh high-entropy secret (256 bits) and its accessor. The `tock_` prefix lets secret
+ * scanners find leaked tokens, and keeps a secret from starting with "-" (which a command line
+ * would take for a flag: `--token -x...`).
+ */
 export function newTokenSecret(): { secret: string; accessor: string } {
-  return { secret: randomBytes(32).toString("base64url"), accessor: randomUUID() };
+  return { secret: `tock_${randomBytes(32).toString("base64url")}`, accessor: randomUUID() };
 }
 
 export function hashSecret(secret: string): string {

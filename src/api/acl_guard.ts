@@ -51,9 +51,17 @@ interface RequestCtx {
 
 const requests = new AsyncLocalStorage<RequestCtx>();
 
-/** The identity of the request being handled (open when none: internal calls). */
+/** A request without a token on a public route: it may do nothing through the guarded ports. */
+const anonymous: Identity = { kind: "client", accessor: "", name: "anonymous", policies: [] };
+
+/**
+ * The identity of the request being handled: open outside any request (internal calls), and
+ * anonymous (no rights) for a request that presented no valid token.
+ */
 export function currentIdentity(): Identity {
-  return requests.getStore()?.identity ?? { kind: "open" };
+  const ctx = requests.getStore();
+  if (ctx === undefined) return { kind: "open" };
+  return ctx.identity ?? anonymous;
 }
 
 function forbidden(id: Identity, need: Need): TockError {

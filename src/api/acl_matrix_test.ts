@@ -240,6 +240,21 @@ describe("browser UI token", () => {
     );
   });
 
+  test("401 and 403 answers carry the CORS headers, so a cross-origin UI can read them", async () => {
+    for (const secret of [undefined, noRights]) {
+      const res = await app.request("/v1/jobs/team-a", {
+        headers: {
+          origin: "https://ops.example",
+          ...(secret === undefined ? {} : { authorization: `Bearer ${secret}` }),
+        },
+      });
+      expect([res.status, res.headers.get("access-control-allow-origin")]).toEqual([
+        secret === undefined ? 401 : 403,
+        "*",
+      ]);
+    }
+  });
+
   test("a UI can tell ACLs are off: token/self answers open without a token", async () => {
     const open = createApp(deps, { ui: true, acl: { enabled: false, store, log: () => {} } });
     const res = await open.request("/v1/acl/token/self");
