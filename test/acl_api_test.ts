@@ -452,3 +452,21 @@ describe("audit log", () => {
     20_000,
   );
 });
+
+describe("lost management token", () => {
+  test("the reset file in the data dir allows one more bootstrap, then is spent", async () => {
+    const refused = await rest(undefined, "POST", "/v1/acl/bootstrap");
+    const message = (await refused.json()).error as string;
+    const index = /reset index (\d+)/.exec(message)?.[1] as string;
+    expect(message).toContain(`write ${index} to acl-bootstrap-reset in the data dir`);
+    const file = join(dir, "data", "acl-bootstrap-reset");
+    writeFileSync(file, "nonsense\n");
+    expect((await rest(undefined, "POST", "/v1/acl/bootstrap")).status).toBe(400);
+    writeFileSync(file, `${index}\n`);
+    const again = await rest(undefined, "POST", "/v1/acl/bootstrap");
+    expect(again.status).toBe(200);
+    const fresh = (await again.json()).secret as string;
+    expect((await rest(fresh, "GET", "/v1/acl/tokens")).status).toBe(200);
+    expect((await rest(undefined, "POST", "/v1/acl/bootstrap")).status).toBe(409);
+  });
+});

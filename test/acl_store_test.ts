@@ -55,7 +55,7 @@ describe("SqliteAclStore", () => {
     s.close();
 
     const r = new SqliteStateStore(rt.openDb(path));
-    expect(r.acl.bootstrapped()).toBe(true);
+    expect(r.acl.bootstrapIndex()).toBe(1);
     expect(r.acl.tokenByHash("ab".repeat(32))?.accessor).toBe("acc-1");
     expect(r.acl.tokenByHash("cd".repeat(32))).toBeUndefined();
     expect(r.acl.getPolicy("p")?.jobs).toEqual([{ glob: "*", capabilities: ["read"] }]);

@@ -32,6 +32,11 @@ export interface AclOptions {
   store: AclStore;
   /** Where the one-JSON-line-per-write audit log goes (default: stdout, the server log). */
   log?: (line: string) => void;
+  /**
+   * A file whose content, when it equals the cluster's bootstrap index, allows one more bootstrap
+   * through this node (recovery of a lost management token, as Nomad's reset file).
+   */
+  bootstrapResetFile?: string;
   /** Audit retention (defaults and ceilings: limits.auditEntriesMax, auditRetentionMs). */
   auditKeep?: number;
   auditMaxAgeMs?: number;

@@ -2,6 +2,7 @@
  * REST for ACL administration (/v1/acl/...) and the audit log (/v1/audit). Secrets are made
  * here, shown once in the create answer, and only their hashes are proposed.
  */
+import { readFileSync } from "node:fs";
 import type { Context, Hono } from "hono";
 import { type AclToken, checkAclName, parsePolicy, publicToken } from "../acl/mod.ts";
 import { errorMessage, invalid, limits, notFound, TockError } from "../lib/mod.ts";
@@ -38,12 +39,33 @@ function requireEnabled(acl: AclOptions): void {
   }
 }
 
+/** The index in the operator's reset file, if there is one (read on every bootstrap request). */
+function resetIndex(acl: AclOptions): number | undefined {
+  if (acl.bootstrapResetFile === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(acl.bootstrapResetFile, "utf8");
+  } catch {
+    return undefined; // no file: the normal case
+  }
+  const n = Number(text.trim());
+  if (!Number.isInteger(n) || n < 1) {
+    throw invalid(
+      `${acl.bootstrapResetFile} must hold the reset index (a positive integer), got ${
+        JSON.stringify(text.trim())
+      }`,
+    );
+  }
+  return n;
+}
+
 export function mountAclRest(app: Hono, deps: ApiDeps, acl: AclOptions): void {
   const create = async (
     name: string,
     type: AclToken["type"],
     policies: string[],
     bootstrap: boolean,
+    resetIndex?: number,
   ) => {
     const { secret, accessor } = newTokenSecret();
     const token: AclToken = {
@@ -54,13 +76,17 @@ export function mountAclRest(app: Hono, deps: ApiDeps, acl: AclOptions): void {
       secret_hash: hashSecret(secret),
       created_at: deps.nowMs(),
     };
-    await deps.propose({ type: bootstrap ? "acl.bootstrap" : "acl.token.create", token });
+    await deps.propose(
+      bootstrap
+        ? { type: "acl.bootstrap", token, ...(resetIndex === undefined ? {} : { resetIndex }) }
+        : { type: "acl.token.create", token },
+    );
     return { ...publicToken(token), secret };
   };
 
   app.post("/v1/acl/bootstrap", async (c) => {
     requireEnabled(acl);
-    return sendJson(c, 200, await create("bootstrap", "management", [], true));
+    return sendJson(c, 200, await create("bootstrap", "management", [], true, resetIndex(acl)));
   });
 
   app.get("/v1/acl/token/self", (c) => {

@@ -212,6 +212,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     acl: {
       enabled: config.aclEnabled ?? false,
       store: store.acl,
+      bootstrapResetFile: join(config.dataDir, "acl-bootstrap-reset"),
       ...(config.audit === undefined
         ? {}
         : { auditKeep: config.audit.maxEntries, auditMaxAgeMs: config.audit.maxAgeMs }),

@@ -12,8 +12,11 @@ import {
 import { assertNever, conflict, invalid, limits, notFound } from "../lib/mod.ts";
 
 export type AclCommand =
-  /** Stores the first management token; refused once the cluster is bootstrapped. */
-  | { type: "acl.bootstrap"; token: AclToken }
+  /**
+   * Stores the first management token; refused once the cluster is bootstrapped, unless
+   * `resetIndex` names the current bootstrap index (an operator's reset file, as in Nomad).
+   */
+  | { type: "acl.bootstrap"; token: AclToken; resetIndex?: number }
   | { type: "acl.token.create"; token: AclToken }
   | { type: "acl.token.delete"; accessor: string }
   /** Creates or replaces a policy by name. */
@@ -36,8 +39,9 @@ export const aclCommandTypes: ReadonlySet<string> = new Set([
 ]);
 
 export interface AclStore {
-  bootstrapped(): boolean;
-  markBootstrapped(): void;
+  /** How many times the cluster was bootstrapped (0: never). */
+  bootstrapIndex(): number;
+  setBootstrapIndex(n: number): void;
   getToken(accessor: string): AclToken | undefined;
   tokenByHash(hash: string): AclToken | undefined;
   putToken(t: AclToken): void;
@@ -59,16 +63,18 @@ export interface AclStore {
 
 export function applyAcl(store: AclStore, cmd: AclCommand): void {
   switch (cmd.type) {
-    case "acl.bootstrap":
-      if (store.bootstrapped()) {
+    case "acl.bootstrap": {
+      const index = store.bootstrapIndex();
+      if (index > 0 && cmd.resetIndex !== index) {
         throw conflict(
-          "ACL bootstrap already done: this cluster has its management token; create further tokens with it",
+          `ACL bootstrap already done (reset index ${index}): create further tokens with the management token; if it is lost, write ${index} to acl-bootstrap-reset in the data dir of the node you bootstrap through`,
         );
       }
       checkToken(store, cmd.token);
-      store.markBootstrapped();
+      store.setBootstrapIndex(index + 1);
       store.putToken(cmd.token);
       return;
+    }
     case "acl.token.create":
       checkToken(store, cmd.token);
       store.putToken(cmd.token);
@@ -128,17 +134,17 @@ function checkToken(store: AclStore, t: AclToken): void {
 
 /** AclStore over Maps, for pure tests and in-memory nodes. */
 export class MemoryAclStore implements AclStore {
-  #bootstrapped = false;
+  #bootstrapIndex = 0;
   readonly #tokens = new Map<string, AclToken>();
   readonly #policies = new Map<string, Policy>();
   #audit: AuditEntry[] = [];
   #seq = 0;
 
-  bootstrapped(): boolean {
-    return this.#bootstrapped;
+  bootstrapIndex(): number {
+    return this.#bootstrapIndex;
   }
-  markBootstrapped(): void {
-    this.#bootstrapped = true;
+  setBootstrapIndex(n: number): void {
+    this.#bootstrapIndex = n;
   }
   getToken(accessor: string): AclToken | undefined {
     const t = this.#tokens.get(accessor);

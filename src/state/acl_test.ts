@@ -39,6 +39,18 @@ describe("acl commands", () => {
     expect(s.acl.tokens().map((t) => t.accessor)).toEqual(["aa"]);
   });
 
+  test("a reset naming the current bootstrap index allows exactly one more bootstrap", () => {
+    const s = new MemoryStateStore();
+    const t = (a: string) => ({ ...token(a), type: "management" as const, policies: [] });
+    expect(apply(s, { type: "acl.bootstrap", token: t("aa") }).ok).toBe(true);
+    const wrong = apply(s, { type: "acl.bootstrap", token: t("bb"), resetIndex: 2 });
+    expect(!wrong.ok && wrong.error.message).toContain("(reset index 1)");
+    expect(apply(s, { type: "acl.bootstrap", token: t("cc"), resetIndex: 1 }).ok).toBe(true);
+    expect(apply(s, { type: "acl.bootstrap", token: t("dd"), resetIndex: 1 }).ok).toBe(false);
+    expect(s.acl.bootstrapIndex()).toBe(2);
+    expect(s.acl.tokens().map((x) => x.accessor).sort()).toEqual(["aa", "cc"]);
+  });
+
   test("tokens: duplicates refused, bad hashes refused, delete of a missing token is not_found", () => {
     const s = new MemoryStateStore();
     expect(apply(s, { type: "acl.token.create", token: token("aa") }).ok).toBe(true);

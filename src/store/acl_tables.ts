@@ -22,13 +22,13 @@ export class SqliteAclStore implements AclStore {
     db.exec(schema);
   }
 
-  bootstrapped(): boolean {
-    return this.#db.prepare("select value from meta where key = 'acl_bootstrapped'").get() !==
-      undefined;
+  bootstrapIndex(): number {
+    const r = this.#db.prepare("select value from meta where key = 'acl_bootstrap_index'").get();
+    return r === undefined ? 0 : Number(r["value"]);
   }
-  markBootstrapped(): void {
-    this.#db.prepare("insert or replace into meta (key, value) values ('acl_bootstrapped', 1)")
-      .run();
+  setBootstrapIndex(n: number): void {
+    this.#db.prepare("insert or replace into meta (key, value) values ('acl_bootstrap_index', ?)")
+      .run(n);
   }
   getToken(accessor: string): AclToken | undefined {
     const r = this.#db.prepare("select body from acl_tokens where accessor = ?").get(accessor);
