@@ -144,6 +144,31 @@ describe("HTTPS API with client certificates", () => {
     expect(ls.out).toMatch(/^NAME\s+SCHEDULE/);
   });
 
+  test(
+    "job run --wait streams over mutual TLS (Connect with the CLI's CA and certificate)",
+    async () => {
+      const pem = {
+        "--ca-file": join(dir, "tock-agent-ca.pem"),
+        "--cert-file": join(dir, "tock-client-0.pem"),
+        "--key-file": join(dir, "tock-client-0-key.pem"),
+      };
+      const flags = Object.entries(pem).flat();
+      const file = join(dir, "hello.yaml");
+      writeFileSync(
+        file,
+        "name: hello\nschedule: '@daily'\nexecutor: shell\nexecutor_config:\n  command: echo over-tls\n",
+      );
+      expect(await tock("job", "apply", "-f", file, "--address", mtls.url, ...flags)).toMatchObject(
+        {
+          code: 0,
+        },
+      );
+      const run = await tock("job", "run", "hello", "--wait", "--address", mtls.url, ...flags);
+      expect({ code: run.code, out: run.out }).toEqual({ code: 0, out: "over-tls\n" });
+    },
+    30_000,
+  );
+
   test("a client that trusts another CA refuses the server", async () => {
     const r = await get(`${mtls.url}/health`, { ca: otherCa.cert, ...client });
     expect("error" in r && r.error).toMatch(/self[- ]signed|unable to (verify|get)|certificate/i);

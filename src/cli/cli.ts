@@ -10,7 +10,7 @@ import { type NodeIo, startNode } from "../node/mod.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { aclCommand, auditCommand } from "./acl_cli.ts";
 import { execCommand, jobCommand } from "./client.ts";
-import { connectionFrom } from "./http_client.ts";
+import { connectionFetch, connectionFrom } from "./http_client.ts";
 import { readTls } from "./security_config.ts";
 import { tlsCommand } from "./tls_cli.ts";
 import { completionScript } from "./completion.ts";
@@ -99,7 +99,13 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
         if (command === "job" && sub === "run" && values.wait) {
           if (!args[0]) throw new Error("tock job run: missing job name");
           return await runAndWait(
-            { address: client.address, token: client.token, write: io.write, err: io.err },
+            {
+              address: client.address,
+              token: client.token,
+              fetch: connectionFetch(client),
+              write: io.write,
+              err: io.err,
+            },
             args[0],
             values.force ?? false,
           );

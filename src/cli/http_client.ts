@@ -112,3 +112,22 @@ export async function send(
     req.end();
   });
 }
+
+/**
+ * A fetch that trusts the connection's CA and presents its client certificate, for Connect
+ * clients (`job run --wait`). Bun's fetch takes these as its `tls` init field; other runtimes
+ * ignore the field, so an untrusted certificate then fails with the runtime's own message.
+ */
+export function connectionFetch(conn: Connection): typeof fetch {
+  const ca = readPem("--ca-file", conn.caFile);
+  const cert = readPem("--cert-file", conn.certFile);
+  const key = readPem("--key-file", conn.keyFile);
+  if (ca === undefined && cert === undefined && key === undefined) return fetch;
+  const tls = {
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+  };
+  return ((input: RequestInfo | URL, init?: RequestInit) =>
+    fetch(input, { ...init, tls } as RequestInit)) as typeof fetch;
+}

@@ -11,6 +11,8 @@ export interface WaitIo {
   address: string;
   /** ACL secret, sent as Authorization: Bearer on every call. */
   token?: string | undefined;
+  /** The fetch to use (one that trusts a private CA for HTTPS agents). */
+  fetch?: typeof fetch;
   /** Raw output bytes of the run (stdout of the CLI). */
   write(chunk: Uint8Array): void;
   /** Status lines (stderr of the CLI), kept apart from the run's own output. */
@@ -32,7 +34,11 @@ export async function runAndWait(io: WaitIo, name: string, force: boolean): Prom
   };
   const client = createClient(
     JobService,
-    createConnectTransport({ baseUrl: io.address, interceptors: [auth] }),
+    createConnectTransport({
+      baseUrl: io.address,
+      interceptors: [auth],
+      ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+    }),
   );
   const started = await rpc(io, () => client.runJob({ name, force }));
   const id = started.execution?.id ?? "";
