@@ -13,6 +13,8 @@ const table: Record<ErrorKind, { http: number; connect: Code }> = {
   timeout: { http: 504, connect: Code.DeadlineExceeded },
   storage_full: { http: 507, connect: Code.ResourceExhausted },
   overloaded: { http: 429, connect: Code.ResourceExhausted },
+  unauthenticated: { http: 401, connect: Code.Unauthenticated },
+  forbidden: { http: 403, connect: Code.PermissionDenied },
   internal: { http: 500, connect: Code.Internal },
 };
 

@@ -7,6 +7,12 @@ import { hostname } from "node:os";
 import { parse as parseYaml } from "yaml";
 import { invalid } from "../lib/mod.ts";
 import { type NotifyConfig, notifyConfigKeys, parseNotifyConfig } from "../processor/mod.ts";
+import {
+  aclFileSection,
+  resolveSecurity,
+  type SecurityConfig,
+  securityKeys,
+} from "./security_config.ts";
 
 export interface AgentConfig {
   server: boolean;
@@ -22,6 +28,8 @@ export interface AgentConfig {
   /** Issue 12: where executor plugins are found ("" = none), and cluster-wide notifications. */
   pluginDir: string;
   notify: NotifyConfig;
+  /** ACLs, API exposure and HTTPS (security_config.ts). */
+  security: SecurityConfig;
 }
 
 /** Keys as spelled in flags and files (Dkron's names); env is TOCK_ + upper snake case. */
@@ -36,6 +44,7 @@ export const configKeys = [
   "ui",
   "log-level",
   ...pluginNotifyKeys(),
+  ...securityKeys,
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -94,6 +103,10 @@ export function readConfigFile(path: string): RawConfig {
   }
   const out: RawConfig = {};
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (k === "acl") {
+      out["acl-enabled"] = aclFileSection(v, `config file ${path}`);
+      continue;
+    }
     const key = (k === "tags" ? "tag" : k) as ConfigKey;
     if (!(configKeys as readonly string[]).includes(key)) {
       throw invalid(
@@ -175,6 +188,13 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     logLevel: "info",
     pluginDir: "",
     notify: parseNotifyConfig({}),
+    security: {
+      aclEnabled: false,
+      insecureApi: false,
+      tls: undefined,
+      auditMaxEntries: 0,
+      auditMaxAgeMs: 0,
+    },
   };
   resolvePluginNotify(raw, cfg);
   if (raw.server) cfg.server = bool("server", raw.server);
@@ -226,6 +246,9 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     }
     cfg.logLevel = v;
   }
+  const secured = resolveSecurity(raw, cfg.httpHost);
+  cfg.security = secured.security;
+  cfg.httpHost = secured.host;
   if (cfg.bootstrapExpect > 0 && !cfg.server) {
     throw invalid("bootstrap-expect needs server mode (--server)");
   }

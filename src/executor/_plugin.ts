@@ -14,6 +14,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { ExecutorPluginService } from "../gen/tock/v1/plugin_pb.ts";
 import { limits } from "../lib/mod.ts";
 import { failed, ok } from "./_bounded.ts";
+import { withSecrets } from "./secrets.ts";
 import {
   type ExecutionRequest,
   type ExecutionResult,
@@ -259,7 +260,8 @@ export function loadPlugins(
       problems.push(`plugin ${path}: more than ${limits.pluginsMax} plugins; skipped`);
       continue;
     }
-    executors.set(name, pluginExecutor(name, path, tockVersion));
+    // Like the built-ins: ${env:TOCK_SECRET_*} / ${file:...} in its config resolved and redacted.
+    executors.set(name, withSecrets(pluginExecutor(name, path, tockVersion)));
   }
   return { executors, problems };
 }

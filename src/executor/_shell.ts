@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import process from "node:process";
 import { formatGoDuration, limits, parseGoDuration } from "../lib/mod.ts";
 import { parseGoBool, parseMemoryLimit, splitShellWords } from "./_parse.ts";
+import { isAgentSecretEnv } from "./secrets.ts";
 import {
   type ExecutionRequest,
   type ExecutionResult,
@@ -82,6 +83,22 @@ export function resolveSu(user: string, group: string | undefined): { uid: numbe
   return { uid, gid: gid as number };
 }
 
+/**
+ * Why this agent cannot run as `ids`, or undefined when it can: root can switch to anyone, and
+ * any user can "switch" to itself. Anything else would fail in spawn with a bare EPERM.
+ */
+export function suRefusal(
+  su: string,
+  ids: { uid: number; gid: number },
+  self: { uid: number; gid: number } | undefined,
+): string | undefined {
+  if (self === undefined || self.uid === 0) return undefined;
+  if (ids.uid === self.uid && ids.gid === self.gid) return undefined;
+  return `shell: su "${su}" cannot be honoured: switching to uid ${ids.uid} gid ${ids.gid} ` +
+    `needs the agent to run as root, and it runs as uid ${self.uid} gid ${self.gid}; ` +
+    `run the agent as root or remove su from the job`;
+}
+
 function decodeBase64(s: string): Uint8Array {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) {
     throw new Error(`payload is not valid base64`);
@@ -115,7 +132,10 @@ function plan(config: Record<string, string>, jobName: string, strict: boolean):
     if (argv.length === 0) throw new Error("shell: Command missing");
   }
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  // The agent's secrets and its own token reach a job only through a redacted reference.
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !isAgentSecretEnv(k)) env[k] = v;
+  }
   for (const pair of (config.env ?? "").split(",")) {
     if (pair.trim() === "") continue;
     const eq = pair.indexOf("=");
@@ -257,6 +277,11 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
     } catch (e) {
       return fail((e as Error).message);
     }
+    const self = typeof process.getuid === "function" && typeof process.getgid === "function"
+      ? { uid: process.getuid(), gid: process.getgid() }
+      : undefined;
+    const refused = suRefusal(req.config.su ?? "", ids, self);
+    if (refused !== undefined) return fail(refused);
   }
   let child: ChildProcess;
   try {

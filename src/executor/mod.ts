@@ -11,6 +11,7 @@ import { rabbitmqExecutor } from "./_rabbitmq.ts";
 import { redisExecutor } from "./_redis.ts";
 import { shellExecutor } from "./_shell.ts";
 import type { Executor } from "./_types.ts";
+import { withSecrets } from "./secrets.ts";
 
 export type { ExecutionRequest, ExecutionResult, Executor } from "./_types.ts";
 export { OutputSink } from "./_types.ts";
@@ -23,16 +24,23 @@ export {
   type StoredOutput,
 } from "./output_store.ts";
 
-/** A fresh registry of the built-in executors by (lower-case) name. */
+export { checkSecretRefs, Redactor, resolveSecrets, withSecrets } from "./secrets.ts";
+
+/**
+ * A fresh registry of the built-in executors by (lower-case) name, each resolving
+ * `${env:TOCK_SECRET_*}` / `${file:...}` secrets on this node and redacting them (secrets.ts).
+ */
 export function executorRegistry(): Map<string, Executor> {
-  return new Map<string, Executor>([
-    [shellExecutor.name, shellExecutor],
-    [httpExecutor.name, httpExecutor],
-    [noopExecutor.name, noopExecutor],
-    [grpcExecutor.name, grpcExecutor],
-    [natsExecutor.name, natsExecutor],
-    [rabbitmqExecutor.name, rabbitmqExecutor],
-    [kafkaExecutor.name, kafkaExecutor],
-    [redisExecutor.name, redisExecutor],
-  ]);
+  return new Map<string, Executor>(
+    [
+      shellExecutor,
+      httpExecutor,
+      noopExecutor,
+      grpcExecutor,
+      natsExecutor,
+      rabbitmqExecutor,
+      kafkaExecutor,
+      redisExecutor,
+    ].map((e) => [e.name, withSecrets(e)]),
+  );
 }

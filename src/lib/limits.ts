@@ -191,6 +191,27 @@ export const raftRpcTimeoutMs = 2_000;
 /** Messages queued per peer while an RPC is in flight; beyond this the oldest are dropped (Raft resends). */
 export const raftPeerQueueMax = 4_096;
 
+// ---- acl / audit ----
+
+/** Job rules in one ACL policy: each request checks every rule of every policy of its token. */
+export const aclRulesMax = 256;
+/** Policies attached to one token. */
+export const aclPoliciesPerTokenMax = 64;
+/** ACL tokens in a cluster: every one is a row in replicated state. */
+export const aclTokensMax = 100_000;
+/** ACL policies in a cluster. */
+export const aclPoliciesMax = 10_000;
+/** Bytes of an Authorization / X-Dkron-Token header: a Tock secret is 48 characters. */
+export const authHeaderBytesMax = 1_024;
+/** Audit entries kept in replicated state; the oldest beyond this are deleted on append. */
+export const auditEntriesMax = 100_000;
+/** Milliseconds an audit entry is kept (30 days); older ones are deleted on append. */
+export const auditRetentionMs = 30 * 24 * 3600 * 1000;
+/** Audit entries returned per page of GET /v1/audit. */
+export const auditPageMax = 1_000;
+/** Bytes of one `${file:...}` job secret read on a worker: a key or a password, not a dataset. */
+export const secretBytesMax = 64 * 1024;
+
 // ---- executor: brokers and plugins; processor; notify ----
 
 /** Seconds a broker executor (grpc, nats, rabbitmq, kafka, redis) may take in all (connect,

@@ -9,6 +9,7 @@ export type {
   Runtime,
   ServeOptions,
   Server,
+  ServeTls,
   SignalName,
   SqlValue,
   Statement,

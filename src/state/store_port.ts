@@ -2,6 +2,7 @@
  * The port apply() writes through. store/ implements it over SQLite inside one transaction per
  * command; MemoryStateStore implements it over Maps for pure tests.
  */
+import { type AclStore, MemoryAclStore } from "./acl.ts";
 import type { Execution } from "./execution.ts";
 import type { Job } from "./job.ts";
 
@@ -23,11 +24,14 @@ export interface StateStore {
    * ones. Running executions are never deleted: their runner still renews and finishes them.
    */
   trimExecutions(job: string, keep: number): void;
+  /** ACL tokens, policies and the audit log. */
+  readonly acl: AclStore;
 }
 
 export class MemoryStateStore implements StateStore {
   readonly jobs = new Map<string, Job>();
   readonly executions = new Map<string, Map<string, Execution>>();
+  readonly acl: AclStore = new MemoryAclStore();
 
   getJob(name: string): Job | undefined {
     const j = this.jobs.get(name);

@@ -6,6 +6,7 @@
  */
 import { assert, TockError } from "../lib/mod.ts";
 import { type Db, isDiskFull } from "../runtime/mod.ts";
+import { SqliteAclStore } from "./acl_tables.ts";
 import {
   apply,
   type ApplyResult,
@@ -38,10 +39,13 @@ export class SqliteStateStore implements StateStore {
   #pending: Map<string, Job | null> | null = null;
   #appliedIndex: number;
   #listeners: Array<(cmd: Command, result: ApplyResult) => void> = [];
+  /** ACL tokens, policies and audit log (same database, same apply transaction). */
+  readonly acl: SqliteAclStore;
 
   constructor(db: Db) {
     this.#db = db;
     db.exec(schema);
+    this.acl = new SqliteAclStore(db);
     const row = db.prepare("select value from meta where key = 'applied_index'").get();
     this.#appliedIndex = row ? Number(row["value"]) : 0;
     for (const r of db.prepare("select body from jobs").all()) {
