@@ -26,6 +26,8 @@ const serverCmd = binaryUnderTest !== undefined && binaryUnderTest !== ""
   : [process.execPath, join(root, "src/main.ts")];
 /** Every wait in this file has this deadline, then fails with what it saw. */
 const deadlineMs = 20_000;
+/** bun's timeout for a test whose waits use deadlineMs (so a failed wait reports, not bun). */
+const testMs = deadlineMs + 10_000;
 
 let dir = "";
 let server: AgentProcess | undefined;
@@ -129,6 +131,7 @@ test.skipIf(!hasChromium)(
     expect(await p.locator("#range").innerText()).toBe("1–2 of 2");
     expect(await p.locator("#node").innerText()).toMatch(/ · v/);
   },
+  testMs,
 );
 
 test.skipIf(!hasChromium)("Run now starts an execution that appears with its output", async () => {
@@ -152,7 +155,7 @@ test.skipIf(!hasChromium)("Run now starts an execution that appears with its out
   );
   expect(await p.locator(`${row("ui-demo")} .badge`).innerText()).toBe("success");
   expect(p.url()).toEndWith("#/jobs/ui-demo");
-});
+}, testMs);
 
 test.skipIf(!hasChromium)("the toggle enables a disabled job on the server", async () => {
   const p = page as Page;
@@ -163,7 +166,7 @@ test.skipIf(!hasChromium)("the toggle enables a disabled job on the server", asy
   };
   expect(job.disabled).toBe(false);
   expect(await p.locator(`${row("nightly-report")} td`).nth(2).innerText()).toMatch(/^in /);
-});
+}, testMs);
 
 test.skipIf(!hasChromium)("the search box filters the list through the API's q", async () => {
   const p = page as Page;
@@ -175,7 +178,7 @@ test.skipIf(!hasChromium)("the search box filters the list through the API's q",
   expect(await p.locator("#range").innerText()).toBe("1–1 of 1");
   await p.fill("#search", "");
   await p.waitForFunction(() => document.querySelectorAll("#jobs-body tr[data-job]").length === 2);
-});
+}, testMs);
 
 test.skipIf(!hasChromium)(
   "a deep link shows a job's executions; long output loads in full on demand",
@@ -219,6 +222,7 @@ test.skipIf(!hasChromium)(
     await p.locator("#close-executions").click();
     await p.waitForSelector("#executions", { state: "hidden" });
   },
+  testMs,
 );
 
 test.skipIf(!hasChromium)(
@@ -233,4 +237,5 @@ test.skipIf(!hasChromium)(
     await p.screenshot({ path: join(root, "out/ui.png"), fullPage: true });
     expect(pageErrors).toEqual([]);
   },
+  testMs,
 );

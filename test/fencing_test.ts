@@ -65,6 +65,7 @@ describe("leadership", () => {
         start: (j, g, a) => h.runner.start(j, g, a),
         kill: (j, id, r) => h.runner.kill(j, id, r),
         finished: (j, id) => h.runner.finished(j, id),
+        isRunning: (j, id) => h.runner.isRunning(j, id),
       },
       exists: (job, id) => h.store.getExecution(job, id) !== undefined,
       makeScheduler: (ports) => {
@@ -75,7 +76,7 @@ describe("leadership", () => {
           allJobs: () => h.store.jobsView(),
           running: (j) => h.store.runningExecutions(j),
           runner: ports.runner,
-          metrics: { launched: () => {}, missed: () => {}, lost: () => {} },
+          metrics: { launched: () => {}, missed: () => {}, lost: () => {}, fireFailed: () => {} },
         });
         made.push(s);
         return s;

@@ -3,3 +3,6 @@ export { createApp } from "./app.ts";
 export type { ApiDeps, ClusterPort, Member, RaftPeer } from "./deps.ts";
 export { connectCode, httpStatus } from "./errors.ts";
 export type { RestState } from "./rest.ts";
+export type { AclOptions } from "./acl_guard.ts";
+export { hashSecret, newTokenSecret } from "./acl_auth.ts";
+export { setLogLevel } from "./log.ts";

@@ -3,7 +3,9 @@
  * the node's ports (node/ never imports api/). Used by `tock agent` and by in-process tests.
  */
 import { type ApiDeps, createApp } from "../api/mod.ts";
+import { join } from "node:path";
 import { invalid } from "../lib/mod.ts";
+import type { ServeTls } from "../runtime/mod.ts";
 import { type NodeIo, type RunningNode, startNode } from "../node/mod.ts";
 import type { AgentConfig } from "./config.ts";
 
@@ -11,6 +13,8 @@ export interface RunningAgent {
   readonly url: string;
   readonly port: number;
   readonly node: RunningNode;
+  /** New certificates for new connections (SIGHUP); open connections keep theirs. */
+  reloadTls(tls: ServeTls): Promise<void>;
   /** Resolves once the agent left the cluster (POST /v1/leave): the process should stop. */
   readonly left: Promise<void>;
   /** Stops taking requests, waits for running executions (then kills them), closes stores. */
@@ -31,7 +35,15 @@ export type AgentStartConfig =
     | "ui"
   >
   & Partial<AgentConfig>
-  & { version: string };
+  & {
+    version: string;
+    /** ACLs on: every API request but health/UI assets/bootstrap needs a token. */
+    aclEnabled?: boolean;
+    /** Audit retention: entries kept and their age limit (defaults: the bounds in limits.ts). */
+    audit?: { maxEntries: number; maxAgeMs: number };
+    /** Serve the API over HTTPS (mutual TLS with requireClientCert). */
+    tls?: ServeTls;
+  };
 
 function envInt<K extends string>(
   io: NodeIo,
@@ -64,6 +76,7 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
     hostname: cfg.httpHost,
     port: cfg.httpPort,
     fetch: (req) => (built.app === undefined ? starting(req) : built.app.fetch(req)),
+    ...(cfg.tls === undefined ? {} : { tls: cfg.tls }),
   });
   const node = await startNode(
     {
@@ -94,6 +107,8 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
       ...envInt(io, "TOCK_RAFT_SNAPSHOT_THRESHOLD", "snapshotThreshold"),
       ...envInt(io, "TOCK_RAFT_TRAILING_ENTRIES", "trailingEntries"),
       ...envInt(io, "TOCK_RAFT_SNAPSHOT_INTERVAL_MS", "snapshotIntervalMs", 0),
+      ...(cfg.notify === undefined ? {} : { notify: cfg.notify }),
+      ...(cfg.pluginDir === undefined ? {} : { pluginDir: cfg.pluginDir }),
     },
     io,
   ).catch(async (e) => {
@@ -121,14 +136,25 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
       },
     },
   };
-  built.app = createApp(deps, { ui: cfg.ui });
+  built.app = createApp(deps, {
+    ui: cfg.ui,
+    acl: {
+      enabled: cfg.aclEnabled ?? false,
+      store: node.store.acl,
+      bootstrapResetFile: join(cfg.dataDir, "acl-bootstrap-reset"),
+      ...(cfg.audit === undefined
+        ? {}
+        : { auditKeep: cfg.audit.maxEntries, auditMaxAgeMs: cfg.audit.maxAgeMs }),
+    },
+  });
   const host = cfg.httpHost.includes(":") ? `[${cfg.httpHost}]` : cfg.httpHost;
   let stopped = false;
   return {
-    url: `http://${host}:${server.port}`,
+    url: `${cfg.tls === undefined ? "http" : "https"}://${host}:${server.port}`,
     port: server.port,
     node,
     left,
+    reloadTls: (tls) => server.reloadTls(tls),
     async stop(graceMs = 30_000) {
       if (stopped) return;
       stopped = true;

@@ -10,6 +10,13 @@ import { parse as parseYaml } from "yaml";
 import { invalid, limits, parseGoDuration } from "../lib/mod.ts";
 import { reservedTagNames } from "../membership/mod.ts";
 import { parseKey } from "../net/mod.ts";
+import { type NotifyConfig, notifyConfigKeys, parseNotifyConfig } from "../processor/mod.ts";
+import {
+  aclFileSection,
+  resolveSecurity,
+  type SecurityConfig,
+  securityKeys,
+} from "./security_config.ts";
 
 /** Gossip timing profiles: Dkron's lan, wan, local, plus Tock's fast (sub-second detection). */
 export const profileNames = ["lan", "wan", "local", "fast"] as const;
@@ -65,6 +72,11 @@ export interface AgentConfig {
   failedServerGraceMs: number;
   /** Messages for the operator (Dkron keys read but not implemented); the CLI prints them. */
   warnings: string[];
+  /** Issue 12: where executor plugins are found ("" = none), and cluster-wide notifications. */
+  pluginDir: string;
+  notify: NotifyConfig;
+  /** ACLs, API exposure and HTTPS (security_config.ts). */
+  security: SecurityConfig;
 }
 
 /** Keys as spelled in flags and files (Dkron's names); env is TOCK_ + upper snake case. */
@@ -92,6 +104,8 @@ export const configKeys = [
   "dev",
   "ui",
   "log-level",
+  ...pluginNotifyKeys(),
+  ...securityKeys,
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -144,6 +158,27 @@ export const dkronKeysNotImplemented: ReadonlySet<string> = new Set([
 
 /** Tags the agent sets itself; a user tag may not claim them (dc and region: see resolveConfig). */
 const reservedTags = reservedTagNames.filter((t) => t !== "dc" && t !== "region");
+// ---- issue 12: executor plugins and notifications (their meaning is in processor/) ----
+function pluginNotifyKeys() {
+  return ["plugin-dir", ...notifyConfigKeys] as const;
+}
+/** Flag definitions for parseArgs: every key a string; *-headers may repeat. */
+export const pluginNotifyFlags = Object.fromEntries(
+  pluginNotifyKeys().map((k) => [k, { type: "string", multiple: k.endsWith("-headers") }]),
+) as Record<string, { type: "string"; multiple: boolean }>;
+function resolvePluginNotify(raw: RawConfig, cfg: AgentConfig): void {
+  if (raw["plugin-dir"]) cfg.pluginDir = String(raw["plugin-dir"].value);
+  const values: Record<string, unknown> = {};
+  for (const k of notifyConfigKeys) if (raw[k]) values[k] = raw[k]?.value;
+  try {
+    cfg.notify = parseNotifyConfig(values);
+  } catch (e) {
+    const key = notifyConfigKeys.find((k) => (e as Error).message.startsWith(k));
+    const from = key && raw[key] ? ` (from ${raw[key]?.source})` : "";
+    throw invalid(`invalid notification setting${from}: ${(e as Error).message}`);
+  }
+}
+// ---- end issue 12 ----
 
 type Raw = { value: unknown; source: string };
 export type RawConfig = Partial<Record<ConfigKey, Raw>>;
@@ -186,6 +221,10 @@ export function readConfigFile(path: string): ConfigFile {
   const raw: RawConfig = {};
   const ignored: string[] = [];
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (k === "acl") {
+      raw["acl-enabled"] = aclFileSection(v, `config file ${path}`);
+      continue;
+    }
     const key = (k === "tags" ? "tag" : k) as ConfigKey;
     if ((configKeys as readonly string[]).includes(key)) {
       raw[key] = { value: v, source: `config file ${path}` };
@@ -389,7 +428,17 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     profile: dev ? "local" : "lan",
     failedServerGraceMs: 5 * 60_000,
     warnings: [],
+    pluginDir: "",
+    notify: parseNotifyConfig({}),
+    security: {
+      aclEnabled: false,
+      insecureApi: false,
+      tls: undefined,
+      auditMaxEntries: 0,
+      auditMaxAgeMs: 0,
+    },
   };
+  resolvePluginNotify(raw, cfg);
   if (raw.server) cfg.server = bool("server", raw.server);
   if (raw.ui) cfg.ui = bool("ui", raw.ui);
   if (raw["bootstrap-expect"]) {
@@ -511,6 +560,9 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
       }: it must equal the bind-addr port ${cfg.bindPort} (gossip advertises the port it binds; a remapped port is not supported)`,
     );
   }
+  const secured = resolveSecurity(raw, cfg.httpHost);
+  cfg.security = secured.security;
+  cfg.httpHost = secured.host;
   if (cfg.bootstrapExpect > 0 && !cfg.server) {
     throw invalid("bootstrap-expect needs server mode (--server)");
   }

@@ -99,6 +99,8 @@ export interface RaftShellOptions {
    * peer). Default true; false drains after each input (lower latency at low load, for benches).
    */
   readonly batch?: boolean;
+  /** Committed entries handed to the application per Ready (one transaction each). */
+  readonly maxCommittedPerReady?: number;
   readonly onEvent?: (e: ShellEvent) => void;
 }
 
@@ -156,6 +158,9 @@ export class RaftShell {
         heartbeatTicks: o.heartbeatTicks,
         prng: new Prng(o.seed),
         ...(o.trailingEntries === undefined ? {} : { trailingEntries: o.trailingEntries }),
+        ...(o.maxCommittedPerReady === undefined
+          ? {}
+          : { maxCommittedPerReady: o.maxCommittedPerReady }),
       },
       {
         hardState: state.hardState,
@@ -319,6 +324,18 @@ export class RaftShell {
       this.#handleReady(rd);
       this.#raft.advance();
       this.#afterAdvance();
+      if (rd.committed.length > 0 && this.#raft.hasReady() && this.#o.batch !== false) {
+        // More to apply: the rest goes in a later turn, after waiting I/O (requests), so a long
+        // backlog cannot hold the event loop.
+        if (!this.#drainScheduled) {
+          this.#drainScheduled = true;
+          setTimeout(() => {
+            this.#drainScheduled = false;
+            if (!this.#stopped) this.#drain();
+          }, 0);
+        }
+        return;
+      }
     }
   }
 

@@ -5,7 +5,7 @@
  * when THIS server has applied the entry, so a client reads its own write from the server it
  * wrote to. When the leader changes or a forward times out, the same envelope (same id) is
  * submitted again; apply deduplicates the id, so a write is never lost by a retry nor applied
- * twice. Rejects with apply()'s TockError, `too_large` when too many wait, `timeout` when no
+ * twice. Rejects with apply()'s TockError, `overloaded` when too many wait (429), `timeout` when no
  * leader applied it in time (outcome unknown), or `unavailable` once closed.
  */
 import { randomUUID } from "node:crypto";
@@ -114,8 +114,8 @@ export class Door implements Proposer {
     if (this.#waiters.size >= limits.proposalQueueMax) {
       return Promise.reject(
         new TockError(
-          "too_large",
-          `${limits.proposalQueueMax} commands are already waiting to apply`,
+          "overloaded",
+          `node overloaded: ${limits.proposalQueueMax} commands are already waiting to apply; retry later`,
         ),
       );
     }
@@ -253,6 +253,16 @@ export class Door implements Proposer {
         if (r?.ok && r.execution !== undefined) applied.execution = r.execution;
         w.resolve(applied);
       } else w.reject(r.error);
+    }
+  }
+
+  /** These requests are committed but cannot apply here yet (disk full): tell their callers. */
+  blocked(rids: readonly string[], error: TockError): void {
+    for (const rid of rids) {
+      const w = this.#waiters.get(rid);
+      if (w === undefined) continue;
+      this.#settle(w);
+      w.reject(error);
     }
   }
 

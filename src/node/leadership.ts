@@ -87,6 +87,7 @@ export class Fence {
       },
       kill: (job, id, reason) => r.kill(job, id, reason),
       finished: (job, id) => r.finished(job, id),
+      isRunning: (job, id) => r.isRunning(job, id),
     };
   }
 }

@@ -22,7 +22,11 @@ import type { Runtime, Server } from "../runtime/mod.ts";
 import { nextRunOf, nextRunsOf, Scheduler } from "../scheduler/mod.ts";
 import { type Execution, type ExecutorCheck, lostExecution } from "../state/mod.ts";
 import { RaftLogStore, type SqlDb, SqliteStateStore } from "../store/mod.ts";
+import { loadPlugins } from "../executor/mod.ts";
+import { emptyNotifyConfig, type NotifyConfig } from "../processor/mod.ts";
 import { AddressBook } from "./address_book.ts";
+import { AfterRun } from "./after_run.ts";
+import { lockDataDir } from "./data_dir.ts";
 import { Door } from "./door.ts";
 import { Leadership } from "./leadership.ts";
 import { Metrics } from "./metrics.ts";
@@ -65,6 +69,10 @@ export interface NodeConfig {
   /** Base64 gossip key, "" for none. */
   encrypt: string;
   failedServerGraceMs: number;
+  /** Cluster-wide notifications (webhook-*, mail-*, pre-webhook-* keys); none when absent. */
+  notify?: NotifyConfig;
+  /** Directory of executor plugins (tock-executor-<name> files); "" or absent: none. */
+  pluginDir?: string;
   /** Entries applied between snapshots (default limits.snapshotThresholdEntries). */
   snapshotThreshold?: number;
   /** Minimum ms between snapshots (default limits.snapshotIntervalMs). */
@@ -94,11 +102,18 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
   const rt = io.runtime;
   if (!config.server) {
     throw invalid(
-      "worker (non-server) agents need the cluster issue part 2; start with --server or --dev",
+      "this version runs servers only: start the agent with --server (or --dev for a one-node server on 127.0.0.1:8080)",
     );
   }
   const clock = io.clock ?? systemClock(rt.nowMs);
   mkdirSync(config.dataDir, { recursive: true });
+  const dirLock = lockDataDir(rt, config.dataDir);
+  const executors = new Map(io.executors);
+  if (config.pluginDir) {
+    const found = loadPlugins(config.pluginDir, new Set(executors.keys()), config.version);
+    for (const p of found.problems) console.error(`tock: ${p}`);
+    for (const [name, ex] of found.executors) executors.set(name, ex);
+  }
   const nodeId = loadOrCreateNodeId(config.dataDir);
   const statePath = join(config.dataDir, "state.db");
   const store = new SqliteStateStore(rt.openDb(statePath), {
@@ -189,6 +204,7 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     electionTicks: 10,
     heartbeatTicks: 1,
     seed: (Math.floor(clock.monoMs() * 1000) ^ hashOf(nodeId)) >>> 0,
+    maxCommittedPerReady: limits.applyBatchMax,
     snapshotThreshold: config.snapshotThreshold ?? limits.snapshotThresholdEntries,
     snapshotIntervalMs: config.snapshotIntervalMs ?? limits.snapshotIntervalMs,
     trailingEntries: config.trailingEntries ?? limits.raftTrailingEntries,
@@ -216,22 +232,39 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
   );
   late.door = d;
   store.onReloaded(() => d.reloaded((rid) => store.hasRequest(rid)));
+  state.onBlocked = (rids, err) => {
+    d.blocked(rids, err);
+    console.error(`tock: ${err.message} (${state.blocked} entries waiting)`);
+  };
+  const blockedRetry = setInterval(() => state.retry(), 1_000);
   store.onAppliedBatch((items) => {
     d.applied(items);
     late.leadership?.applied(store.appliedIndex);
   });
 
+  const afterRun = new AfterRun({
+    nodeName: config.nodeName,
+    clock,
+    output,
+    notify: config.notify ?? emptyNotifyConfig,
+    executors,
+  });
   const runner = new Runner({
     nodeName: config.nodeName,
     clock,
     proposer: d,
-    executors: io.executors,
+    executors,
     output,
     hub,
     exists: (job, id) => store.getExecution(job, id) !== undefined,
-    onStarted: () => metrics.started(),
+    onStarted: (job, e) => {
+      metrics.started();
+      afterRun.started(job, e);
+    },
+    postRun: (job, e) => afterRun.process(job, e),
     onFinished: (job, e) => {
       metrics.finished(job.name, e);
+      afterRun.notify(job, e);
       late.leadership?.scheduler?.onFinished(job, e);
     },
   });
@@ -261,7 +294,10 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     else if (cmd.type === "job.toggle") sched?.jobChanged(cmd.name);
     else if (cmd.type === "job.delete") {
       sched?.jobChanged(cmd.name);
-      output.deleteJob(cmd.name);
+      afterRun.forget(cmd.name);
+      // Its runs stop first (their output and process ledger rows are written to the end), then
+      // the output goes; output of a same-name job created meanwhile is live and is kept.
+      void runner.killJob(cmd.name).then(() => output.deleteJob(cmd.name));
     }
   });
 
@@ -402,15 +438,8 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     runningExecutions: () => store.runningExecutions(),
     executionOutput: (job: string, id: string) => output.read(job, id),
     watchOutput,
-    checkExecutor: ((name, cfg) => {
-      const ex = io.executors.get(name);
-      if (!ex) {
-        return `unknown executor "${name}"; available: ${
-          [...io.executors.keys()].sort().join(", ")
-        }`;
-      }
-      return ex.validate(cfg);
-    }) as ExecutorCheck,
+    checkExecutor:
+      ((name, cfg, processors) => afterRun.check(name, cfg, processors)) as ExecutorCheck,
     nextRun: nextRunOf,
     nextRuns: nextRunsOf,
     runJob,
@@ -519,7 +548,9 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
       stopped = true;
       await handOff();
       lead.stop();
+      afterRun.stop();
       clearInterval(pruneTimer);
+      clearInterval(blockedRetry);
       await runner.drain(graceMs);
       d.close();
       s.stop();
@@ -532,6 +563,7 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
       output.close();
       store.close();
       raftDb.close();
+      dirLock.release();
     },
   };
 }

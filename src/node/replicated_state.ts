@@ -10,7 +10,7 @@ import {
   type SnapshotDir,
   type StateMachine,
 } from "../consensus/mod.ts";
-import { errorMessage } from "../lib/mod.ts";
+import { errorMessage, isTockError, TockError } from "../lib/mod.ts";
 import type { Entry, Snapshot } from "../raft/mod.ts";
 import type { LogItem, SqliteStateStore } from "../store/mod.ts";
 import { decodeEnvelope } from "./door.ts";
@@ -21,6 +21,13 @@ export class ReplicatedState implements StateMachine {
   /** The snapshot file Raft referenced before the newest (it may still be streaming). */
   #previous: string | undefined;
   #current: string | undefined;
+  /**
+   * Committed entries not applied because the disk is full. Committed entries must apply, in
+   * order, so they wait here and are tried again before anything newer (and by retry()).
+   */
+  #blocked: Entry[] = [];
+  /** Told which requests could not apply (yet) and why, so their proposers hear at once. */
+  onBlocked: (rids: string[], error: TockError) => void = () => {};
 
   constructor(store: SqliteStateStore, snapshots: SnapshotDir, current?: Uint8Array) {
     this.#store = store;
@@ -28,13 +35,24 @@ export class ReplicatedState implements StateMachine {
     if (current !== undefined) this.#current = decodeDescriptor(current).file;
   }
 
+  /** Entries waiting for disk space (0 when applying normally). */
+  get blocked(): number {
+    return this.#blocked.length;
+  }
+
+  /** Tries the entries blocked by a full disk again (a timer calls it). */
+  retry(): void {
+    if (this.#blocked.length > 0) this.apply([]);
+  }
+
   appliedIndex(): number {
     return this.#store.appliedIndex;
   }
 
   apply(entries: readonly Entry[]): void {
+    const all = this.#blocked.length === 0 ? entries : [...this.#blocked, ...entries];
     const from = this.#store.appliedIndex + 1;
-    const fresh = entries.filter((e) => e.index >= from);
+    const fresh = all.filter((e) => e.index >= from);
     if (fresh.length === 0) return;
     const items: LogItem[] = fresh.map((e) => {
       if (e.type !== "normal") return { cmd: null };
@@ -47,7 +65,18 @@ export class ReplicatedState implements StateMachine {
         return { cmd: null };
       }
     });
-    this.#store.applyLog(from, items);
+    try {
+      this.#store.applyLog(from, items);
+      this.#blocked = [];
+    } catch (e) {
+      if (!isTockError(e) || e.kind !== "storage_full") throw e;
+      this.#blocked = fresh;
+      const err = new TockError(
+        "storage_full",
+        "disk full: state.db cannot grow. The command is committed and applies once space is freed in the data dir; until then this server's state stays behind",
+      );
+      this.onBlocked(items.flatMap((it) => (it.rid === undefined ? [] : [it.rid])), err);
+    }
   }
 
   snapshot(): Uint8Array {

@@ -97,8 +97,15 @@ export const jobDefaults = {
   retry_delay_max: "5m",
 } as const;
 
-/** Checks an executor name and config; returns an error message, or undefined when valid. */
-export type ExecutorCheck = (executor: string, config: StringMap) => string | undefined;
+/**
+ * Checks an executor name and config, and the job's processors (names lower-case); returns an
+ * error message, or undefined when valid.
+ */
+export type ExecutorCheck = (
+  executor: string,
+  config: StringMap,
+  processors: Record<string, StringMap>,
+) => string | undefined;
 
 const nullableTime = (ms: number | null): string | null => (ms === null ? null : rfc3339(ms));
 
@@ -233,7 +240,10 @@ export function parseJobBody(body: unknown): Job {
       throw payloadError(`field "processors" must be an object of objects`);
     }
     for (const [name, cfg] of Object.entries(procs as Record<string, unknown>)) {
-      processors[name] = stringMap(cfg, `processors.${name}`) ?? {};
+      // Processor names are case-insensitive: stored lower-case, so "Log" and "log" collide.
+      const key = name.toLowerCase();
+      if (key in processors) throw payloadError(`processor "${name}" is given twice`);
+      processors[key] = stringMap(cfg, `processors.${name}`) ?? {};
     }
   }
   const next = b["next"];
@@ -261,7 +271,8 @@ export function parseJobBody(body: unknown): Job {
     parent_job: str(b, "parent_job", limits.jobNameCharsMax),
     processors,
     concurrency: b["concurrency"] === undefined ? "allow" : str(b, "concurrency"),
-    executor: str(b, "executor"),
+    // Dkron never checks the case ("Shell" in its Go client's README): stored canonical, lower.
+    executor: str(b, "executor").toLowerCase(),
     executor_config: stringMap(b["executor_config"], "executor_config", limits.configValueCharsMax),
     status: str(b, "status"),
     next: nextMs,
@@ -278,15 +289,22 @@ export function parseJobBody(body: unknown): Job {
 
 const illegalNameChar = /[^\p{Ll}0-9_-]/u;
 
-/** True when the zone is "", "Local", "UTC" or a zone the runtime's ICU data knows. */
+/**
+ * True when the zone is "", "Local", "UTC" or an IANA zone name the runtime's ICU data knows,
+ * spelled as Go's time.LoadLocation needs it: exact case, no UTC offsets ("+02:00"), which ICU
+ * would accept and Dkron refuses.
+ */
 export function timezoneExists(tz: string): boolean {
   if (tz === "" || tz === "Local" || tz === "UTC") return true;
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(tz)) return false;
+  let resolved: string;
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
+    resolved = new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
   } catch {
     return false;
   }
+  // ICU matches names case-insensitively; an alias may resolve to its canonical name.
+  return resolved === tz || resolved.toLowerCase() !== tz.toLowerCase();
 }
 
 /**
@@ -338,7 +356,11 @@ export function validateJob(job: Job, checkExecutor: ExecutorCheck): void {
       `retry_delay "${job.retry_delay}" is longer than retry_delay_max "${job.retry_delay_max}"`,
     );
   }
-  if (!timezoneExists(job.timezone)) throw validationError(`unknown time zone ${job.timezone}`);
+  if (!timezoneExists(job.timezone)) {
+    throw validationError(
+      `field "timezone": unknown time zone ${job.timezone} (IANA names are case-sensitive, as "Europe/Berlin"; a UTC offset is not a zone)`,
+    );
+  }
   const config = job.executor_config ?? {};
   if (job.executor === "shell" && config["timeout"]) {
     try {
@@ -352,7 +374,7 @@ export function validateJob(job: Job, checkExecutor: ExecutorCheck): void {
   if (job.executor === "") {
     throw validationError('executor cannot be empty (e.g. "shell" or "http")');
   }
-  const problem = checkExecutor(job.executor, config);
+  const problem = checkExecutor(job.executor, config, job.processors);
   if (problem !== undefined) throw validationError(problem);
   if (job.parent_job !== "" && illegalNameChar.test(job.parent_job)) {
     throw validationError(`parent_job "${job.parent_job}" is not a valid job name`);

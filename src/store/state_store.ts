@@ -7,8 +7,9 @@
  * reloaded when a snapshot replaces the whole file.
  */
 import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
-import { assert, limits } from "../lib/mod.ts";
-import type { Db } from "../runtime/mod.ts";
+import { assert, limits, TockError } from "../lib/mod.ts";
+import { type Db, isDiskFull } from "../runtime/mod.ts";
+import { SqliteAclStore } from "./acl_tables.ts";
 import {
   apply,
   type ApplyResult,
@@ -69,6 +70,8 @@ export class SqliteStateStore implements StateStore {
   #listeners: Array<(cmd: Command, result: ApplyResult) => void> = [];
   #batchListeners: Array<(items: readonly AppliedItem[]) => void> = [];
   #reloadListeners: Array<() => void> = [];
+  /** ACL tokens, policies and audit log (same database, same apply transaction). */
+  #acl!: SqliteAclStore;
 
   /** `file` enables installing snapshots; without it (":memory:" tests) install() refuses. */
   constructor(db: Db, file?: StateFile) {
@@ -78,9 +81,15 @@ export class SqliteStateStore implements StateStore {
     this.#load();
   }
 
+  /** ACL tokens, policies and audit log (same database, same apply transaction). */
+  get acl(): SqliteAclStore {
+    return this.#acl;
+  }
+
   #load(): void {
     const db = this.#db;
     db.exec(schema);
+    this.#acl = new SqliteAclStore(db);
     const row = db.prepare("select value from meta where key = 'applied_index'").get();
     this.#appliedIndex = row ? Number(row["value"]) : 0;
     this.#jobs = new Map();
@@ -157,6 +166,12 @@ export class SqliteStateStore implements StateStore {
       });
     } catch (e) {
       this.#pending = null;
+      if (isDiskFull(e)) {
+        throw new TockError(
+          "storage_full",
+          "disk full: state.db cannot grow, so the command was not applied (nothing was written); free space in the data dir and retry",
+        );
+      }
       throw e;
     }
     for (const [name, job] of this.#pending) {
@@ -292,6 +307,10 @@ export class SqliteStateStore implements StateStore {
     this.#db.prepare("delete from executions where job_name = ?").run(job);
   }
 
+  deleteFinishedExecutions(job: string): void {
+    this.#db.prepare("delete from executions where job_name = ? and status != 'running'").run(job);
+  }
+
   executionsOf(job: string): Execution[] {
     return this.#db
       .prepare("select body from executions where job_name = ? order by grp, attempt")
@@ -300,17 +319,18 @@ export class SqliteStateStore implements StateStore {
   }
 
   trimExecutions(job: string, keep: number): void {
-    // Find the newest execution beyond `keep` through the index, then delete it and older ones.
+    // Find the newest finished execution beyond `keep` through the index, then delete it and
+    // older finished ones; running ones are skipped (their runner still holds them).
     const cut = this.#db
       .prepare(
-        "select grp, attempt from executions where job_name = ? order by grp desc, attempt desc limit 1 offset ?",
+        "select grp, attempt from executions where job_name = ? and status != 'running' order by grp desc, attempt desc limit 1 offset ?",
       )
       .get(job, keep);
     if (!cut) return;
     const grp = cut["grp"] as number, attempt = cut["attempt"] as number;
     this.#db
       .prepare(
-        "delete from executions where job_name = ? and (grp < ? or (grp = ? and attempt <= ?))",
+        "delete from executions where job_name = ? and status != 'running' and (grp < ? or (grp = ? and attempt <= ?))",
       )
       .run(job, grp, grp, attempt);
   }

@@ -1,11 +1,15 @@
 /** Starts a real in-process Tock node (Bun runtime, real executors and stores) on port 0. */
-import { type RunningAgent, startAgent } from "../../src/cli/mod.ts";
+import { type AgentStartConfig, type RunningAgent, startAgent } from "../../src/cli/mod.ts";
 import { defaultNodeIo } from "../../src/node/mod.ts";
 import { loadRuntime } from "../../src/runtime/mod.ts";
 
 export type TestNode = RunningAgent;
 
-export async function startTestNode(dataDir: string, nodeName = "test-node"): Promise<TestNode> {
+export async function startTestNode(
+  dataDir: string,
+  nodeName = "test-node",
+  extra: Partial<AgentStartConfig> = {},
+): Promise<TestNode> {
   const runtime = await loadRuntime();
   return startAgent(
     {
@@ -18,6 +22,7 @@ export async function startTestNode(dataDir: string, nodeName = "test-node"): Pr
       tags: { dc: "dc1" },
       version: "test",
       ui: true,
+      ...extra,
     },
     defaultNodeIo(runtime),
   );
