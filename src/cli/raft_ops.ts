@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { invalid } from "../lib/mod.ts";
+import { type Connection, connectionFrom, send } from "./http_client.ts";
 
 interface Peer {
   id: string;
@@ -14,31 +15,30 @@ interface Peer {
   leader: boolean;
 }
 
-async function call(address: string, method: string, path: string): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(address + path, { method });
-  } catch (e) {
-    throw new Error(`cannot reach ${address}: ${(e as Error).message}`);
-  }
-  const text = await res.text();
+/** Connection flags every client command takes (address, ACL token, TLS files). */
+const connectionOptions = {
+  address: { type: "string", short: "a" },
+  token: { type: "string" },
+  "ca-file": { type: "string" },
+  "cert-file": { type: "string" },
+  "key-file": { type: "string" },
+} as const;
+
+async function call(conn: Connection, method: string, path: string): Promise<unknown> {
+  const res = await send(conn, method, path);
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(res.text);
   } catch {
-    body = text;
+    body = res.text;
   }
-  if (!res.ok) {
+  if (res.status < 200 || res.status > 299) {
     const msg = typeof body === "object" && body !== null && "error" in body
       ? String((body as { error: unknown }).error)
-      : text;
+      : res.text;
     throw new Error(`${method} ${path}: ${res.status}: ${msg}`);
   }
   return body;
-}
-
-function addressOf(env: (name: string) => string | undefined, given: string | undefined): string {
-  return (given ?? env("TOCK_ADDR") ?? "http://127.0.0.1:8080").replace(/\/$/, "");
 }
 
 export async function raftCli(
@@ -49,13 +49,13 @@ export async function raftCli(
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { address: { type: "string", short: "a" }, json: { type: "boolean" } },
+    options: { ...connectionOptions, json: { type: "boolean" } },
   });
-  const address = addressOf(env, values.address);
+  const conn = connectionFrom(values, env);
   const [sub, arg] = positionals;
   switch (sub) {
     case "list-peers": {
-      const peers = await call(address, "GET", "/v1/raft/peers") as Peer[];
+      const peers = await call(conn, "GET", "/v1/raft/peers") as Peer[];
       if (values.json) {
         out(JSON.stringify(peers, null, 2));
         return 0;
@@ -75,13 +75,13 @@ export async function raftCli(
     }
     case "remove-peer": {
       if (!arg) throw invalid("raft remove-peer needs the server's ID (see tock raft list-peers)");
-      await call(address, "DELETE", `/v1/raft/peers/${encodeURIComponent(arg)}`);
+      await call(conn, "DELETE", `/v1/raft/peers/${encodeURIComponent(arg)}`);
       out(`Removed peer ${arg}`);
       return 0;
     }
     case "transfer-leader": {
       const q = arg ? `?to=${encodeURIComponent(arg)}` : "";
-      const r = await call(address, "POST", `/v1/raft/transfer-leader${q}`) as { leader: string };
+      const r = await call(conn, "POST", `/v1/raft/transfer-leader${q}`) as { leader: string };
       out(`Leadership transferred to ${r.leader}`);
       return 0;
     }
@@ -99,9 +99,9 @@ export async function leaveCli(
   out: (line: string) => void,
   args: string[],
 ): Promise<number> {
-  const { values } = parseArgs({ args, options: { address: { type: "string", short: "a" } } });
-  const address = addressOf(env, values.address);
-  const members = await call(address, "POST", "/v1/leave") as Array<{ Name: string }>;
+  const { values } = parseArgs({ args, options: connectionOptions });
+  const conn = connectionFrom(values, env);
+  const members = await call(conn, "POST", "/v1/leave") as Array<{ Name: string }>;
   out(`Left the cluster; members were: ${members.map((m) => m.Name).join(", ")}`);
   return 0;
 }
