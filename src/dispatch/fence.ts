@@ -1,0 +1,186 @@
+/**
+ * The worker's fence: decides whether a launch (or a stop) from a leader is obeyed. Pure: the
+ * shell persists what an accept returns BEFORE it starts the executor, so a restart cannot
+ * forget a launch it ran.
+ *
+ * Why (the Dkron issues it avoids): Dkron's workers run whatever any server sends, so a deposed
+ * or paused leader (GC pause, SIGSTOP, partition) launches a slot the new leader launched too,
+ * and a retried RPC runs a job twice. Here:
+ *  - Every launch carries the leader's Raft term. The worker keeps the highest term it has seen
+ *    (launches, stops and session replies raise it) and refuses anything older: `stale_term`,
+ *    counted as tock_fenced_total.
+ *  - Every launch carries its execution id, deterministic per (job, slot, attempt, node) (ids.ts).
+ *    A second launch of an id the worker already accepted is refused: `duplicate`, counted.
+ *  - The remembered ids are a bounded window (limits.fenceAcceptedIdsMax). An id stays while its
+ *    run is active (running, or its finish not yet applied by a leader); only settled ids are
+ *    forgotten, oldest settled first. With every slot active the launch is refused
+ *    (`window_full`), so an id that a leader could still re-dispatch is never forgotten; that
+ *    refusal is also the worker's back-pressure on running + unsent finishes.
+ */
+import { limits } from "../lib/mod.ts";
+import { launchKey } from "./ids.ts";
+
+/** A launch as the worker receives it over its session. */
+export interface Launch {
+  term: number;
+  job: string;
+  executionId: string;
+}
+
+/** What must be durable before the executor starts (or before a refusal is answered). */
+export interface FenceWrite {
+  highestTerm: number;
+  /** Launch keys to remember, with the term that launched them. */
+  add: Array<{ key: string; term: number }>;
+  /** Settled launch keys to forget (the window's bound). */
+  forget: string[];
+}
+
+export type LaunchDecision =
+  /** Run it, after persisting `write`. */
+  | { kind: "accept"; key: string; write: FenceWrite }
+  /** From a leader older than one already seen: a deposed or paused leader. */
+  | { kind: "stale_term"; key: string; term: number; highestTerm: number }
+  /** This id was accepted before; `active` says whether its run is still unsettled here. */
+  | { kind: "duplicate"; key: string; active: boolean }
+  /** Every remembered id is still active: refuse rather than forget one. */
+  | { kind: "window_full"; key: string; active: number }
+  /** Not a launch Tock sends (bad term or empty names). */
+  | { kind: "invalid"; message: string };
+
+/** The fence's persisted form. */
+export interface FenceSnapshot {
+  highestTerm: number;
+  /** Oldest first. `active` until the run's finish was applied by a leader. */
+  accepted: Array<{ key: string; term: number; active: boolean }>;
+}
+
+/** Counters for /metrics. */
+export interface FenceCounters {
+  accepted: number;
+  /** tock_fenced_total: launches and stops refused for a stale term. */
+  fenced: number;
+  /** Launches refused as duplicates of an accepted id. */
+  duplicates: number;
+  windowFull: number;
+}
+
+const validTerm = (t: unknown): t is number => Number.isSafeInteger(t) && (t as number) >= 0;
+
+export class WorkerFence {
+  #highestTerm: number;
+  /** Accepted keys in acceptance order → term and whether still active. */
+  readonly #accepted = new Map<string, { term: number; active: boolean }>();
+  /** Settled keys, oldest settled first: the ones that may be forgotten. */
+  readonly #settled = new Set<string>();
+  readonly #max: number;
+  readonly counters: FenceCounters = { accepted: 0, fenced: 0, duplicates: 0, windowFull: 0 };
+
+  constructor(snapshot?: FenceSnapshot, max: number = limits.fenceAcceptedIdsMax) {
+    this.#max = max;
+    this.#highestTerm = snapshot?.highestTerm ?? 0;
+    for (const a of snapshot?.accepted ?? []) {
+      this.#accepted.set(a.key, { term: a.term, active: a.active });
+      if (!a.active) this.#settled.add(a.key);
+    }
+  }
+
+  get highestTerm(): number {
+    return this.#highestTerm;
+  }
+
+  /** A leader's term was seen (session open, heartbeat reply). True when it raised the
+   * highest term, which must then be persisted. */
+  observeTerm(term: number): boolean {
+    if (!validTerm(term) || term <= this.#highestTerm) return false;
+    this.#highestTerm = term;
+    return true;
+  }
+
+  /** Decides a launch; on accept the state already includes it and `write` must be persisted
+   * before the executor starts. */
+  admit(launch: Launch): LaunchDecision {
+    if (!validTerm(launch.term) || launch.job === "" || launch.executionId === "") {
+      return {
+        kind: "invalid",
+        message: `invalid launch: term ${JSON.stringify(launch.term)}, job "${launch.job}", ` +
+          `execution "${launch.executionId}"`,
+      };
+    }
+    const key = launchKey(launch.job, launch.executionId);
+    if (launch.term < this.#highestTerm) {
+      this.counters.fenced++;
+      return { kind: "stale_term", key, term: launch.term, highestTerm: this.#highestTerm };
+    }
+    const seen = this.#accepted.get(key);
+    if (seen) {
+      this.counters.duplicates++;
+      return { kind: "duplicate", key, active: seen.active };
+    }
+    const forget: string[] = [];
+    if (this.#accepted.size >= this.#max) {
+      const oldest = this.#settled.values().next();
+      if (oldest.done) {
+        this.counters.windowFull++;
+        return { kind: "window_full", key, active: this.#accepted.size };
+      }
+      forget.push(oldest.value);
+    }
+    for (const k of forget) {
+      this.#settled.delete(k);
+      this.#accepted.delete(k);
+    }
+    this.#highestTerm = launch.term;
+    this.#accepted.set(key, { term: launch.term, active: true });
+    this.counters.accepted++;
+    return {
+      kind: "accept",
+      key,
+      write: { highestTerm: this.#highestTerm, add: [{ key, term: launch.term }], forget },
+    };
+  }
+
+  /** Is a stop (kill, "declared lost") from a leader of `term` to be obeyed? A deposed leader
+   * can no more stop a run than start one; a newer term is remembered. */
+  obeysStop(term: number): boolean {
+    if (!validTerm(term) || term < this.#highestTerm) {
+      this.counters.fenced++;
+      return false;
+    }
+    this.#highestTerm = term;
+    return true;
+  }
+
+  /** The run's finish was applied by a leader: its id may now be forgotten at the bound. */
+  settle(key: string): boolean {
+    const a = this.#accepted.get(key);
+    if (!a || !a.active) return false;
+    a.active = false;
+    this.#settled.add(key);
+    return true;
+  }
+
+  has(key: string): boolean {
+    return this.#accepted.has(key);
+  }
+
+  isActive(key: string): boolean {
+    return this.#accepted.get(key)?.active === true;
+  }
+
+  /** Accepted keys whose finish is not applied yet, oldest first. */
+  activeKeys(): string[] {
+    return [...this.#accepted].filter(([, a]) => a.active).map(([k]) => k);
+  }
+
+  get size(): number {
+    return this.#accepted.size;
+  }
+
+  snapshot(): FenceSnapshot {
+    return {
+      highestTerm: this.#highestTerm,
+      accepted: [...this.#accepted].map(([key, a]) => ({ key, term: a.term, active: a.active })),
+    };
+  }
+}
