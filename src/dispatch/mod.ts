@@ -11,3 +11,11 @@ export type {
   LostDecision,
   RunningRef,
 } from "./leases.ts";
+export { FinishOutbox, finishOutcome, orphanReports } from "./outbox.ts";
+export type {
+  FinishOutcome,
+  FinishReport,
+  OutboxCounters,
+  OutboxEntry,
+  OutboxWrite,
+} from "./outbox.ts";
