@@ -41,10 +41,11 @@ export type LaunchDecision =
   | { kind: "accept"; key: string; write: FenceWrite }
   /** From a leader older than one already seen: a deposed or paused leader. */
   | { kind: "stale_term"; key: string; term: number; highestTerm: number }
-  /** This id was accepted before; `active` says whether its run is still unsettled here. */
-  | { kind: "duplicate"; key: string; active: boolean }
+  /** This id was accepted before; `active` says whether its run is still unsettled here.
+   * `termRaised`: the launch's newer term must be persisted before answering. */
+  | { kind: "duplicate"; key: string; active: boolean; termRaised: boolean }
   /** Every remembered id is still active: refuse rather than forget one. */
-  | { kind: "window_full"; key: string; active: number }
+  | { kind: "window_full"; key: string; active: number; termRaised: boolean }
   /** Not a launch Tock sends (bad term or empty names). */
   | { kind: "invalid"; message: string };
 
@@ -112,17 +113,22 @@ export class WorkerFence {
       this.counters.fenced++;
       return { kind: "stale_term", key, term: launch.term, highestTerm: this.#highestTerm };
     }
+    // A launch refused for another reason still proves a leader of its term exists: the term
+    // is raised (and must be persisted) whatever the decision, or an older leader could slip
+    // in after a refused newer launch.
+    const termRaised = launch.term > this.#highestTerm;
+    this.#highestTerm = launch.term;
     const seen = this.#accepted.get(key);
     if (seen) {
       this.counters.duplicates++;
-      return { kind: "duplicate", key, active: seen.active };
+      return { kind: "duplicate", key, active: seen.active, termRaised };
     }
     const forget: string[] = [];
     if (this.#accepted.size >= this.#max) {
       const oldest = this.#settled.values().next();
       if (oldest.done) {
         this.counters.windowFull++;
-        return { kind: "window_full", key, active: this.#accepted.size };
+        return { kind: "window_full", key, active: this.#accepted.size, termRaised };
       }
       forget.push(oldest.value);
     }
@@ -130,7 +136,6 @@ export class WorkerFence {
       this.#settled.delete(k);
       this.#accepted.delete(k);
     }
-    this.#highestTerm = launch.term;
     this.#accepted.set(key, { term: launch.term, active: true });
     this.counters.accepted++;
     return {

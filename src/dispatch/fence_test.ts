@@ -42,10 +42,24 @@ describe("WorkerFence", () => {
       kind: "duplicate",
       key: "j/5-1-w",
       active: true,
+      termRaised: false,
     });
     expect(f.admit(launch(9, "5-1-w")).kind).toBe("duplicate");
     expect(f.counters.duplicates).toBe(2);
     expect(f.admit(launch(9, "5-1-w", "other")).kind).toBe("accept"); // ids are per job
+  });
+
+  test("a refused launch of a newer term still raises the term (found by the model check)", () => {
+    // Regression: a window_full (or duplicate) refusal used to leave the term where it was, so
+    // the deposed leader's next launch was accepted after the worker had seen its successor.
+    const f = new WorkerFence(undefined, 1);
+    f.admit(launch(1, "a"));
+    expect(f.admit(launch(2, "b"))).toMatchObject({ kind: "window_full", termRaised: true });
+    expect(f.highestTerm).toBe(2);
+    f.settle("j/a");
+    expect(f.admit(launch(1, "c")).kind).toBe("stale_term");
+    expect(f.admit(launch(3, "a"))).toMatchObject({ kind: "duplicate", termRaised: true });
+    expect(f.highestTerm).toBe(3);
   });
 
   test("the highest term never goes down, whatever order launches arrive in", () => {
@@ -84,7 +98,12 @@ describe("WorkerFence", () => {
     f.admit(launch(1, "a"));
     f.admit(launch(1, "b"));
     f.admit(launch(1, "c"));
-    expect(f.admit(launch(1, "d"))).toEqual({ kind: "window_full", key: "j/d", active: 3 });
+    expect(f.admit(launch(1, "d"))).toEqual({
+      kind: "window_full",
+      key: "j/d",
+      active: 3,
+      termRaised: false,
+    });
     expect(f.counters.windowFull).toBe(1);
     f.settle("j/b");
     f.settle("j/a");
@@ -107,6 +126,7 @@ describe("WorkerFence", () => {
       kind: "duplicate",
       key: "j/1-1-w",
       active: false,
+      termRaised: false,
     });
     expect(g.activeKeys()).toEqual(["j/2-1-w"]);
   });

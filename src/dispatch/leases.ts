@@ -14,8 +14,8 @@
  *  - A new leader grants every running execution of the applied state a fresh lease from its
  *    election (`afterElection`): the leader change, not the worker, is why no renewal arrived,
  *    so a renewal failing because the leader changed never kills a run.
- *  - A worker reporting an execution already declared lost (or one the state does not know) is
- *    told to stop it and report it; one not reporting an execution it should hold is sent the
+ *  - A worker reporting an execution whose lost record is applied (or one the state does not
+ *    know) is told to stop it and report it; one not reporting an execution it should hold is sent the
  *    launch again with the same id (the worker's fence dedupes, and reports it lost if it
  *    accepted it once but no longer has it).
  */
@@ -115,10 +115,9 @@ export class LeaseTable {
     for (const key of listed) {
       const e = this.#entries.get(key);
       if (e && e.node === node) {
-        if (e.state === "losing") {
-          reply.stop.push({ key, reason: "declared lost: its lease lapsed or its node was dead" });
-          continue;
-        }
+        // Being recorded lost: no renewal, and no stop until the lost record is applied (a
+        // leader deposed before it commits must not have killed a run nobody recorded lost).
+        if (e.state === "losing") continue;
         e.expiresAtMs = Math.max(e.expiresAtMs, nowMs + this.#o.leaseMs);
         reply.renewed.push(key);
         continue;

@@ -70,13 +70,19 @@ describe("LeaseTable", () => {
     expect(fresh.expired(44_999)).toEqual([]);
   });
 
-  test("a worker reporting an execution already declared lost is told to stop it", () => {
+  test("a worker reporting an execution being declared lost is stopped once the lost is applied", () => {
     const t = new LeaseTable(opts);
     t.grant(ref("1-1-w1"), 0);
     t.nodeDead("w1"); // a false death (the worker was only partitioned)
-    const r = t.heartbeat("w1", ["j/1-1-w1"], 16_000, none);
-    expect(r.stop.map((s) => s.key)).toEqual(["j/1-1-w1"]);
-    expect(r.renewed).toEqual([]);
+    // While the lost record is proposed: not renewed, and not stopped yet.
+    expect(t.heartbeat("w1", ["j/1-1-w1"], 16_000, none)).toEqual({
+      renewed: [],
+      stop: [],
+      redispatch: [],
+    });
+    t.settled("j/1-1-w1"); // the lost record was applied
+    const r = t.heartbeat("w1", ["j/1-1-w1"], 17_000, () => "lost");
+    expect(r.stop).toEqual([{ key: "j/1-1-w1", reason: "declared lost" }]);
   });
 
   test("after the lost record is applied, the applied status still stops the run", () => {

@@ -203,7 +203,7 @@ export class FinishOutbox {
  */
 export function orphanReports(
   activeKeys: readonly string[],
-  outbox: FinishOutbox,
+  outbox: { has(key: string): boolean },
   runningNow: ReadonlySet<string>,
   node: string,
   nowMs: number,
