@@ -6,9 +6,12 @@
 //   (b) no launch from an older term is accepted after a newer term was seen;
 //   (c) after the heal every finish a worker reported reached a leader and got an outcome, and
 //       every execution was made final exactly once (nothing left running);
-//   (d) a run's record never changes once final (never both finished and lost).
+//   (d) a run's record never changes once final (never both finished and lost);
+//   (e) a lease lapses only after a full lease with no launch, no election and no heartbeat
+//       listing it reaching the leader: a leader change never kills a run.
 // Each check is shown to catch a broken variant (a fence that ignores terms, one that does not
-// dedupe, a finish rule that always applies, an outbox that forgets what it sent).
+// dedupe, a finish rule that always applies, an outbox that forgets what it sent, a new leader
+// that does not grant fresh leases).
 import { describe, expect, test } from "bun:test";
 import { Prng } from "../src/lib/mod.ts";
 import type { Execution } from "../src/state/mod.ts";
@@ -22,16 +25,20 @@ import {
   LeaseTable,
   orphanReports,
   type OutboxEntry,
+  type Position,
+  type RunningRef,
   targetExecutionId,
   WorkerFence,
 } from "../src/dispatch/mod.ts";
+
+const opts = { leaseMs: 5_000, redispatchGraceMs: 2_000 };
 
 /** The parts a variant may replace. */
 interface FencePort {
   admit(l: Launch): LaunchDecision;
   observeTerm(term: number): boolean;
   obeysStop(term: number): boolean;
-  settle(key: string): boolean;
+  settle(key: string, ack: Position): boolean;
   activeKeys(): string[];
   snapshot(): ReturnType<WorkerFence["snapshot"]>;
 }
@@ -48,12 +55,15 @@ interface Impl {
   fence(snapshot?: ReturnType<WorkerFence["snapshot"]>): FencePort;
   outbox(persisted?: OutboxEntry[]): OutboxPort;
   finish(existing: Execution | undefined, r: FinishReport): FinishOutcome;
+  /** The new leader's lease table. */
+  elect(running: RunningRef[], electedAtMs: number): LeaseTable;
 }
 
 const correct: Impl = {
   fence: (s) => new WorkerFence(s, 6),
   outbox: (p) => new FinishOutbox(p ?? [], 64),
   finish: finishOutcome,
+  elect: (running, at) => LeaseTable.afterElection(running, at, opts),
 };
 
 /** Broken: compares nothing with the highest term seen. */
@@ -65,7 +75,7 @@ const termBlind: Impl = {
       admit: (l: Launch) => inner.admit({ ...l, term: Math.max(l.term, inner.highestTerm) }),
       observeTerm: (t: number) => inner.observeTerm(t),
       obeysStop: (t: number) => inner.obeysStop(Math.max(t, inner.highestTerm)),
-      settle: (k: string) => inner.settle(k),
+      settle: (k: string, a: Position) => inner.settle(k, a),
       activeKeys: () => inner.activeKeys(),
       snapshot: () => inner.snapshot(),
     };
@@ -88,7 +98,7 @@ const noDedupe: Impl = {
       },
       observeTerm: (t: number) => inner.observeTerm(t),
       obeysStop: (t: number) => inner.obeysStop(t),
-      settle: (k: string) => inner.settle(k),
+      settle: (k: string, a: Position) => inner.settle(k, a),
       activeKeys: () => inner.activeKeys(),
       snapshot: () => inner.snapshot(),
     };
@@ -102,6 +112,12 @@ const alwaysApply: Impl = {
     const o = finishOutcome(existing && { ...existing, status: "running" }, r);
     return o;
   },
+};
+
+/** Broken: the new leader keeps counting leases from before the election. */
+const noFreshLease: Impl = {
+  ...correct,
+  elect: (running, at) => LeaseTable.afterElection(running, at - opts.leaseMs, opts),
 };
 
 /** Broken: an entry leaves the outbox as soon as it is sent. */
@@ -130,7 +146,7 @@ const forgetOnSend: Impl = {
 type Msg =
   | { to: string; kind: "launch"; launch: Launch }
   | { to: string; kind: "stop"; term: number; key: string }
-  | { to: string; kind: "ack"; key: string }
+  | { to: string; kind: "ack"; key: string; term: number; seq: number }
   | { to: "leader"; kind: "finish"; term: number; report: FinishReport }
   | { to: "leader"; kind: "heartbeat"; term: number; node: string; held: string[] };
 
@@ -149,13 +165,19 @@ interface Worker {
   declaredDead: boolean;
 }
 
-const opts = { leaseMs: 5_000, redispatchGraceMs: 2_000 };
 const resendMs = 3_000;
 const tickMs = 1_000;
 
 interface Run {
   violations: string[];
-  stats: { fires: number; accepted: number; fenced: number; lost: number; elections: number };
+  stats: {
+    fires: number;
+    accepted: number;
+    fenced: number;
+    lost: number;
+    finished: number;
+    elections: number;
+  };
 }
 
 function runModel(seed: number, impl: Impl, steps = 400): Run {
@@ -165,9 +187,11 @@ function runModel(seed: number, impl: Impl, steps = 400): Run {
   const fail = (m: string) => {
     if (violations.length < 5) violations.push(`seed ${seed}: ${m}`);
   };
-  const stats = { fires: 0, accepted: 0, fenced: 0, lost: 0, elections: 0 };
+  const stats = { fires: 0, accepted: 0, fenced: 0, lost: 0, finished: 0, elections: 0 };
   let now = 0;
   let term = 1;
+  /** The leaders' message counter: each launch and acknowledgement takes the next value. */
+  let seq = 0;
   let leases = new LeaseTable(opts);
   /** The deposed leader's term and the launches it still holds (a paused leader waking up). */
   let stale = null as { term: number; keys: string[] } | null;
@@ -175,6 +199,9 @@ function runModel(seed: number, impl: Impl, steps = 400): Run {
   const acceptedTimes = new Map<string, number>();
   const reportsSent = new Map<string, string>(); // report id → key
   const outcomeOf = new Map<string, string>(); // report id → first outcome kind
+  /** key → last time the current leader had reason to think it alive (launch, election,
+   * heartbeat listing it): the model's own account, independent of the lease table. */
+  const evidence = new Map<string, number>();
   const net: Msg[] = [];
   let faults = true;
 
@@ -205,6 +232,7 @@ function runModel(seed: number, impl: Impl, steps = 400): Run {
     const key = `${r.job}/${r.executionId}`;
     const o = impl.finish(state.get(key), r);
     if (o.kind === "apply") {
+      if (r.status !== "lost") stats.finished++;
       write(key, o.execution);
       leases.settled(key);
     }
@@ -235,7 +263,12 @@ function runModel(seed: number, impl: Impl, steps = 400): Run {
       lease_until: null,
     });
     leases.grant({ job: "job", executionId: id, node: w.name }, now);
-    net.push({ to: w.name, kind: "launch", launch: { term, job: "job", executionId: id } });
+    evidence.set(key, now);
+    net.push({
+      to: w.name,
+      kind: "launch",
+      launch: { term, seq: ++seq, job: "job", executionId: id },
+    });
   };
 
   const elect = () => {
@@ -243,11 +276,11 @@ function runModel(seed: number, impl: Impl, steps = 400): Run {
     stale = { term, keys: running.map((e) => `job/${e.id}`) };
     term++;
     stats.elections++;
-    leases = LeaseTable.afterElection(
+    leases = impl.elect(
       running.map((e) => ({ job: "job", executionId: e.id, node: e.node_name })),
       now,
-      opts,
     );
+    for (const e of running) evidence.set(`job/${e.id}`, now);
   };
 
   const connect = (w: Worker) => {
@@ -319,7 +352,7 @@ function runModel(seed: number, impl: Impl, steps = 400): Run {
       }
       case "ack":
         w.outbox.applied(m.key);
-        w.fence.settle(m.key);
+        w.fence.settle(m.key, { term: m.term, seq: m.seq });
         return;
       default:
         return;
@@ -332,15 +365,26 @@ function runModel(seed: number, impl: Impl, steps = 400): Run {
       const o = applyFinish(m.report);
       const id = reportId(m.report);
       if (!outcomeOf.has(id)) outcomeOf.set(id, o.kind);
-      net.push({ to: m.report.node, kind: "ack", key: `${m.report.job}/${m.report.executionId}` });
+      net.push({
+        to: m.report.node,
+        kind: "ack",
+        key: `${m.report.job}/${m.report.executionId}`,
+        term,
+        seq: ++seq,
+      });
     } else if (m.kind === "heartbeat") {
       if (m.term !== term) return;
+      for (const k of m.held) if (state.get(k)?.node_name === m.node) evidence.set(k, now);
       const reply = leases.heartbeat(m.node, m.held, now, (k) => state.get(k)?.status);
       for (const s of reply.stop) net.push({ to: m.node, kind: "stop", term, key: s.key });
       for (const k of reply.redispatch) {
         const e = state.get(k);
         if (e) {
-          net.push({ to: m.node, kind: "launch", launch: { term, job: "job", executionId: e.id } });
+          net.push({
+            to: m.node,
+            kind: "launch",
+            launch: { term, seq: ++seq, job: "job", executionId: e.id },
+          });
         }
       }
     }
@@ -405,6 +449,10 @@ function runModel(seed: number, impl: Impl, steps = 400): Run {
       net.push({ to: "leader", kind: "heartbeat", term: w.sessionTerm, node: w.name, held });
     }
     for (const d of leases.expired(now)) {
+      const heard = evidence.get(d.key) ?? -Infinity;
+      if (now - heard < opts.leaseMs) {
+        fail(`${d.key} lapsed at ${now} though the leader heard of it at ${heard}`);
+      }
       if (applyFinish(lostReport(d.job, d.executionId, d.node, now, d.reason)).kind === "apply") {
         stats.lost++;
       }
@@ -415,14 +463,14 @@ function runModel(seed: number, impl: Impl, steps = 400): Run {
   for (const w of workers) connect(w);
   for (let step = 0; step < steps; step++) {
     const r = prng.next();
-    if (r < 0.15) fire();
-    else if (r < 0.55) deliver();
-    else if (r < 0.72) tick();
-    else if (r < 0.75) elect();
-    else if (r < 0.85) {
+    if (r < 0.1) fire();
+    else if (r < 0.7) deliver();
+    else if (r < 0.82) tick();
+    else if (r < 0.84) elect();
+    else if (r < 0.92) {
       const w = workers[prng.int(0, workers.length)] as Worker;
       if (w.alive && w.sessionTerm !== term) connect(w);
-    } else if (r < 0.87) {
+    } else if (r < 0.94) {
       const w = workers[prng.int(0, workers.length)] as Worker;
       if (w.alive) crash(w);
       else restart(w);
@@ -434,7 +482,7 @@ function runModel(seed: number, impl: Impl, steps = 400): Run {
         net.push({
           to: e.node_name,
           kind: "launch",
-          launch: { term: stale.term, job: "job", executionId: e.id },
+          launch: { term: stale.term, seq: ++seq, job: "job", executionId: e.id },
         });
       }
     }
@@ -500,7 +548,7 @@ function firstViolations(impl: Impl): string[] {
 
 describe("dispatch model", () => {
   test("fence + leases + outbox keep every invariant over 300 seeds", () => {
-    const total = { fires: 0, accepted: 0, fenced: 0, lost: 0, elections: 0 };
+    const total = { fires: 0, accepted: 0, fenced: 0, lost: 0, finished: 0, elections: 0 };
     for (const s of seeds) {
       const r = runModel(s, correct);
       expect(r.violations).toEqual([]);
@@ -509,6 +557,7 @@ describe("dispatch model", () => {
     // The schedules did exercise what the checks are about.
     expect(total.fenced).toBeGreaterThan(0);
     expect(total.lost).toBeGreaterThan(0);
+    expect(total.finished).toBeGreaterThan(1_000);
     expect(total.elections).toBeGreaterThan(100);
     expect(total.accepted).toBeGreaterThan(1_000);
   });
@@ -527,6 +576,12 @@ describe("dispatch model", () => {
 
   test("(d) is caught: a finish rule that always applies makes a record final twice", () => {
     expect(firstViolations(alwaysApply).join("\n")).toMatch(/final twice/);
+  });
+
+  test("(e) is caught: a new leader without fresh leases loses runs that are alive", () => {
+    expect(firstViolations(noFreshLease).join("\n")).toMatch(
+      /lapsed at \d+ though the leader heard/,
+    );
   });
 
   test("(c) is caught: an outbox that forgets what it sent loses finishes", () => {

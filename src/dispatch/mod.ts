@@ -2,7 +2,14 @@
 export { launchKey, parseExecutionId, splitLaunchKey, targetExecutionId } from "./ids.ts";
 export type { ParsedExecutionId } from "./ids.ts";
 export { WorkerFence } from "./fence.ts";
-export type { FenceCounters, FenceSnapshot, FenceWrite, Launch, LaunchDecision } from "./fence.ts";
+export type {
+  FenceCounters,
+  FenceSnapshot,
+  FenceWrite,
+  Launch,
+  LaunchDecision,
+  Position,
+} from "./fence.ts";
 export { LeaseTable } from "./leases.ts";
 export type {
   HeartbeatReply,
