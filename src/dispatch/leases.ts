@@ -21,7 +21,7 @@
  */
 import { limits } from "../lib/mod.ts";
 import type { ExecutionStatus } from "../state/mod.ts";
-import { launchKey } from "./ids.ts";
+import { launchKey, splitLaunchKey } from "./ids.ts";
 
 /** A running execution as the applied state knows it. */
 export interface RunningRef {
@@ -101,14 +101,14 @@ export class LeaseTable {
   }
 
   /**
-   * A heartbeat from `node`'s session listing the launch keys it holds. `statusOf` reads the
+   * A heartbeat from `node`'s session listing the launch keys it holds. `recordOf` reads the
    * applied state (undefined: no such execution, e.g. its job was deleted).
    */
   heartbeat(
     node: string,
     held: readonly string[],
     nowMs: number,
-    statusOf: (key: string) => ExecutionStatus | undefined,
+    recordOf: (key: string) => { status: ExecutionStatus; node: string } | undefined,
   ): HeartbeatReply {
     const reply: HeartbeatReply = { renewed: [], stop: [], redispatch: [] };
     const listed = new Set(held);
@@ -126,24 +126,21 @@ export class LeaseTable {
         reply.stop.push({ key, reason: `the execution was placed on node ${e.node}` });
         continue;
       }
-      const status = statusOf(key);
-      switch (status) {
-        case "running":
-          // Recorded as running on a node the table did not hear of yet: adopt it.
-          this.grant({ ...refOf(key), node }, nowMs);
-          reply.renewed.push(key);
-          break;
-        case "lost":
-          reply.stop.push({ key, reason: "declared lost" });
-          break;
-        case "success":
-        case "failed":
-        case "missed":
-          break; // already final: the worker drops it once its outbox is acknowledged
-        case undefined:
-          reply.stop.push({ key, reason: "no such execution (its job was deleted?)" });
-          break;
+      const parts = splitLaunchKey(key);
+      const rec = parts ? recordOf(key) : undefined;
+      const status = rec?.status;
+      if (rec && rec.node !== node) {
+        reply.stop.push({ key, reason: `the execution was placed on node ${rec.node}` });
+      } else if (parts && status === "running") {
+        // Recorded as running on a node the table did not hear of yet: adopt it.
+        this.grant({ job: parts.job, executionId: parts.id, node }, nowMs);
+        reply.renewed.push(key);
+      } else if (status === "lost") {
+        reply.stop.push({ key, reason: "declared lost" });
+      } else if (status === undefined) {
+        reply.stop.push({ key, reason: "no such execution (its job was deleted?)" });
       }
+      // success, failed, missed: already final; the worker drops it once its outbox is answered.
     }
     for (const e of this.#entries.values()) {
       if (e.node !== node || e.state !== "held" || listed.has(e.key)) continue;
@@ -197,11 +194,6 @@ export class LeaseTable {
   get size(): number {
     return this.#entries.size;
   }
-}
-
-function refOf(key: string): { job: string; executionId: string } {
-  const at = key.lastIndexOf("/");
-  return { job: key.slice(0, at), executionId: key.slice(at + 1) };
 }
 
 function lost(e: LeaseEntry, cause: LostDecision["cause"], reason: string): LostDecision {

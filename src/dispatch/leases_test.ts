@@ -8,7 +8,7 @@ import { LeaseTable } from "./leases.ts";
 
 const opts = { leaseMs: 15_000, redispatchGraceMs: 5_000 };
 const ref = (id: string, node = "w1") => ({ job: "j", executionId: id, node });
-const none = (): ExecutionStatus | undefined => undefined;
+const none = (): { status: ExecutionStatus; node: string } | undefined => undefined;
 
 describe("LeaseTable", () => {
   test("a heartbeat listing an execution renews its lease from the heartbeat's time", () => {
@@ -81,16 +81,21 @@ describe("LeaseTable", () => {
       redispatch: [],
     });
     t.settled("j/1-1-w1"); // the lost record was applied
-    const r = t.heartbeat("w1", ["j/1-1-w1"], 17_000, () => "lost");
+    const r = t.heartbeat("w1", ["j/1-1-w1"], 17_000, () => ({ status: "lost", node: "w1" }));
     expect(r.stop).toEqual([{ key: "j/1-1-w1", reason: "declared lost" }]);
   });
 
   test("after the lost record is applied, the applied status still stops the run", () => {
     const t = new LeaseTable(opts);
-    const status = (key: string): ExecutionStatus | undefined =>
-      ({ "j/1-1-w1": "lost", "j/2-1-w1": "success", "j/3-1-w1": "running" } as const)[
-        key as "j/1-1-w1"
-      ];
+    const records: Record<string, ExecutionStatus> = {
+      "j/1-1-w1": "lost",
+      "j/2-1-w1": "success",
+      "j/3-1-w1": "running",
+    };
+    const status = (key: string) => {
+      const s = records[key];
+      return s === undefined ? undefined : { status: s, node: "w1" };
+    };
     const r = t.heartbeat("w1", ["j/1-1-w1", "j/2-1-w1", "j/3-1-w1", "j/9-1-w1"], 0, status);
     expect(r.stop).toEqual([
       { key: "j/1-1-w1", reason: "declared lost" },
@@ -107,6 +112,10 @@ describe("LeaseTable", () => {
     const r = t.heartbeat("w1", ["j/1-1-w2"], 1_000, none);
     expect(r.stop.map((s) => s.key)).toEqual(["j/1-1-w2"]);
     expect(t.get("j/1-1-w2")?.expiresAtMs).toBe(15_000);
+    // Nor adopted from the applied state when the record names another node.
+    const other = t.heartbeat("w1", ["j/5-1"], 1_000, () => ({ status: "running", node: "w3" }));
+    expect(other.stop).toEqual([{ key: "j/5-1", reason: "the execution was placed on node w3" }]);
+    expect(t.get("j/5-1")).toBeUndefined();
   });
 
   test("a launch the worker does not report is re-dispatched after the grace, once per grace", () => {

@@ -31,7 +31,7 @@
  *
  * // Worker heartbeat every limits.leaseRenewMs: held = running keys ∪ outbox.keys().
  * // Leader:
- * const reply = leases.heartbeat(node, held, monoNowMs, (key) => statusOf(key));
+ * const reply = leases.heartbeat(node, held, monoNowMs, (key) => recordOf(key)); // {status, node}
  * //   reply.stop → send Stop { term: T, key } (worker: if fence.obeysStop(term) kill + report
  * //   it as lost); reply.redispatch → send the same Launch again (new seq).
  *
