@@ -19,8 +19,9 @@
  *  - "Nothing matched" is a result that says why (bad count, no member matches, all at their
  *    cap), so a scheduled slot is recorded `missed` with that reason and a manual run answers
  *    404 — Dkron logs "no target nodes found" and records nothing.
- *  - Members are ordered by name before drawing, so the choice does not depend on the order
- *    gossip lists them in (Dkron's own test had to sort to stop its distribution skewing).
+ *  - The tie-break mixes one PRNG draw with each node's name, so the choice does not depend on
+ *    the order gossip lists members in (Dkron's own test had to sort to stop its distribution
+ *    skewing).
  */
 import type { Prng } from "../lib/mod.ts";
 
@@ -95,6 +96,19 @@ export function cleanTags(tags: Readonly<Record<string, string>> | null): CleanT
   return out;
 }
 
+const byName = (a: { name: string }, b: { name: string }) =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+
+function qualifies(
+  m: TargetMember,
+  wanted: ReadonlyArray<[string, string]>,
+  region: string,
+): boolean {
+  return (m.state === "alive" || m.state === "suspect") &&
+    (m.tags["region"] ?? defaultRegion) === region &&
+    wanted.every(([k, v]) => Object.hasOwn(m.tags, k) && m.tags[k] === v);
+}
+
 /** Dkron's qualifying filter: alive, in `region`, every tag equal. Sorted by name. */
 export function qualifyingMembers(
   members: readonly TargetMember[],
@@ -102,13 +116,18 @@ export function qualifyingMembers(
   region: string,
 ): TargetMember[] {
   const wanted = Object.entries(tags);
-  return members
-    .filter((m) =>
-      (m.state === "alive" || m.state === "suspect") &&
-      (m.tags["region"] ?? defaultRegion) === region &&
-      wanted.every(([k, v]) => Object.hasOwn(m.tags, k) && m.tags[k] === v)
-    )
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return members.filter((m) => qualifies(m, wanted, region)).sort(byName);
+}
+
+/** FNV-1a of a name, then xor with the call's draw and a murmur3 finaliser: a tie-break that
+ * is uniform per draw and needs no sorting of members (so it ignores gossip's order). */
+function tieOf(name: string, draw: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  h = (h ^ draw) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** The nodes that run one execution of the job, or why there are none. */
@@ -135,7 +154,8 @@ export function selectTargets(q: TargetQuery): TargetResult {
       atCapacity: [],
     };
   }
-  const qualifying = qualifyingMembers(q.members, clean.tags, q.region);
+  const wanted = Object.entries(clean.tags);
+  const qualifying = q.members.filter((m) => qualifies(m, wanted, q.region));
   if (qualifying.length === 0) {
     return {
       ok: false,
@@ -145,14 +165,17 @@ export function selectTargets(q: TargetQuery): TargetResult {
     };
   }
   const loadOf = (name: string): NodeLoad => q.load.get(name) ?? { running: 0, capacity: Infinity };
+  // One draw per call; each node's tie-break mixes it with the node's name, so the choice
+  // depends only on the seed and the data, not on the order members are listed in.
+  const draw = q.prng.nextU32();
   const atCapacity: string[] = [];
   const free: Array<{ name: string; running: number; tie: number }> = [];
   for (const m of qualifying) {
     const l = loadOf(m.name);
     if (l.running >= l.capacity) atCapacity.push(m.name);
-    // One draw per free node, in name order, so the choice depends only on the seed and the data.
-    else free.push({ name: m.name, running: l.running, tie: q.prng.nextU32() });
+    else free.push({ name: m.name, running: l.running, tie: tieOf(m.name, draw) });
   }
+  atCapacity.sort();
   if (free.length === 0) {
     return {
       ok: false,
@@ -161,8 +184,18 @@ export function selectTargets(q: TargetQuery): TargetResult {
       atCapacity,
     };
   }
-  free.sort((a, b) => a.running - b.running || a.tie - b.tie);
-  const nodes = free.slice(0, Math.min(count, free.length)).map((f) => f.name).sort();
+  const better = (a: (typeof free)[number], b: (typeof free)[number]) =>
+    a.running - b.running || a.tie - b.tie || byName(a, b);
+  let chosen: typeof free;
+  if (count === 1) {
+    // The common case (every untagged job): one linear scan, no sort.
+    let best = free[0] as (typeof free)[number];
+    for (const f of free) if (better(f, best) < 0) best = f;
+    chosen = [best];
+  } else {
+    chosen = free.sort(better).slice(0, Math.min(count, free.length));
+  }
+  const nodes = chosen.map((f) => f.name).sort();
   return { ok: true, nodes, atCapacity };
 }
 
