@@ -276,3 +276,24 @@ export const notifyTimeoutMs = 10_000;
 /** Notifications queued or in flight on one node; past it new ones are dropped and logged, so a
  * dead endpoint cannot grow memory without bound. */
 export const notifyQueueMax = 1_000;
+
+// ---- dispatch ----
+
+/** Launch ids a worker remembers for dedupe (persisted with the highest term it saw). An id
+ * stays while its run is active (running, or its finish not yet applied); at the bound the
+ * oldest settled id is forgotten, and with none settled the launch is refused (`window_full`),
+ * so an id that could still be re-dispatched is never forgotten. Also bounds running + unsent
+ * finishes on one worker. */
+export const fenceAcceptedIdsMax = 10_000;
+/** Finishes waiting in a worker's durable outbox. The fence window keeps it below this (every
+ * entry is an active accepted id); if it is reached anyway (a lowered bound after a restart)
+ * the oldest entry is dropped and counted, and the leader records that run lost once the
+ * worker stops reporting it. */
+export const outboxEntriesMax = 10_000;
+/** Finishes sent to the leader in one batch: a long backlog after a partition drains in turns. */
+export const outboxSendBatchMax = 256;
+/** Milliseconds before an unacknowledged finish is sent again on the same session. */
+export const outboxResendMs = 5_000;
+/** Milliseconds after a launch (or an election) before the leader re-sends a launch its worker
+ * does not report holding: a heartbeat built before the launch arrived must not trigger it. */
+export const redispatchGraceMs = 5_000;
