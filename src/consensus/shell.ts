@@ -324,9 +324,13 @@ export class RaftShell {
       this.#handleReady(rd);
       this.#raft.advance();
       this.#afterAdvance();
-      if (rd.committed.length > 0 && this.#raft.hasReady() && this.#o.batch !== false) {
-        // More to apply: the rest goes in a later turn, after waiting I/O (requests), so a long
-        // backlog cannot hold the event loop.
+      const cap = this.#o.maxCommittedPerReady;
+      if (
+        cap !== undefined && rd.committed.length >= cap && this.#raft.hasReady() &&
+        this.#o.batch !== false
+      ) {
+        // A full batch applied and more are committed: the rest goes in a later turn, after
+        // waiting I/O (requests), so a long backlog cannot hold the event loop.
         if (!this.#drainScheduled) {
           this.#drainScheduled = true;
           setTimeout(() => {
