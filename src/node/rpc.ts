@@ -1,5 +1,5 @@
 /**
- * The inter-node RPC port (--rpc-port): RaftService for the consensus shell and ClusterService
+ * The inter-node RPC port (--rpc-port): RaftService for the consensus shell and PeerService
  * for forwarded writes and status, as Connect over HTTP/1.1 on one fetch handler; plus the
  * client side of forwarding.
  */
@@ -9,11 +9,11 @@ import { createFetchHandler } from "@connectrpc/connect/protocol";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { mountRaftService, type RaftShell, type SnapshotDir } from "../consensus/mod.ts";
 import {
-  ClusterService,
-  ClusterServiceOpResponseSchema,
-  ClusterServiceProposeResponseSchema,
-  ClusterServiceStatusResponseSchema,
-} from "../gen/tock/v1/cluster_pb.ts";
+  PeerService,
+  PeerServiceOpResponseSchema,
+  PeerServiceProposeResponseSchema,
+  PeerServiceStatusResponseSchema,
+} from "../gen/tock/v1/peer_pb.ts";
 import { type ErrorKind, errorMessage, isTockError, limits, TockError } from "../lib/mod.ts";
 import type { NodeId } from "../raft/mod.ts";
 import type { Door, Forward } from "./door.ts";
@@ -25,7 +25,7 @@ export interface LocalOps {
 }
 
 function opError(e: unknown, leader: string) {
-  return create(ClusterServiceOpResponseSchema, {
+  return create(PeerServiceOpResponseSchema, {
     errorKind: isTockError(e) ? e.kind : "internal",
     errorMessage: errorMessage(e),
     leader,
@@ -40,7 +40,7 @@ export function rpcFetchHandler(
 ): (req: Request) => Promise<Response> {
   const router = createConnectRouter({ readMaxBytes: limits.raftRpcBytesMax });
   mountRaftService(router, shell, snapshots);
-  router.service(ClusterService, {
+  router.service(PeerService, {
     async propose(req) {
       const d = door();
       const s = shell();
@@ -49,7 +49,7 @@ export function rpcFetchHandler(
       }
       if (s.role !== "leader") {
         // Forwarding goes one hop only: a non-leader answers with its view of the leader.
-        return create(ClusterServiceProposeResponseSchema, {
+        return create(PeerServiceProposeResponseSchema, {
           errorKind: "not_leader",
           errorMessage: `${s.id} is not the leader`,
           leader: s.leader,
@@ -57,11 +57,11 @@ export function rpcFetchHandler(
       }
       try {
         await d.proposeEnvelope(req.envelope);
-        return create(ClusterServiceProposeResponseSchema, {
+        return create(PeerServiceProposeResponseSchema, {
           index: BigInt(s.status().applied),
         });
       } catch (e) {
-        return create(ClusterServiceProposeResponseSchema, {
+        return create(PeerServiceProposeResponseSchema, {
           errorKind: isTockError(e) ? e.kind : "internal",
           errorMessage: errorMessage(e),
           leader: s.leader,
@@ -73,7 +73,7 @@ export function rpcFetchHandler(
       if (o === undefined) throw new ConnectError("node is starting", Code.Unavailable);
       try {
         await o.removePeer(req.id);
-        return create(ClusterServiceOpResponseSchema, {});
+        return create(PeerServiceOpResponseSchema, {});
       } catch (e) {
         return opError(e, shell()?.leader ?? "");
       }
@@ -82,7 +82,7 @@ export function rpcFetchHandler(
       const o = ops();
       if (o === undefined) throw new ConnectError("node is starting", Code.Unavailable);
       try {
-        return create(ClusterServiceOpResponseSchema, { leader: await o.transferLeader(req.to) });
+        return create(PeerServiceOpResponseSchema, { leader: await o.transferLeader(req.to) });
       } catch (e) {
         return opError(e, shell()?.leader ?? "");
       }
@@ -91,7 +91,7 @@ export function rpcFetchHandler(
       const s = shell();
       if (s === undefined) throw new ConnectError("node is starting", Code.Unavailable);
       const st = s.status();
-      return create(ClusterServiceStatusResponseSchema, {
+      return create(PeerServiceStatusResponseSchema, {
         id: st.id,
         role: st.role,
         term: BigInt(st.term),
@@ -111,7 +111,7 @@ export function rpcFetchHandler(
   };
 }
 
-type ClusterClient = ReturnType<typeof createClient<typeof ClusterService>>;
+type ClusterClient = ReturnType<typeof createClient<typeof PeerService>>;
 
 /** Forwards envelopes to the leader's RPC address (clients cached per address). */
 export function forwarder(urlOf: (id: NodeId) => string | undefined): Forward {
@@ -124,7 +124,7 @@ export function forwarder(urlOf: (id: NodeId) => string | undefined): Forward {
     let c = clients.get(url);
     if (c === undefined) {
       c = createClient(
-        ClusterService,
+        PeerService,
         createConnectTransport({ baseUrl: url, useBinaryFormat: true }),
       );
       clients.set(url, c);
@@ -155,7 +155,7 @@ export function leaderOps(urlOf: (id: NodeId) => string | undefined) {
     let c = clients.get(url);
     if (c === undefined) {
       c = createClient(
-        ClusterService,
+        PeerService,
         createConnectTransport({ baseUrl: url, useBinaryFormat: true }),
       );
       clients.set(url, c);
