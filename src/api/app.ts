@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { mountConnect } from "./connect.ts";
 import type { ApiDeps } from "./deps.ts";
+import { httpCache } from "./http_cache.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountRest, type RestState, sendError, sendJson } from "./rest.ts";
 import { mountUi } from "./ui.ts";
@@ -21,6 +22,7 @@ export function createApp(
   state: RestState = { paused: false },
 ): Hono {
   const app = new Hono();
+  app.use("*", httpCache());
   app.get("/health", (c) => c.json({ status: "healthy" }));
   app.use("*", async (c, next) => {
     if (c.req.path === "/health") return next();

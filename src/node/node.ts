@@ -195,6 +195,22 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     members: () => [self()],
     leader: () => self(),
     isLeader: () => true,
+    // One node: it is the whole cluster and its leader (the Raft/gossip wiring replaces this).
+    cluster: () => ({
+      leader: config.nodeName,
+      term: 0,
+      commitIndex: store.appliedIndex,
+      appliedIndex: store.appliedIndex,
+      members: [{
+        name: config.nodeName,
+        addr: `${self().Addr}:${self().Port}`,
+        role: config.server ? "server" : "agent",
+        raftState: "leader",
+        gossipState: "alive",
+        tags: self().Tags,
+      }],
+    }),
+    activity: (sinceMs, recentSinceMs) => store.activitySince(sinceMs, recentSinceMs),
     metricsText: () =>
       metrics.text({ jobs: store.jobCount, running: runner.runningCount, queue: sched.queueSize }),
   };

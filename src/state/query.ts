@@ -14,6 +14,12 @@ export interface JobQuery {
   order?: string;
   start?: string;
   end?: string;
+  /** Every pair must be among the job's tags. */
+  tags?: Record<string, string>;
+  /** Exact owner. */
+  owner?: string;
+  /** Only jobs whose last_error is at or after this instant (epoch ms; "failed in the last hour"). */
+  failedSinceMs?: number;
 }
 
 export const sortableJobFields = [
@@ -51,11 +57,21 @@ export function queryJobs(all: Job[], query: JobQuery): { jobs: Job[]; total: nu
     sortField = query.sort as SortField;
   }
   const meta = Object.entries(query.metadata ?? {});
+  const tags = Object.entries(query.tags ?? {});
+  const failedSince = query.failedSinceMs;
   const filtered = all.filter((j) => {
     if (query.q && !j.name.includes(query.q) && !j.displayname.includes(query.q)) return false;
     if (meta.length > 0) {
       if (!j.metadata) return false;
       for (const [k, v] of meta) if (j.metadata[k] !== v) return false;
+    }
+    if (tags.length > 0) {
+      if (!j.tags) return false;
+      for (const [k, v] of tags) if (j.tags[k] !== v) return false;
+    }
+    if (query.owner !== undefined && query.owner !== "" && j.owner !== query.owner) return false;
+    if (failedSince !== undefined && (j.last_error === null || j.last_error < failedSince)) {
+      return false;
     }
     if (query.status !== undefined && query.status !== "") {
       const want = query.status === "untriggered" ? "" : query.status;

@@ -29,7 +29,19 @@ create table if not exists executions (
 ) strict;
 create index if not exists executions_by_time on executions (job_name, grp, attempt);
 create index if not exists executions_by_status on executions (status) where status = 'running';
+create index if not exists executions_by_slot on executions (grp);
 `;
+
+/** Executions by slot since an instant: what the dashboard's "last hour" figures count. */
+export interface ExecutionActivity {
+  /** Executions whose slot is at or after `sinceMs`, by status. */
+  byStatus: Record<string, number>;
+  /** Launched ones (any status but missed) whose slot is at or after `recentSinceMs`. */
+  recent: number;
+  /** Slot-to-start lateness (ms) percentiles over started ones; null when none started. */
+  latenessP50Ms: number | null;
+  latenessP99Ms: number | null;
+}
 
 export class SqliteStateStore implements StateStore {
   readonly #db: Db;
@@ -202,6 +214,43 @@ export class SqliteStateStore implements StateStore {
         )
         .all(job);
     return rows.map((r) => JSON.parse(r["body"] as string) as Execution);
+  }
+
+  /** Counts and lateness of executions by slot (indexed by executions_by_slot). */
+  activitySince(sinceMs: number, recentSinceMs: number): ExecutionActivity {
+    const byStatus: Record<string, number> = {};
+    for (
+      const r of this.#db
+        .prepare("select status, count(*) as n from executions where grp >= ? group by status")
+        .all(sinceMs)
+    ) byStatus[r["status"] as string] = Number(r["n"]);
+    const recent = this.#db.prepare(
+      "select count(*) as n from executions where grp >= ? and status != 'missed'",
+    ).get(
+      recentSinceMs,
+    );
+    const late = "json_extract(body, '$.started_at') - grp";
+    const started = this.#db
+      .prepare(
+        `select count(*) as n from executions where grp >= ? and json_extract(body, '$.started_at') is not null`,
+      )
+      .get(sinceMs);
+    const n = Number(started?.["n"] ?? 0);
+    const percentile = (p: number): number | null => {
+      if (n === 0) return null;
+      const r = this.#db
+        .prepare(
+          `select ${late} as late from executions where grp >= ? and json_extract(body, '$.started_at') is not null order by late limit 1 offset ?`,
+        )
+        .get(sinceMs, Math.min(n - 1, Math.floor(n * p)));
+      return r ? Number(r["late"]) : null;
+    };
+    return {
+      byStatus,
+      recent: Number(recent?.["n"] ?? 0),
+      latenessP50Ms: percentile(0.5),
+      latenessP99Ms: percentile(0.99),
+    };
   }
 
   close(): void {
