@@ -61,12 +61,13 @@ function linkOf(f: Filters): string {
 
 const failedWindows: Record<string, number> = { "1h": 3_600, "1d": 86_400 };
 
-async function load(f: Filters): Promise<ListJobsResponse> {
+/** A page of jobs with the filters it answers (the URL may have moved on meanwhile). */
+async function load(f: Filters): Promise<{ res: ListJobsResponse; f: Filters }> {
   const tags = f.tag === "" ? {} : parsePairs(f.tag);
   if ("error" in tags) throw new Error(`tag filter: ${tags.error}`);
   const start = (f.page - 1) * f.size;
   const failed = failedWindows[f.failed];
-  return await jobs.listJobs({
+  const res = await jobs.listJobs({
     q: f.q,
     status: f.status,
     ...(f.disabled === "" ? {} : { disabled: f.disabled === "true" }),
@@ -79,12 +80,13 @@ async function load(f: Filters): Promise<ListJobsResponse> {
     end: start + f.size,
     recentRuns: 12,
   });
+  return { res, f };
 }
 
 export function JobsPage({ query }: { query: URLSearchParams }) {
   const f = filtersOf(query);
   const link = linkOf(f);
-  const { data, error, reload } = usePoll(() => load(f), link, 3_000);
+  const { data, fresh, error, reload } = usePoll(() => load(f), link, 3_000);
   const { errors, act, dismiss, busy } = useActions();
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -99,11 +101,13 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
     return () => clearTimeout(t);
   }, [search]);
 
-  const list: Job[] = data?.jobs ?? [];
-  const total = data?.total ?? 0;
-  const pages = Math.max(1, Math.ceil(total / f.size));
-  const first = total === 0 ? 0 : (f.page - 1) * f.size + 1;
-  const last = Math.min(total, f.page * f.size);
+  // Rows, range and pager describe the page that was answered, never a mix with the URL's.
+  const shown = data?.f ?? f;
+  const list: Job[] = data?.res.jobs ?? [];
+  const total = data?.res.total ?? 0;
+  const pages = Math.max(1, Math.ceil(total / shown.size));
+  const first = total === 0 ? 0 : (shown.page - 1) * shown.size + 1;
+  const last = Math.min(total, shown.page * shown.size);
   const chosen = [...selected];
 
   const toggleOne = (name: string) => {
@@ -295,7 +299,7 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
               <JobRow
                 key={j.name}
                 job={j}
-                recent={data?.recent[j.name]?.statuses ?? []}
+                recent={data?.res.recent[j.name]?.statuses ?? []}
                 selected={selected.has(j.name)}
                 onSelect={() => toggleOne(j.name)}
                 act={act}
@@ -313,7 +317,7 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
         </table>
       </div>
       <div class="pager">
-        <span id="range">{first}–{last} of {total}</span>
+        <span id="range" data-fresh={String(fresh)}>{first}–{last} of {total}</span>
         <a
           class={`button ${f.page <= 1 ? "disabled" : ""}`}
           id="prev"
@@ -321,7 +325,7 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
         >
           ‹ Prev
         </a>
-        <span class="muted">page {f.page} of {pages}</span>
+        <span class="muted">page {shown.page} of {pages}</span>
         <a
           class={`button ${f.page >= pages ? "disabled" : ""}`}
           id="next"
