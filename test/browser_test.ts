@@ -183,6 +183,39 @@ it(
       return j.disabled ? true : undefined;
     }, deadlineMs);
     await p.locator("#toggle", { hasText: "Enable" }).waitFor();
+    // Edit: the form opens filled from the stored job; a change is saved and shown.
+    await p.click("#edit");
+    await p.waitForURL(/#\/jobs\/ui-made\/edit$/);
+    await p.waitForFunction(() =>
+      (document.querySelector("#j-schedule") as HTMLInputElement | null)?.value === "@every 2s"
+    );
+    expect(await p.isDisabled("#j-name")).toBe(true);
+    expect(await p.inputValue("#j-tags")).toBe("team=web");
+    await p.fill("#j-displayname", "Edited in the UI");
+    await p.click("#save");
+    await p.waitForURL(/#\/jobs\/ui-made$/);
+    await p.locator("#job h2").getByText("Edited in the UI").waitFor();
+    const edited = await json<{ displayname: string; disabled: boolean }>(
+      "GET",
+      "/v1/jobs/ui-made",
+    );
+    expect(edited).toMatchObject({ displayname: "Edited in the UI", disabled: true });
+    // The raw editor: the same job as YAML, edited and applied back to the form.
+    await p.goto(`${base}/ui/#/jobs/ui-made/edit`);
+    await p.waitForFunction(() =>
+      (document.querySelector("#j-schedule") as HTMLInputElement | null)?.value === "@every 2s"
+    );
+    await p.click("#raw-yaml");
+    await p.waitForFunction(() => {
+      const raw = (document.querySelector("#raw") as HTMLTextAreaElement).value;
+      return /^schedule: .*@every 2s/m.test(raw) && !raw.trimStart().startsWith("{");
+    });
+    const yaml = await p.inputValue("#raw");
+    await p.fill("#raw", yaml.replace(/^schedule: .*$/m, 'schedule: "@every 3s"'));
+    await p.click("#raw-apply");
+    await p.waitForFunction(() =>
+      (document.querySelector("#j-schedule") as HTMLInputElement).value === "@every 3s"
+    );
   },
   testMs,
 );
@@ -425,8 +458,80 @@ it("the dashboard shows this node as leader and the last hour's failures", async
   expect(Number(await p.innerText("#t-failed .value"))).toBeGreaterThanOrEqual(3);
   await p.locator('#failing-body a[href="#/jobs/ui-fail"]').waitFor();
   await shot(p, "dashboard");
+  // Upcoming: an hourly job's launches in the 24 h histogram and the soonest list.
+  expect(
+    (await api("POST", "/v1/jobs", {
+      name: "ui-hourly",
+      schedule: "@every 1h",
+      executor: "shell",
+      executor_config: { command: "true" },
+    })).status,
+  ).toBe(201);
   await p.goto(`${base}/ui/#/upcoming`);
-  await p.locator("#upcoming").waitFor();
+  await p.locator("#upcoming-chart canvas").waitFor();
+  await p.locator('#upcoming-body a[href="#/jobs/ui-hourly"]').first().waitFor();
+  expect(await p.locator('#upcoming-body a[href="#/jobs/ui-hourly"]').count()).toBe(24);
+  await shot(p, "upcoming");
+}, testMs);
+
+it(
+  "reads go as Connect GET with an ETag: asking again for unchanged data is an empty 304",
+  async () => {
+    const p = page as Page;
+    const seen = p.waitForResponse((r) =>
+      r.url().includes("/tock.v1.JobService/GetJob?") && r.request().method() === "GET"
+    );
+    await p.goto(`${base}/ui/#/jobs/ui-fail`);
+    const res = await seen;
+    const etag = (await res.allHeaders())["etag"];
+    expect(etag).toMatch(/^W\/".+"$/);
+    const again = await fetch(res.url(), { headers: { "if-none-match": etag as string } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    const plain = await fetch(res.url(), { headers: { "accept-encoding": "br" } });
+    expect(plain.status).toBe(200);
+  },
+  testMs,
+);
+
+it("bulk actions disable, enable and delete the selected jobs", async () => {
+  const p = page as Page;
+  for (const name of ["ui-bulk-a", "ui-bulk-b"]) {
+    expect(
+      (await api("POST", "/v1/jobs", {
+        name,
+        schedule: "@daily",
+        executor: "shell",
+        executor_config: { command: "true" },
+      })).status,
+    ).toBe(201);
+  }
+  await p.goto(`${base}/ui/#/jobs?q=ui-bulk`);
+  await p.waitForFunction(() => document.querySelectorAll("#jobs-body tr[data-job]").length === 2);
+  await p.check('#jobs-body tr[data-job="ui-bulk-a"] input[type=checkbox]');
+  await p.check('#jobs-body tr[data-job="ui-bulk-b"] input[type=checkbox]');
+  await p.locator("#bulk", { hasText: "2 selected" }).waitFor();
+  const disabled = async () =>
+    await Promise.all(
+      ["ui-bulk-a", "ui-bulk-b"].map(async (n) =>
+        (await json<{ disabled: boolean }>("GET", `/v1/jobs/${n}`)).disabled
+      ),
+    );
+  await p.locator("#bulk button", { hasText: "Disable" }).click();
+  await p.waitForFunction(() =>
+    document.querySelectorAll("#jobs-body button.toggle.off").length === 2
+  );
+  expect(await disabled()).toEqual([true, true]);
+  await p.locator("#bulk button", { hasText: "Enable" }).click();
+  await p.waitForFunction(() =>
+    document.querySelectorAll("#jobs-body button.toggle.on").length === 2
+  );
+  expect(await disabled()).toEqual([false, false]);
+  await p.locator("#bulk button", { hasText: "Delete…" }).click();
+  await p.click("#confirm-delete");
+  await p.waitForFunction(() => document.querySelectorAll("#jobs-body tr[data-job]").length === 0);
+  expect((await api("GET", "/v1/jobs/ui-bulk-a")).status).toBe(404);
+  expect((await api("GET", "/v1/jobs/ui-bulk-b")).status).toBe(404);
 }, testMs);
 
 it("10k restored jobs page and sort on the server", async () => {

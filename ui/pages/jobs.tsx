@@ -21,6 +21,7 @@ interface Filters {
   failed: string;
   owner: string;
   tag: string;
+  meta: string;
   sort: string;
   order: string;
   page: number;
@@ -37,6 +38,7 @@ function filtersOf(query: URLSearchParams): Filters {
     failed: query.get("failed") ?? "",
     owner: query.get("owner") ?? "",
     tag: query.get("tag") ?? "",
+    meta: query.get("meta") ?? "",
     sort: query.get("sort") ?? "name",
     order: query.get("order") === "DESC" ? "DESC" : "ASC",
     page: Number.isInteger(page) && page >= 1 ? page : 1,
@@ -52,6 +54,7 @@ function linkOf(f: Filters): string {
     failed: f.failed,
     owner: f.owner,
     tag: f.tag,
+    meta: f.meta,
     sort: f.sort === "name" ? "" : f.sort,
     order: f.order === "ASC" ? "" : f.order,
     page: f.page === 1 ? "" : String(f.page),
@@ -65,6 +68,8 @@ const failedWindows: Record<string, number> = { "1h": 3_600, "1d": 86_400 };
 async function load(f: Filters): Promise<{ res: ListJobsResponse; f: Filters }> {
   const tags = f.tag === "" ? {} : parsePairs(f.tag);
   if ("error" in tags) throw new Error(`tag filter: ${tags.error}`);
+  const meta = f.meta === "" ? {} : parsePairs(f.meta);
+  if ("error" in meta) throw new Error(`metadata filter: ${meta.error}`);
   const start = (f.page - 1) * f.size;
   const failed = failedWindows[f.failed];
   const res = await jobs.listJobs({
@@ -74,6 +79,7 @@ async function load(f: Filters): Promise<{ res: ListJobsResponse; f: Filters }> 
     ...(failed === undefined ? {} : { failedWithinSeconds: failed }),
     owner: f.owner,
     tags: "map" in tags ? tags.map as Record<string, string> : {},
+    metadata: "map" in meta ? meta.map as Record<string, string> : {},
     sort: f.sort,
     order: f.order,
     start,
@@ -214,6 +220,16 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
             size={12}
             placeholder="key=value"
             onChange={(e) => set({ tag: (e.target as HTMLInputElement).value.trim() })}
+          />
+        </label>
+        <label>
+          Metadata
+          <input
+            id="f-meta"
+            value={f.meta}
+            size={12}
+            placeholder="key=value"
+            onChange={(e) => set({ meta: (e.target as HTMLInputElement).value.trim() })}
           />
         </label>
         <label>
