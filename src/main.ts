@@ -2,6 +2,7 @@
  * The `tock` entry point: the only place that picks a runtime adapter. Everything else is
  * runtime-agnostic and receives the Runtime it needs.
  */
+import process from "node:process";
 import { runCli } from "./cli/mod.ts";
 import { defaultNodeIo } from "./node/mod.ts";
 import { loadRuntime } from "./runtime/mod.ts";
@@ -13,6 +14,7 @@ const code = await runCli(
     out: (line) => console.log(line),
     err: (line) => console.error(line),
     nodeIo: () => defaultNodeIo(runtime),
+    write: (chunk) => void process.stdout.write(chunk),
   },
   runtime.args(),
 );

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestNode, type TestNode } from "./support/node.ts";
-import { until } from "./support/proc.ts";
+import { notYet, slowWait, until } from "./support/proc.ts";
 
 let node: TestNode;
 let dir: string;
@@ -228,73 +228,83 @@ describe("jobs", () => {
 });
 
 describe("runs and executions", () => {
-  test("run executes the shell command; executions list, get, truncation, busy and clear", async () => {
-    const run = await req("POST", "/v1/jobs/job1/run");
-    expect(run.status).toBe(200);
-    const id = run.headers.get("x-execution-id") as string;
-    expect(id).toMatch(/^\d+-1$/);
-    const done = await until("execution to finish", async () => {
-      const e = await (await req("GET", `/v1/jobs/job1/executions/${id}`)).json();
-      return e.status === "running" ? undefined : e;
-    });
-    expect(done).toMatchObject({
-      success: true,
-      status: "success",
-      output: "hello\n",
-      exit_code: 0,
-      attempt: 1,
-    });
-    expect(await req("POST", "/v1/jobs/job1")).toHaveProperty("status", 200);
-    await until("second run", async () => {
-      const l = await (await req("GET", "/v1/jobs/job1/executions")).json();
-      return l.length === 2 && l.every((e: { status: string }) => e.status !== "running")
-        ? l
-        : undefined;
-    });
-    const list = await req("GET", "/v1/jobs/job1/executions?output_size_limit=2");
-    expect(list.headers.get("x-total-count")).toBe("2");
-    const items = await list.json();
-    expect(items[0]).toMatchObject({ output: "o\n", output_truncated: true });
-    expect(Date.parse(items[0].started_at)).toBeGreaterThanOrEqual(Date.parse(items[1].started_at));
-    expect((await (await req("GET", "/v1/jobs/job1")).json()).success_count).toBe(2);
-    expect(await (await req("GET", "/v1/busy")).json()).toEqual([]);
-    await expectError(
-      await req("GET", "/v1/jobs/job1/executions?_sort=bogus"),
-      400,
-      "not sortable",
-    );
-    await expectError(await req("GET", "/v1/jobs/job1/executions/nope"), 404, 'execution "nope"');
-    await expectError(await req("GET", "/v1/jobs/nope/executions"), 404, 'job "nope" not found');
-    const cleared = await (await req("DELETE", "/v1/jobs/job1/executions")).json();
-    expect(cleared).toMatchObject({ success_count: 0, last_success: null });
-    expect(await (await req("GET", "/v1/jobs/job1/executions")).json()).toEqual([]);
-    await expectError(await req("DELETE", "/v1/jobs/nope/executions"), 404, "not found");
-    await expectError(await req("POST", "/v1/jobs/nope/run"), 404, "not found");
-  });
+  // Manual jobs: an `@every` slot could add a run while a test counts executions.
+  const manualJob = { ...job1, schedule: "@manually" };
+  test(
+    "run executes the shell command; executions list, get, truncation, busy and clear",
+    async () => {
+      expect((await req("POST", "/v1/jobs", { ...manualJob, name: "runs" })).status).toBe(201);
+      const run = await req("POST", "/v1/jobs/runs/run");
+      expect(run.status).toBe(200);
+      const id = run.headers.get("x-execution-id") as string;
+      expect(id).toMatch(/^\d+-1$/);
+      const done = await until("execution to finish", async () => {
+        const e = await (await req("GET", `/v1/jobs/runs/executions/${id}`)).json();
+        return e.status === "running" ? notYet(e) : e;
+      }, slowWait.untilMs);
+      expect(done).toMatchObject({
+        success: true,
+        status: "success",
+        output: "hello\n",
+        exit_code: 0,
+        attempt: 1,
+      });
+      expect(await req("POST", "/v1/jobs/runs")).toHaveProperty("status", 200);
+      await until("second run", async () => {
+        const l = await (await req("GET", "/v1/jobs/runs/executions")).json();
+        return l.length === 2 && l.every((e: { status: string }) => e.status !== "running")
+          ? l
+          : notYet(l);
+      }, slowWait.untilMs);
+      const list = await req("GET", "/v1/jobs/runs/executions?output_size_limit=2");
+      expect(list.headers.get("x-total-count")).toBe("2");
+      const items = await list.json();
+      expect(items[0]).toMatchObject({ output: "o\n", output_truncated: true });
+      expect(Date.parse(items[0].started_at)).toBeGreaterThanOrEqual(
+        Date.parse(items[1].started_at),
+      );
+      expect((await (await req("GET", "/v1/jobs/runs")).json()).success_count).toBe(2);
+      expect(await (await req("GET", "/v1/busy")).json()).toEqual([]);
+      await expectError(
+        await req("GET", "/v1/jobs/runs/executions?_sort=bogus"),
+        400,
+        "not sortable",
+      );
+      await expectError(await req("GET", "/v1/jobs/runs/executions/nope"), 404, 'execution "nope"');
+      await expectError(await req("GET", "/v1/jobs/nope/executions"), 404, 'job "nope" not found');
+      const cleared = await (await req("DELETE", "/v1/jobs/runs/executions")).json();
+      expect(cleared).toMatchObject({ success_count: 0, last_success: null });
+      expect(await (await req("GET", "/v1/jobs/runs/executions")).json()).toEqual([]);
+      await expectError(await req("DELETE", "/v1/jobs/nope/executions"), 404, "not found");
+      await expectError(await req("POST", "/v1/jobs/nope/run"), 404, "not found");
+    },
+    slowWait.testMs,
+  );
 
   test("runoncreate starts a run after saving", async () => {
-    expect((await req("POST", "/v1/jobs?runoncreate", { ...job1, name: "roc" })).status).toBe(201);
+    const created = await req("POST", "/v1/jobs?runoncreate", { ...manualJob, name: "roc" });
+    expect(created.status).toBe(201);
     const execs = await until("runoncreate execution", async () => {
       const l = await (await req("GET", "/v1/jobs/roc/executions")).json();
-      return l.length === 1 && l[0].status === "success" ? l : undefined;
-    });
+      return l.length === 1 && l[0].status === "success" ? l : notYet(l);
+    }, slowWait.untilMs);
     expect(execs[0].output).toBe("hello\n");
-  });
+  }, slowWait.testMs);
 
   test("a failing command records exit code and failure", async () => {
     await req("POST", "/v1/jobs", {
-      ...job1,
+      ...manualJob,
       name: "fails",
       executor_config: { command: "exit 3", shell: "true" },
     });
     const id = (await req("POST", "/v1/jobs/fails/run")).headers.get("x-execution-id");
     const e = await until("failed execution", async () => {
       const x = await (await req("GET", `/v1/jobs/fails/executions/${id}`)).json();
-      return x.status === "running" ? undefined : x;
-    });
+      return x.status === "running" ? notYet(x) : x;
+    }, slowWait.untilMs);
     expect(e).toMatchObject({ success: false, status: "failed", exit_code: 3 });
     expect((await (await req("GET", "/v1/jobs/fails")).json()).status).toBe("failed");
-  });
+  }, slowWait.testMs);
 });
 
 describe("schedules", () => {
@@ -320,22 +330,23 @@ describe("schedules", () => {
     const flag = join(dir, "go-on");
     await req("POST", "/v1/jobs", {
       ...job1,
+      schedule: "@manually",
       name: "live",
       executor_config: { command: cmd, shell: "true", env: `FLAG=${flag}` },
     });
     const id = (await req("POST", "/v1/jobs/live/run")).headers.get("x-execution-id");
     const partial = await until("the first line while running", async () => {
       const e = await (await req("GET", `/v1/jobs/live/executions/${id}`)).json();
-      return e.status === "running" && e.output === "first\n" ? e : undefined;
-    });
+      return e.status === "running" && e.output === "first\n" ? e : notYet(e);
+    }, slowWait.untilMs);
     expect(partial.finished_at).toBe("0001-01-01T00:00:00Z");
     writeFileSync(flag, "");
     const done = await until("the end", async () => {
       const e = await (await req("GET", `/v1/jobs/live/executions/${id}`)).json();
-      return e.status === "success" ? e : undefined;
-    });
+      return e.status === "success" ? e : notYet(e);
+    }, slowWait.untilMs);
     expect(done.output).toBe("first\nsecond\n");
-  });
+  }, slowWait.testMs);
 });
 
 describe("restore", () => {

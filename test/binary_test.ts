@@ -65,7 +65,7 @@ afterAll(() => {
 test("the compiled binary answers /health from an empty directory", async () => {
   const res = await pollStatus(`${base}/health`, 200);
   expect(await res.json()).toEqual({ status: "healthy" });
-});
+}, deadlineMs + 10_000);
 
 test("the binary serves the embedded UI page and its hashed assets", async () => {
   const page = await fetch(`${base}/ui/`);
@@ -117,4 +117,4 @@ test("SIGTERM stops the binary with exit code 0", async () => {
   ]);
   if (code !== 0) console.error(`tock output:\n${a.output()}`);
   expect(code).toBe(0); // an exit code, not a signal name or "timeout"
-});
+}, deadlineMs + 10_000);

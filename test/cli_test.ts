@@ -9,7 +9,7 @@ import { runCli } from "../src/cli/mod.ts";
 import { defaultNodeIo } from "../src/node/mod.ts";
 import { loadRuntime } from "../src/runtime/mod.ts";
 import { startTestNode, type TestNode } from "./support/node.ts";
-import { bunBin, repoRoot, until } from "./support/proc.ts";
+import { bunBin, notYet, repoRoot, slowWait, until } from "./support/proc.ts";
 
 let node: TestNode;
 let dir: string;
@@ -31,6 +31,7 @@ async function tock(...args: string[]): Promise<{ code: number; out: string; err
       out: (l) => (out += l + "\n"),
       err: (l) => (err += l + "\n"),
       nodeIo: () => defaultNodeIo(runtime),
+      write: (chunk) => (out += new TextDecoder().decode(chunk)),
     },
     args,
   );
@@ -61,8 +62,8 @@ describe("client commands", () => {
     const id = await until("an execution", async () => {
       const r = await tock("exec", "ls", "backup", ...a);
       const line = r.out.split("\n")[1];
-      return line && line.includes("success") ? line.split(/\s+/)[0] : undefined;
-    });
+      return line && line.includes("success") ? line.split(/\s+/)[0] : notYet(r.out);
+    }, slowWait.untilMs);
     expect(JSON.parse((await tock("exec", "get", "backup", id as string, ...a)).out).output).toBe(
       "backed up\n",
     );
@@ -89,7 +90,7 @@ describe("client commands", () => {
     expect((await tock("exec", "kill", "hang", forced, ...a)).code).toBe(0);
     expect((await tock("job", "toggle", "sync", ...a)).out).toBe('job "sync" disabled\n');
     expect((await tock("job", "delete", "sync", ...a)).out).toBe('job "sync" deleted\n');
-  });
+  }, slowWait.testMs);
 
   test("errors are one line with the server's message and exit code 1", async () => {
     const r = await tock("job", "get", "nope", "--address", node.url);

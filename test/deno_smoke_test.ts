@@ -4,7 +4,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot, startAgent, until } from "./support/proc.ts";
+import { repoRoot, slowWait, startAgent, until } from "./support/proc.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tock-deno-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,7 +38,7 @@ test("tock agent under deno creates, lists and runs a job", async () => {
     const e = await until("deno execution", async () => {
       const l = await (await fetch(`${a.url}/v1/jobs/from-deno/executions`)).json();
       return l[0]?.status === "success" ? l[0] : undefined;
-    });
+    }, slowWait.untilMs);
     expect(e.output).toBe("deno\n");
   } finally {
     a.proc.kill("SIGTERM");

@@ -106,7 +106,7 @@ describe("kill -9 of the server while jobs run", () => {
       const slow = await until("the slow run to be lost", async () => {
         const l = await d.executions("slow");
         return l.some((e) => e.status === "lost") ? l : undefined;
-      });
+      }, 20_000);
       expect(slow.find((e) => e.status === "lost")?.reason).toContain("restarted");
       // The lost run's process group (detached, so it outlived the agent) was killed on restart.
       // (A new slow run may have started since: only the pids from before the kill must be gone.)
@@ -132,7 +132,8 @@ describe("kill -9 of the server while jobs run", () => {
       b.proc.kill("SIGTERM");
       expect(await b.exited).toBe(0);
     },
-    60_000,
+    // Three 20 s waits, 3 s of downtime and two agent starts.
+    90_000,
   );
 });
 
@@ -153,6 +154,7 @@ describe("runs of real shell jobs", () => {
       await until(
         "the children to start",
         () => (pidsOf(`sleep ${s2}`).length > 0 ? true : undefined),
+        20_000,
       );
       const refused = await c.post("/v1/jobs/long/run");
       expect(refused.status).toBe(409);
@@ -198,12 +200,12 @@ describe("runs of real shell jobs", () => {
       const runs = await until("the retry to succeed", async () => {
         const l = await c.executions("flaky");
         return l.some((e) => e.status === "success") ? l : undefined;
-      });
+      }, 8_000);
       expect(runs.map((e) => [e.attempt, e.status])).toEqual([[1, "failed"], [2, "success"]]);
       const child = await until("the child run", async () => {
         const l = await c.executions("after");
         return l[0]?.status === "success" ? l : undefined;
-      });
+      }, 8_000);
       expect(child[0]?.output).toBe("child ran\n");
       expect((await (await c.job("flaky")).json()).status).toBe("success");
       // Now without children: the ephemeral job is deleted after its success.
@@ -212,6 +214,7 @@ describe("runs of real shell jobs", () => {
       await until(
         "the ephemeral job to be deleted",
         async () => ((await c.job("flaky")).status === 404 ? true : undefined),
+        8_000,
       );
     },
     30_000,
@@ -229,7 +232,7 @@ describe("runs of real shell jobs", () => {
       const e = await until("the loud run", async () => {
         const x = await (await fetch(`${a.url}/v1/jobs/loud/executions/${id}`)).json();
         return x.status === "success" ? x : undefined;
-      });
+      }, 20_000);
       expect(e.output_size).toBe(300_000);
       expect(e.output.length).toBe(256_000);
     },

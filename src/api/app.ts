@@ -4,9 +4,12 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
 import { mountConnect } from "./connect.ts";
+import { debugVars } from "./debug_vars.ts";
 import type { ApiDeps } from "./deps.ts";
 import { httpCache } from "./http_cache.ts";
+import { requestIdHeader } from "./log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { mountRest, type RestState, sendError, sendJson } from "./rest.ts";
 import { mountUi } from "./ui.ts";
@@ -23,6 +26,8 @@ export function createApp(
 ): Hono {
   const app = new Hono();
   app.use("*", httpCache());
+  // Every request gets an id (or keeps the client's X-Request-Id): error reports name it.
+  app.use("*", requestId({ headerName: requestIdHeader }));
   app.get("/health", (c) => c.json({ status: "healthy" }));
   app.use("*", async (c, next) => {
     if (c.req.path === "/health") return next();
@@ -46,6 +51,7 @@ export function createApp(
       }),
   );
   app.get("/openapi.json", (c) => sendJson(c, 200, openApiDocument));
+  app.get("/debug/vars", (c) => sendJson(c, 200, debugVars(deps.metricsText())));
   mountRest(app, deps, state);
   mountConnect(app, deps, { paused: () => state.paused });
   if (options.ui) mountUi(app);

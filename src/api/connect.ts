@@ -4,7 +4,7 @@
  * are built from the REST renderers (toApiJob, toApiExecution), so both APIs agree on values
  * and error messages. Errors map to Connect codes through the one table in errors.ts.
  */
-import { create, fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { create, fromBinary, fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import {
   Code,
@@ -12,9 +12,12 @@ import {
   type ConnectRouter,
   createConnectRouter,
   type HandlerContext,
+  type Interceptor,
 } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
+import { codeToHttpStatus, errorToJson } from "@connectrpc/connect/protocol-connect";
 import type { Env, Hono, Schema } from "hono";
+import type {} from "hono/request-id"; // types c.get("requestId")
 import {
   assert,
   errorMessage,
@@ -46,7 +49,9 @@ import {
 } from "../gen/tock/v1/job_pb.ts";
 import { ClusterService } from "../gen/tock/v1/cluster_pb.ts";
 import type { ApiDeps } from "./deps.ts";
+import { readBodyBytes } from "./body.ts";
 import { connectCode } from "./errors.ts";
+import { logInternalError, requestIdHeader } from "./log.ts";
 
 /** Registers JobService on a fresh Connect router and mounts every method on `app` (POST). */
 export function mountConnect<E extends Env, S extends Schema, B extends string>(
@@ -55,6 +60,7 @@ export function mountConnect<E extends Env, S extends Schema, B extends string>(
   options: ConnectOptions = {},
 ): void {
   const router = createConnectRouter({
+    interceptors: [reportInternal],
     readMaxBytes: limits.requestBodyBytesMax,
     // JSON in REST's shape: snake_case names, every field present.
     jsonOptions: { useProtoFieldName: true, alwaysEmitImplicit: true },
@@ -63,10 +69,79 @@ export function mountConnect<E extends Env, S extends Schema, B extends string>(
   registerClusterService(router, deps);
   for (const h of router.handlers) {
     const handle = createFetchHandler(h);
-    app.post(h.requestPath, (c) => handle(c.req.raw));
+    // The request id travels to the interceptor (which sees only the request) as a header.
+    const withId = (c: { req: { raw: Request }; get(key: "requestId"): unknown }) => {
+      const headers = new Headers(c.req.raw.headers);
+      const id = c.get("requestId") as string | undefined;
+      if (id !== undefined) headers.set(requestIdHeader, id);
+      return new Request(c.req.raw, { headers });
+    };
     // Reads marked NO_SIDE_EFFECTS also answer Connect GET, which HTTP caches and ETags serve.
-    if (h.allowedMethods.includes("GET")) app.get(h.requestPath, (c) => handle(c.req.raw));
+    if (h.allowedMethods.includes("GET")) app.get(h.requestPath, (c) => handle(withId(c)));
+    app.post(h.requestPath, async (c) => {
+      const req = withId(c);
+      if (h.method.methodKind !== "unary" || !isUncompressedConnectProto(req)) return handle(req);
+      // connect-es answers `internal` for an undecodable binary request (its decoder is shared
+      // with responses); a bad request is the client's error, so decode once here first.
+      let bytes: Uint8Array<ArrayBuffer>;
+      try {
+        bytes = await readBodyBytes(req, limits.requestBodyBytesMax);
+        fromBinary(h.method.input, bytes);
+      } catch (e) {
+        const err = e instanceof TockError ? toConnectError(e) : new ConnectError(
+          `the request body is not a valid ${h.method.input.typeName} message: ${errorMessage(e)}`,
+          Code.InvalidArgument,
+        );
+        return connectErrorResponse(err);
+      }
+      return handle(new Request(req.url, { method: "POST", headers: req.headers, body: bytes }));
+    });
   }
+}
+
+/** Logs every Internal answer once, with the request id, as REST does for a 500. */
+const reportInternal: Interceptor = (next) => async (req) => {
+  const where = `${req.service.typeName}/${req.method.name}`;
+  const id = req.header.get(requestIdHeader) ?? undefined;
+  const report = (e: unknown) => {
+    if (e instanceof ConnectError && e.code === Code.Internal) {
+      logInternalError(where, id, e.cause ?? e);
+    }
+    return e;
+  };
+  let res: Awaited<ReturnType<typeof next>>;
+  try {
+    res = await next(req);
+  } catch (e) {
+    throw report(e);
+  }
+  if (!res.stream) return res;
+  const messages = res.message;
+  return {
+    ...res,
+    message: (async function* () {
+      try {
+        yield* messages;
+      } catch (e) {
+        throw report(e);
+      }
+    })(),
+  };
+};
+
+/** A Connect unary request in the binary codec without Content-Encoding. */
+function isUncompressedConnectProto(req: Request): boolean {
+  const type = (req.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  const encoding = req.headers.get("content-encoding") ?? "identity";
+  return type === "application/proto" && encoding === "identity";
+}
+
+/** A Connect unary error response (JSON body, HTTP status per the Connect protocol). */
+function connectErrorResponse(e: ConnectError): Response {
+  return new Response(JSON.stringify(errorToJson(e, undefined)), {
+    status: codeToHttpStatus(e.code),
+    headers: { "content-type": "application/json" },
+  });
 }
 
 export interface ConnectOptions {
@@ -103,7 +178,7 @@ export function registerJobService(
             `field "recent_runs" is ${req.recentRuns}, above the limit ${limits.recentRunsMax}`,
           );
         }
-        const { jobs, total } = queryJobs([...deps.allJobs()], query);
+        const { jobs, total } = queryJobs(deps.jobsByName(), query, true);
         const recent: Record<string, { statuses: string[] }> = {};
         if (req.recentRuns > 0) {
           for (const j of jobs) {
@@ -200,7 +275,8 @@ export function registerJobService(
           required("execution_id", req.executionId),
         );
         await deps.killExecution(e.job_name, e.id);
-        const done = mustGetExecution(deps, e.job_name, e.id);
+        // Killed: answer with the finished record, or the last one seen if it is gone since.
+        const done = deps.executionsOf(e.job_name).find((x) => x.id === e.id) ?? e;
         return {
           execution: executionToProto(
             done,
@@ -517,7 +593,7 @@ function mustGetExecution(deps: ApiDeps, jobName: string, id: string): StateExec
 export function toConnectError(e: unknown): ConnectError {
   if (e instanceof ConnectError) return e;
   if (!(e instanceof TockError)) {
-    console.error("tock: unhandled error in a Connect handler:", e);
+    // Reported (logged once, with the request id) by the reportInternal interceptor.
     return new ConnectError(
       `internal error: ${errorMessage(e)}`,
       Code.Internal,

@@ -197,6 +197,7 @@ class TestNode {
       getJob: (name) => this.store.getJob(name),
       allJobs: () => this.store.allJobs(),
       executionsOf: (job) => this.store.executionsOf(job),
+      jobsByName: () => this.store.allJobs(),
       runningExecutions: () =>
         this.store.allJobs().flatMap((j) =>
           this.store.executionsOf(j.name).filter((e) => e.status === "running")

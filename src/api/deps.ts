@@ -62,6 +62,8 @@ export interface ApiDeps {
   /** Read-only state. */
   getJob(name: string): Job | undefined;
   allJobs(): Iterable<Job>;
+  /** Every job in name order (the store keeps the order; lists sorted by name skip a sort). */
+  jobsByName(): Job[];
   executionsOf(job: string): Execution[];
   runningExecutions(): Execution[];
   /** Full output of an execution if this node has it (else undefined: use the summary tail). */

@@ -3,3 +3,4 @@ export { createApp } from "./app.ts";
 export type { ActivityView, ApiDeps, ClusterMemberView, ClusterView, Member } from "./deps.ts";
 export { connectCode, httpStatus } from "./errors.ts";
 export type { RestState } from "./rest.ts";
+export { setLogLevel } from "./log.ts";

@@ -4,6 +4,7 @@
  * parameters are 400s with a message.
  */
 import type { Context, Hono } from "hono";
+import type {} from "hono/request-id"; // types c.get("requestId")
 import {
   errorMessage,
   invalid,
@@ -26,7 +27,9 @@ import {
 import { validateAtNotPast } from "../schedule/mod.ts";
 import { scheduleOf } from "../scheduler/mod.ts";
 import type { ApiDeps, Member } from "./deps.ts";
+import { readBodyBytes } from "./body.ts";
 import { httpStatus } from "./errors.ts";
+import { logInternalError, requestIdHeader } from "./log.ts";
 
 /** Per-node API state that is not replicated (Dkron's pause flag is per node, in memory). */
 export interface RestState {
@@ -52,25 +55,25 @@ export function sendError(c: Context, e: unknown, overrideStatus?: number): Resp
   if (isTockError(e)) {
     return sendJson(c, overrideStatus ?? httpStatus(e.kind), { error: e.message });
   }
-  console.error("tock: internal error:", e);
-  return sendJson(c, 500, { error: `internal error: ${errorMessage(e)}` });
+  const id = c.get("requestId");
+  logInternalError(`${c.req.method} ${c.req.path}`, id, e);
+  return sendJson(c, 500, { error: `internal error (request ${id}): ${errorMessage(e)}` }, {
+    [requestIdHeader]: id,
+  });
+}
+
+/** The body as UTF-8 text under the byte limit; invalid UTF-8 is a 400, not replaced. */
+async function readBodyText(c: Context, max: number): Promise<string> {
+  const bytes = await readBodyBytes(c.req.raw, max);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw invalid("Unable to parse payload: the request body is not valid UTF-8.");
+  }
 }
 
 async function readJson(c: Context): Promise<unknown> {
-  const declared = Number(c.req.header("content-length") ?? 0);
-  if (declared > limits.requestBodyBytesMax) {
-    throw new TockError(
-      "too_large",
-      `request body is ${declared} bytes, above the limit ${limits.requestBodyBytesMax}`,
-    );
-  }
-  const text = await c.req.text();
-  if (text.length > limits.requestBodyBytesMax) {
-    throw new TockError(
-      "too_large",
-      `request body is ${text.length} bytes, above the limit ${limits.requestBodyBytesMax}`,
-    );
-  }
+  const text = await readBodyText(c, limits.requestBodyBytesMax);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -138,8 +141,11 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
         console.error(`tock: runoncreate of "${stored.name}" failed: ${errorMessage(e)}`)
       );
     }
+    // Percent-encoded: a header value is Latin-1 bytes, and job names may be any lower-case letter.
     const path = new URL(c.req.url).pathname;
-    return sendJson(c, 201, toApiJob(stored), { Location: `${path}/${stored.name}` });
+    return sendJson(c, 201, toApiJob(stored), {
+      Location: `${path}/${encodeURIComponent(stored.name)}`,
+    });
   };
   app.post("/v1/jobs", createOrUpdate);
   app.patch("/v1/jobs", createOrUpdate);
@@ -181,11 +187,12 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
 
   const run = async (c: Context) => {
     const name = c.req.param("job") as string;
-    getJobOr404(name);
+    const before = getJobOr404(name);
     const force = c.req.query("force");
     const execution = await deps.runJob(name, force !== undefined && force !== "false");
+    // The run has started: answer with what is known even if the job was deleted meanwhile.
     const path = new URL(c.req.url).pathname;
-    return sendJson(c, 200, toApiJob(getJobOr404(name)), {
+    return sendJson(c, 200, toApiJob(deps.getJob(name) ?? before), {
       Location: path,
       "X-Execution-Id": execution.id,
     });
@@ -264,9 +271,11 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
   app.post("/v1/jobs/:job/executions/:execution/kill", async (c) => {
     const job = getJobOr404(c.req.param("job"));
     const id = c.req.param("execution");
+    const before = deps.executionsOf(job.name).find((x) => x.id === id);
+    if (!before) throw notFound(`execution "${id}" of job "${job.name}" not found`);
     await deps.killExecution(job.name, id);
-    const e = deps.executionsOf(job.name).find((x) => x.id === id);
-    if (!e) throw notFound(`execution "${id}" of job "${job.name}" not found`);
+    // Killed: answer with the finished record, or the last one seen if retention removed it.
+    const e = deps.executionsOf(job.name).find((x) => x.id === id) ?? before;
     return sendJson(
       c,
       200,
@@ -275,7 +284,10 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
   });
 
   app.get("/v1/busy", (c) => {
-    const running = deps.runningExecutions().map((e) => toApiExecution(e));
+    // With the output so far, as Dkron's Busy page shows it.
+    const running = deps.runningExecutions().map((e) =>
+      toApiExecution(e, deps.executionOutput(e.job_name, e.id) ?? e.output_tail)
+    );
     return sendJson(c, 200, running, { "X-Total-Count": String(running.length) });
   });
 
@@ -295,13 +307,14 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
     });
     const file = form.get("file");
     if (file === null) throw notFound(`restore: no "file" field in the form`);
-    const text = typeof file === "string" ? file : await file.text();
-    if (text.length > limits.restoreBodyBytesMax) {
+    const size = typeof file === "string" ? new TextEncoder().encode(file).length : file.size;
+    if (size > limits.restoreBodyBytesMax) {
       throw new TockError(
         "too_large",
-        `restore file is ${text.length} bytes, above the limit ${limits.restoreBodyBytesMax}`,
+        `restore file is ${size} bytes, above the limit ${limits.restoreBodyBytesMax}`,
       );
     }
+    const text = typeof file === "string" ? file : await file.text();
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -3,12 +3,16 @@
  * can drive it in-process.
  */
 import { parseArgs } from "node:util";
-import { errorMessage } from "../lib/mod.ts";
+import { setLogLevel } from "../api/mod.ts";
+import { errorMessage, invalid, isTockError } from "../lib/mod.ts";
 import { generateKey } from "../net/mod.ts";
 import { type NodeIo, startNode } from "../node/mod.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { execCommand, jobCommand } from "./client.ts";
 import { completionScript } from "./completion.ts";
+import { prepareDataDir } from "./data_dir.ts";
+import { helpFor, missingSubcommand, subcommands, wantsHelp } from "./help.ts";
+import { runAndWait } from "./wait.ts";
 import {
   type AgentConfig,
   type RawConfig,
@@ -24,7 +28,7 @@ export const usage = `tock ${version}: a distributed, fault-tolerant cron (Dkron
 Usage:
   tock agent [--dev] [--server] [--bootstrap-expect N] [--data-dir DIR] [--http-addr HOST:PORT]
              [--node-name NAME] [--tag k=v ...] [--config FILE] [--ui=false] [--log-level LEVEL]
-  tock job ls | get NAME | apply -f FILE | run NAME [--force] | next NAME [N] | delete NAME | toggle NAME
+  tock job ls | get NAME | apply -f FILE | run NAME [--force] [--wait] | next NAME [N] | delete NAME | toggle NAME
   tock exec ls JOB | get JOB ID | kill JOB ID
   (client commands take --address URL)
   tock keygen [--bytes 16|24|32]
@@ -34,6 +38,7 @@ Usage:
 Agent config precedence: flags > environment (TOCK_SERVER, TOCK_HTTP_ADDR, TOCK_TAGS="k=v,k2=v2", ...)
 > config file (YAML or JSON, --config) > defaults. --dev: one-node server on 127.0.0.1:8080, data in ./tock-data.
 Client commands use --address or TOCK_ADDR (default http://127.0.0.1:8080).
+Every command takes --help (-h), e.g. tock job run --help.
 `;
 
 export interface CliIo {
@@ -42,10 +47,19 @@ export interface CliIo {
   err(line: string): void;
   /** Builds the node's IO (executors, output store); injected so tests can swap nothing but paths. */
   nodeIo(): NodeIo;
+  /** Raw bytes to stdout (a run's output under `tock job run --wait`). */
+  write(chunk: Uint8Array): void;
 }
 
 export async function runCli(io: CliIo, argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && wantsHelp(rest)) {
+    const help = helpFor(command, rest.find((a) => !a.startsWith("-")));
+    if (help !== undefined) {
+      io.out(help);
+      return 0;
+    }
+  }
   try {
     switch (command) {
       case "agent":
@@ -59,12 +73,25 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
             address: { type: "string", short: "a" },
             file: { type: "string", short: "f" },
             force: { type: "boolean" },
+            wait: { type: "boolean", short: "w" },
           },
         });
         const address = (values.address ?? io.runtime.env("TOCK_ADDR") ?? "http://127.0.0.1:8080")
           .replace(/\/$/, "");
         const client = { address, out: io.out };
         const [sub, ...args] = positionals;
+        if (!subcommands[command].some(([s]) => s === sub) && sub !== "list") {
+          io.err(missingSubcommand(command, sub));
+          return 2;
+        }
+        if (command === "job" && sub === "run" && values.wait) {
+          if (!args[0]) throw new Error("tock job run: missing job name");
+          return await runAndWait(
+            { address, write: io.write, err: io.err },
+            args[0],
+            values.force ?? false,
+          );
+        }
         if (command === "job") {
           await jobCommand(client, sub, args, values.file, values.force ?? false);
         } else await execCommand(client, sub, args);
@@ -95,8 +122,13 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
         io.out(script);
         return 0;
       }
+      case "help": {
+        const help = rest[0] === undefined ? usage : helpFor(rest[0], rest[1]);
+        if (help === undefined) throw new Error(`help: unknown command "${rest[0]}"`);
+        io.out(help);
+        return 0;
+      }
       case undefined:
-      case "help":
       case "-h":
       case "--help":
         io.out(usage);
@@ -138,10 +170,12 @@ export function agentConfig(io: CliIo, args: string[]): AgentConfig {
 
 async function agent(io: CliIo, args: string[]): Promise<number> {
   const cfg = agentConfig(io, args);
+  setLogLevel(cfg.logLevel);
+  const dataDir = prepareDataDir(cfg.dataDir);
   const node = await startNode(
     {
       nodeName: cfg.nodeName,
-      dataDir: cfg.dataDir,
+      dataDir,
       httpHost: cfg.httpHost,
       httpPort: cfg.httpPort,
       server: cfg.server,
@@ -151,7 +185,11 @@ async function agent(io: CliIo, args: string[]): Promise<number> {
       ui: cfg.ui,
     },
     io.nodeIo(),
-  );
+  ).catch((e) => {
+    // SQLite names the problem ("readonly database") but not where: add the data dir.
+    if (isTockError(e) || !/database|sqlite/i.test(errorMessage(e))) throw e;
+    throw invalid(`data dir ${dataDir}: ${errorMessage(e)}`);
+  });
   io.out(
     `tock: node ${cfg.nodeName} (${io.runtime.name} ${io.runtime.version}), data in ${cfg.dataDir}`,
   );

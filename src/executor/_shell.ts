@@ -92,7 +92,11 @@ function plan(config: Record<string, string>, jobName: string, strict: boolean):
   }
   const command = config.command ?? "";
   if (command.trim() === "") throw new Error("shell: Command missing");
-  const useShell = parseGoBool(config.shell ?? "") ?? false;
+  if (command.includes("\0")) throw new Error("shell: command contains a NUL byte");
+  const useShell = parseGoBool(config.shell ?? "");
+  if (strict && useShell === undefined && (config.shell ?? "") !== "") {
+    throw new Error(`shell: shell "${config.shell}" is not a boolean (use "true" or "false")`);
+  }
   let argv: string[];
   if (useShell) {
     argv = process.platform === "win32" ? ["cmd", "/C", command] : ["/bin/sh", "-c", command];
@@ -110,6 +114,9 @@ function plan(config: Record<string, string>, jobName: string, strict: boolean):
     if (pair.trim() === "") continue;
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new Error(`shell: env entry "${pair}" is not KEY=VALUE`);
+    if (pair.includes("\0")) {
+      throw new Error(`shell: env entry ${JSON.stringify(pair)} contains a NUL byte`);
+    }
     env[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
   }
   env.ENV_JOB_NAME = jobName;

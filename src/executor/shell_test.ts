@@ -267,6 +267,17 @@ describe("shell config validation", () => {
     expect(shell.validate({ command: `echo "open` })).toContain("unterminated double quote");
   });
 
+  test("a NUL byte in command or env and a non-boolean shell are refused when validating", () => {
+    expect(shell.validate({ command: "echo a\0b" })).toBe("shell: command contains a NUL byte");
+    expect(shell.validate({ command: "x", env: "A\0B=1" })).toContain("contains a NUL byte");
+    expect(shell.validate({ command: "x", env: "A=1\0" })).toContain("contains a NUL byte");
+    expect(shell.validate({ command: "x", shell: "maybe" })).toBe(
+      'shell: shell "maybe" is not a boolean (use "true" or "false")',
+    );
+    expect(shell.validate({ command: "x", shell: "" })).toBeUndefined();
+    expect(shell.validate({ command: "x", shell: "False" })).toBeUndefined();
+  });
+
   test("parseMemoryLimit follows Dkron's vectors", () => {
     expect(parseMemoryLimit("")).toBeUndefined();
     expect(parseMemoryLimit("1024")).toBe(1024);

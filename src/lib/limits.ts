@@ -10,6 +10,13 @@ export const requestBodyBytesMax = 1 << 20;
 /** Bytes of a POST /v1/restore upload: a backup of thousands of jobs. */
 export const restoreBodyBytesMax = 32 << 20;
 
+// ---- cli ----
+
+/** Reconnects of `tock job run --wait` after a broken watch stream before it gives up. */
+export const cliWatchReconnectsMax = 10;
+/** Milliseconds between looks at a run `--wait` only sees the record of (and reconnect backoff base). */
+export const cliWatchPollMs = 500;
+
 // ---- job model ----
 
 /** Characters in a job name: it is a URL path segment and a key. */

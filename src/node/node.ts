@@ -75,7 +75,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
   const rt = io.runtime;
   if (!config.server) {
     throw invalid(
-      "worker (non-server) agents need the cluster issue; start with --server or --dev",
+      "this version runs servers only: start the agent with --server (or --dev for a one-node server on 127.0.0.1:8080)",
     );
   }
   const clock = io.clock ?? systemClock(rt.nowMs);
@@ -168,6 +168,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     propose,
     getJob: (name) => store.peekJob(name),
     allJobs: () => store.jobsView(),
+    jobsByName: () => store.jobsByName(),
     executionsOf: (job) => store.executionsOf(job),
     runningExecutions: () => store.runningExecutions(),
     executionOutput: (job, id) => output.read(job, id),

@@ -297,7 +297,7 @@ export class Scheduler {
       if (i === 0 && plan.missedTruncated) {
         reason += `; earlier slots were missed too and are not listed`;
       }
-      return missedRecord(job, m.slotMs, now, reason);
+      return missedRecord(this.#d.runner.newExecution(job, m.slotMs, 1), reason);
     });
     const lastMissed = missed[missed.length - 1]?.slotMs;
     if (lastMissed !== undefined) {
@@ -341,9 +341,7 @@ export class Scheduler {
       : [];
     if (running.length > 0 && job.concurrency === "forbid") {
       const record = missedRecord(
-        job,
-        slot,
-        this.#d.clock.nowMs(),
+        this.#d.runner.newExecution(job, slot, 1),
         `not run: execution ${running[0]?.id} was still running (concurrency forbid)`,
       );
       await this.#d.propose({
@@ -440,17 +438,17 @@ function runnable(job: Job, atMs: number): boolean {
   return true;
 }
 
-function missedRecord(job: Job, slot: number, now: number, reason: string): Execution {
+/**
+ * A slot recorded as not run, dated at the slot and naming the node that judged it (Dkron's UI
+ * shows started_at and node_name for every execution it lists).
+ */
+function missedRecord(base: Execution, reason: string): Execution {
   return {
-    id: `${slot}-1`,
-    job_name: job.name,
-    group: slot,
-    attempt: 1,
+    ...base,
     status: "missed",
-    started_at: null,
-    finished_at: now,
+    started_at: base.group,
+    finished_at: base.group,
     success: false,
-    node_name: "",
     exit_code: null,
     output_size: 0,
     output_tail: "",

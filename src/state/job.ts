@@ -261,7 +261,8 @@ export function parseJobBody(body: unknown): Job {
     parent_job: str(b, "parent_job", limits.jobNameCharsMax),
     processors,
     concurrency: b["concurrency"] === undefined ? "allow" : str(b, "concurrency"),
-    executor: str(b, "executor"),
+    // Dkron never checks the case ("Shell" in its Go client's README): stored canonical, lower.
+    executor: str(b, "executor").toLowerCase(),
     executor_config: stringMap(b["executor_config"], "executor_config", limits.configValueCharsMax),
     status: str(b, "status"),
     next: nextMs,
@@ -278,15 +279,22 @@ export function parseJobBody(body: unknown): Job {
 
 const illegalNameChar = /[^\p{Ll}0-9_-]/u;
 
-/** True when the zone is "", "Local", "UTC" or a zone the runtime's ICU data knows. */
+/**
+ * True when the zone is "", "Local", "UTC" or an IANA zone name the runtime's ICU data knows,
+ * spelled as Go's time.LoadLocation needs it: exact case, no UTC offsets ("+02:00"), which ICU
+ * would accept and Dkron refuses.
+ */
 export function timezoneExists(tz: string): boolean {
   if (tz === "" || tz === "Local" || tz === "UTC") return true;
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(tz)) return false;
+  let resolved: string;
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
+    resolved = new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
   } catch {
     return false;
   }
+  // ICU matches names case-insensitively; an alias may resolve to its canonical name.
+  return resolved === tz || resolved.toLowerCase() !== tz.toLowerCase();
 }
 
 /**
@@ -338,7 +346,11 @@ export function validateJob(job: Job, checkExecutor: ExecutorCheck): void {
       `retry_delay "${job.retry_delay}" is longer than retry_delay_max "${job.retry_delay_max}"`,
     );
   }
-  if (!timezoneExists(job.timezone)) throw validationError(`unknown time zone ${job.timezone}`);
+  if (!timezoneExists(job.timezone)) {
+    throw validationError(
+      `field "timezone": unknown time zone ${job.timezone} (IANA names are case-sensitive, as "Europe/Berlin"; a UTC offset is not a zone)`,
+    );
+  }
   const config = job.executor_config ?? {};
   if (job.executor === "shell" && config["timeout"]) {
     try {

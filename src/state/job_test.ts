@@ -90,4 +90,19 @@ describe("validateJob", () => {
     expect(() => check({ ...base, executor: "kafka" })).toThrow('unknown executor "kafka"');
     expect(() => check({ ...base, executor: "" })).toThrow("executor cannot be empty");
   });
+  test("time zones are IANA names in exact case; offsets and wrong case name the field", () => {
+    for (const tz of ["europe/berlin", "+02:00", "UTC+2", "Europe/Berlin "]) {
+      expect(() => check({ ...base, timezone: tz })).toThrow(
+        `field "timezone": unknown time zone ${tz}`,
+      );
+    }
+    for (const tz of ["Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+2", "UTC"]) {
+      expect(() => check({ ...base, timezone: tz })).not.toThrow();
+    }
+  });
+  test("the executor name is accepted in any case and stored lower-case; unknown stays refused", () => {
+    expect(check({ ...base, executor: "Shell" }).executor).toBe("shell");
+    expect(check({ ...base, executor: "HTTP", executor_config: {} }).executor).toBe("http");
+    expect(() => check({ ...base, executor: "Kafka" })).toThrow('unknown executor "kafka"');
+  });
 });

@@ -43,8 +43,15 @@ function index(field: "_start" | "_end", value: string | undefined, fallback: nu
   return Number(value);
 }
 
-/** Returns the page and the total after filtering (for X-Total-Count). */
-export function queryJobs(all: Job[], query: JobQuery): { jobs: Job[]; total: number } {
+/**
+ * Returns the page and the total after filtering (for X-Total-Count). `byName` says `all` is
+ * already in name order (the store keeps it), so a list by name needs no sort.
+ */
+export function queryJobs(
+  all: Job[],
+  query: JobQuery,
+  byName = false,
+): { jobs: Job[]; total: number } {
   let sortField: SortField = "name";
   if (query.sort !== undefined && query.sort !== "" && query.sort !== "id") {
     if (!(sortableJobFields as readonly string[]).includes(query.sort)) {
@@ -84,7 +91,10 @@ export function queryJobs(all: Job[], query: JobQuery): { jobs: Job[]; total: nu
     }
     return true;
   });
-  const sorted = sortJobs(filtered, sortField, query.order === "DESC");
+  const desc = query.order === "DESC";
+  const sorted = byName && sortField === "name"
+    ? (desc ? filtered.reverse() : filtered)
+    : sortJobs(filtered, sortField, desc);
   const total = sorted.length;
   const start = index("_start", query.start, 0);
   const end = Math.min(index("_end", query.end, total), total);

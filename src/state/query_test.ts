@@ -90,3 +90,13 @@ describe("sortJobs", () => {
     expect(all.map((j) => j.name)).toEqual(before);
   });
 });
+
+test("a list already in name order is used as is, reversed for DESC, filters still applied", () => {
+  const all = ["a", "b", "c", "d"].map((n) => job(n, { owner: n === "c" ? "x" : "" }));
+  expect(names(queryJobs(all, { order: "DESC" }, true))).toEqual(["d", "c", "b", "a"]);
+  expect(names(queryJobs(all, { owner: "x", order: "DESC" }, true))).toEqual(["c"]);
+  expect(all.map((j) => j.name)).toEqual(["a", "b", "c", "d"]); // input untouched
+  // Another field still sorts: by last_error, nulls first, then by name.
+  const failed = [job("b", { last_error: 5 }), job("a", { last_error: 9 }), job("c")];
+  expect(names(queryJobs(failed, { sort: "last_error" }, true))).toEqual(["c", "b", "a"]);
+});

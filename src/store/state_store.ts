@@ -48,6 +48,8 @@ export class SqliteStateStore implements StateStore {
   #jobs = new Map<string, Job>();
   /** Job writes of the open transaction; null marks a delete. Merged into #jobs on commit. */
   #pending: Map<string, Job | null> | null = null;
+  /** Job names in code-unit order, rebuilt on demand after a job is created or deleted. */
+  #sortedNames: string[] | null = null;
   #appliedIndex: number;
   #listeners: Array<(cmd: Command, result: ApplyResult) => void> = [];
 
@@ -97,6 +99,7 @@ export class SqliteStateStore implements StateStore {
       throw e;
     }
     for (const [name, job] of this.#pending) {
+      if ((job === null) === this.#jobs.has(name)) this.#sortedNames = null; // created or deleted
       if (job === null) this.#jobs.delete(name);
       else this.#jobs.set(name, job);
     }
@@ -121,6 +124,15 @@ export class SqliteStateStore implements StateStore {
   /** Read-only view of every job, unordered (do not mutate). */
   jobsView(): Iterable<Job> {
     return this.#jobs.values();
+  }
+
+  /**
+   * Every job in name order (read-only views: do not mutate). The order changes only when a job
+   * is created or deleted, so it is kept and 100k-job lists need no sort by name.
+   */
+  jobsByName(): Job[] {
+    if (this.#sortedNames === null) this.#sortedNames = [...this.#jobs.keys()].sort();
+    return this.#sortedNames.map((n) => this.#jobs.get(n) as Job);
   }
 
   get jobCount(): number {

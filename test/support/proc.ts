@@ -55,11 +55,28 @@ export function startAgent(
   });
 }
 
-/** Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. */
+/**
+ * bun's per-test timeout is 5 s unless a test passes its own. `until`'s default deadline stays
+ * inside it, so a failed wait prints what it saw instead of a bare "timed out" from bun. A test
+ * that waits longer passes both a longer deadline and a longer test timeout (`slowWait`).
+ */
+export const untilDefaultMs = 4_000;
+/** For waits on real processes under load: the deadline, and the test timeout that holds it. */
+export const slowWait = { untilMs: 20_000, testMs: 30_000 } as const;
+
+/** Thrown from an `until` callback to say "not yet" with what was seen (printed on timeout). */
+export function notYet(seen: unknown): never {
+  throw new Error(`last seen: ${typeof seen === "string" ? seen : JSON.stringify(seen)}`);
+}
+
+/**
+ * Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs` with the
+ * last error `fn` threw (use `notYet(state)` to report the state seen).
+ */
 export async function until<T>(
   what: string,
   fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
+  timeoutMs = untilDefaultMs,
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
@@ -71,7 +88,11 @@ export async function until<T>(
       last = e;
     }
     if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${
+          last ? `: ${last instanceof Error ? last.message : String(last)}` : ""
+        }`,
+      );
     }
     await new Promise((r) => setTimeout(r, 20));
   }
