@@ -340,9 +340,18 @@ it("an action's error stays where it happened until dismissed", async () => {
   await error.waitFor();
   const message = await error.innerText();
   expect(message.toLowerCase()).toContain("running");
-  // Still there after the page has refreshed its data (a GetJob answer arrived since).
-  await p.waitForResponse((r) => r.url().includes("/tock.v1.JobService/GetJob"));
-  await p.waitForResponse((r) => r.url().includes("/tock.v1.JobService/GetJob"));
+  // Still there after the page has refreshed its data: a change elsewhere (a new job) makes
+  // the page refetch (WatchChanges), and a GetJob answer arrives after it.
+  const refetched = p.waitForResponse((r) => r.url().includes("/tock.v1.JobService/GetJob"));
+  expect(
+    (await api("POST", "/v1/jobs", {
+      name: "ui-touch",
+      schedule: "@manually",
+      executor: "shell",
+      executor_config: { command: "true" },
+    })).status,
+  ).toBe(201);
+  await refetched;
   expect(await error.innerText()).toBe(message);
   await error.locator("button.dismiss").click();
   await error.waitFor({ state: "detached" });
@@ -490,6 +499,28 @@ it(
     expect(await again.text()).toBe("");
     const plain = await fetch(res.url(), { headers: { "accept-encoding": "br" } });
     expect(plain.status).toBe(200);
+  },
+  testMs,
+);
+
+it(
+  "a change made elsewhere shows up without polling (WatchChanges), sooner than the fallback timer",
+  async () => {
+    const p = page as Page;
+    await p.goto(`${base}/ui/#/jobs?q=ui-touch`);
+    await p.locator('#jobs-body tr[data-job="ui-touch"]').waitFor();
+    expect(
+      (await api("POST", "/v1/jobs", {
+        name: "ui-touch",
+        displayname: "Changed through REST",
+        schedule: "@manually",
+        executor: "shell",
+        executor_config: { command: "true" },
+      })).status,
+    ).toBe(201);
+    // 10 s: well inside the page's 30 s fallback refetch, so only the pushed change can do it.
+    await p.locator('#jobs-body tr[data-job="ui-touch"]', { hasText: "Changed through REST" })
+      .waitFor({ timeout: 10_000 });
   },
   testMs,
 );

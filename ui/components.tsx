@@ -9,6 +9,7 @@ import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { errorText } from "./client.ts";
 import { absoluteTime, executionStatus, jobStatus, relativeTime } from "./format.ts";
+import { revision } from "./live.ts";
 
 /** Ticks once a second, for relative times and elapsed counters. */
 export const now = signal(Date.now());
@@ -103,47 +104,74 @@ export function Errors(
 }
 
 /**
- * Fetches with `load` now, whenever `key` changes, and every `everyMs` while the tab is
- * visible. A failed load keeps the last data and reports the error (cleared on success).
+ * Fetches with `load` now, whenever `key` changes, whenever the server's state changes (the
+ * WatchChanges revision, unless `followChanges` is false), and every `fallbackMs` while the tab is visible (time-based figures,
+ * or the stream being down). Loads never overlap: a change during a load runs one more after
+ * it. A failed load keeps the last data and reports the error (cleared on success).
  */
-export function usePoll<T>(load: () => Promise<T>, key: string, everyMs: number) {
+export function usePoll<T>(
+  load: () => Promise<T>,
+  key: string,
+  fallbackMs: number,
+  followChanges = true,
+) {
   const [got, setGot] = useState<{ key: string; value: T } | undefined>(undefined);
   const [error, setError] = useState("");
   const latest = useRef(load);
   latest.current = load;
-  const seq = useRef(0);
   const keyRef = useRef(key);
   keyRef.current = key;
-  const run = useCallback(async () => {
-    const mine = ++seq.current;
+  const state = useRef({ running: false, again: false, alive: true });
+  // A view whose data costs much to compute (the 24 h forecast) opts out of refetch-on-change.
+  const rev = followChanges ? revision.value : "";
+  const run = useCallback(async (): Promise<void> => {
+    const s = state.current;
+    if (s.running) {
+      s.again = true;
+      return;
+    }
+    s.running = true;
     const forKey = keyRef.current;
     try {
       const value = await latest.current();
-      if (mine === seq.current) {
+      if (s.alive && forKey === keyRef.current) {
         setGot({ key: forKey, value });
         setError("");
       }
     } catch (e) {
-      if (mine === seq.current) setError(errorText(e));
+      if (s.alive && forKey === keyRef.current) setError(errorText(e));
+    } finally {
+      s.running = false;
+      if (s.again || forKey !== keyRef.current) {
+        s.again = false;
+        if (s.alive) void run();
+      }
     }
   }, []);
   useEffect(() => {
+    state.current.alive = true;
+    return () => {
+      state.current.alive = false;
+    };
+  }, []);
+  useEffect(() => {
     void run();
-    if (everyMs <= 0) return;
-    let timer = setInterval(() => void run(), everyMs);
+  }, [key, rev]);
+  useEffect(() => {
+    if (fallbackMs <= 0) return;
+    let timer = setInterval(() => void run(), fallbackMs);
     const onVisible = () => {
       clearInterval(timer);
       if (document.hidden) return;
       void run();
-      timer = setInterval(() => void run(), everyMs);
+      timer = setInterval(() => void run(), fallbackMs);
     };
     document.addEventListener("visibilitychange", onVisible);
     return () => {
       clearInterval(timer);
       document.removeEventListener("visibilitychange", onVisible);
-      seq.current++;
     };
-  }, [key, everyMs]);
+  }, [fallbackMs]);
   // `data` may be of an older key (kept so a table does not blank while its next page loads);
   // `fresh` says it answers the current one.
   return { data: got?.value, fresh: got?.key === key, error, reload: run };

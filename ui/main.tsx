@@ -7,6 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import { cluster } from "./client.ts";
 import logo from "./favicon.svg";
 import { installKeys } from "./keys.ts";
+import { watchChangesForever } from "./live.ts";
 import { Dashboard } from "./pages/dashboard.tsx";
 import { ExecutionPage } from "./pages/execution.tsx";
 import { JobPage } from "./pages/job.tsx";
@@ -91,4 +92,5 @@ function App() {
 }
 
 installKeys();
+void watchChangesForever();
 render(<App />, document.getElementById("app") as HTMLElement);

@@ -48,6 +48,7 @@ import {
   WatchExecutionResponseSchema,
 } from "../gen/tock/v1/job_pb.ts";
 import { ClusterService } from "../gen/tock/v1/cluster_pb.ts";
+import { ChangeFeed, watchChanges } from "./changes.ts";
 import type { ApiDeps } from "./deps.ts";
 import { readBodyBytes } from "./body.ts";
 import { connectCode } from "./errors.ts";
@@ -155,6 +156,7 @@ export function registerJobService(
   deps: ApiDeps,
   options: ConnectOptions = {},
 ): void {
+  const changes = new ChangeFeed((listener) => deps.onStateChange(listener));
   router.service(JobService, {
     listJobs: (req) =>
       guard(() => {
@@ -297,6 +299,8 @@ export function registerJobService(
       }),
 
     watchExecution: (req, ctx) => watchExecution(deps, req.jobName, req.executionId, ctx),
+
+    watchChanges: (_req, ctx) => watchChanges(changes, ctx),
 
     listRunningExecutions: () =>
       guard(() => ({ executions: deps.runningExecutions().map((e) => executionToProto(e, "")) })),

@@ -84,8 +84,12 @@ class TestNode {
     ],
   };
 
+  /** onStateChange listeners (the API registers one). */
+  readonly changeListeners: Array<() => void> = [];
+
   propose(cmd: Command): { job?: StateJob; execution?: Execution } {
     const r = apply(this.store, cmd);
+    for (const l of this.changeListeners) l();
     if (!r.ok) throw r.error;
     const out: { job?: StateJob; execution?: Execution } = {};
     if (r.job) out.job = r.job;
@@ -231,6 +235,7 @@ class TestNode {
       leader: () => undefined,
       isLeader: () => true,
       cluster: () => this.cluster,
+      onStateChange: (listener) => this.changeListeners.push(listener),
       activity: (sinceMs, recentSinceMs) => {
         const all = this.store.allJobs().flatMap((j) => this.store.executionsOf(j.name));
         const byStatus: Record<string, number> = {};
@@ -845,6 +850,22 @@ describe("dashboard and jobs-table reads (the web UI's methods)", () => {
     const bad = await connectError(jobs().getUpcoming({ hours: 25 }));
     expect(bad.code).toBe(Code.InvalidArgument);
     expect(bad.rawMessage).toContain(`"hours"`);
+  });
+
+  test("WatchChanges sends the revision at once, then a new one after changes; cancel ends it", async () => {
+    const abort = new AbortController();
+    const stream = jobs().watchChanges({}, { signal: abort.signal })[Symbol.asyncIterator]();
+    const first = await stream.next();
+    expect(first.done).toBe(false);
+    const r0 = first.value!.revision;
+    const pending = stream.next();
+    // Several changes in a burst arrive as one message with a later revision.
+    await upsert("ui-ch-1");
+    await upsert("ui-ch-2");
+    const second = await pending;
+    expect(second.value!.revision).toBeGreaterThan(r0);
+    abort.abort();
+    await stream.next().catch(() => undefined);
   });
 
   test("reads answer Connect GET requests; writes do not", async () => {

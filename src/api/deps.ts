@@ -89,6 +89,11 @@ export interface ApiDeps {
   members(): Member[];
   leader(): Member | undefined;
   isLeader(): boolean;
+  /**
+   * Registers `listener` to run after every command applied to the replicated state (once, at
+   * start-up; the API fans it out to WatchChanges streams). It must return quickly.
+   */
+  onStateChange(listener: () => void): void;
   /** Leader, members and their Raft/gossip states (ClusterService). */
   cluster(): ClusterView;
   /** Execution counts and lateness by slot: at/after `sinceMs`, and how many at/after `recentSinceMs`. */

@@ -121,6 +121,9 @@ export const upcomingSlotsMax = 200_000;
 export const upcomingListMax = 500;
 /** Hours ahead GetUpcoming may look: the UI's "next 24 h" timeline. */
 export const upcomingHoursMax = 24;
+/** Milliseconds WatchChanges waits after a change before telling clients (coalescing): at 1,000
+ * runs/s a page refetches at most this often instead of once per change. */
+export const changeNotifyMs = 500;
 /** Bytes below which an API or UI response is sent uncompressed: compression would not pay. */
 export const compressBytesMin = 1_024;
 

@@ -212,6 +212,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
       }],
     }),
     activity: (sinceMs, recentSinceMs) => store.activitySince(sinceMs, recentSinceMs),
+    onStateChange: (listener) => store.onApplied(() => listener()),
     metricsText: () =>
       metrics.text({ jobs: store.jobCount, running: runner.runningCount, queue: sched.queueSize }),
   };

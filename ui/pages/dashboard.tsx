@@ -29,7 +29,7 @@ function Tile(
 }
 
 export function Dashboard() {
-  const { data, error } = usePoll(load, "dashboard", 3_000);
+  const { data, error } = usePoll(load, "dashboard", 10_000);
   if (data === undefined) {
     return (
       <section>

@@ -24,7 +24,7 @@ async function load(name: string) {
 }
 
 export function JobPage({ name }: { name: string }) {
-  const { data, error, reload } = usePoll(() => load(name), name, 3_000);
+  const { data, error, reload } = usePoll(() => load(name), name, 30_000);
   const { errors, act, dismiss, busy } = useActions();
   const [confirmDelete, setConfirmDelete] = useState(false);
   if (data === undefined) {

@@ -92,7 +92,7 @@ async function load(f: Filters): Promise<{ res: ListJobsResponse; f: Filters }> 
 export function JobsPage({ query }: { query: URLSearchParams }) {
   const f = filtersOf(query);
   const link = linkOf(f);
-  const { data, fresh, error, reload } = usePoll(() => load(f), link, 3_000);
+  const { data, fresh, error, reload } = usePoll(() => load(f), link, 30_000);
   const { errors, act, dismiss, busy } = useActions();
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -205,31 +205,31 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
         </label>
         <label>
           Owner
-          <input
+          <TextFilter
             id="f-owner"
             value={f.owner}
             size={10}
-            onChange={(e) => set({ owner: (e.target as HTMLInputElement).value.trim() })}
+            onCommit={(v) => set({ owner: v })}
           />
         </label>
         <label>
           Tag
-          <input
+          <TextFilter
             id="f-tag"
             value={f.tag}
             size={12}
             placeholder="key=value"
-            onChange={(e) => set({ tag: (e.target as HTMLInputElement).value.trim() })}
+            onCommit={(v) => set({ tag: v })}
           />
         </label>
         <label>
           Metadata
-          <input
+          <TextFilter
             id="f-meta"
             value={f.meta}
             size={12}
             placeholder="key=value"
-            onChange={(e) => set({ meta: (e.target as HTMLInputElement).value.trim() })}
+            onCommit={(v) => set({ meta: v })}
           />
         </label>
         <label>
@@ -351,6 +351,33 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
         </a>
       </div>
     </section>
+  );
+}
+
+/**
+ * A text filter committed on Enter or leaving the field. Its text is its own while typing (the
+ * table re-renders on every server change and must not wipe it) and follows the URL otherwise.
+ */
+function TextFilter(
+  { id, value, size, placeholder, onCommit }: {
+    id: string;
+    value: string;
+    size: number;
+    placeholder?: string;
+    onCommit: (v: string) => void;
+  },
+) {
+  const [text, setText] = useState(value);
+  useEffect(() => setText(value), [value]);
+  return (
+    <input
+      id={id}
+      value={text}
+      size={size}
+      placeholder={placeholder}
+      onInput={(e) => setText((e.target as HTMLInputElement).value)}
+      onChange={(e) => onCommit((e.target as HTMLInputElement).value.trim())}
+    />
   );
 }
 

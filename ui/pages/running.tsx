@@ -6,7 +6,7 @@ import { durationText } from "../format.ts";
 import { href } from "../router.ts";
 
 export function RunningPage() {
-  const { data, error, reload } = usePoll(() => jobs.listRunningExecutions({}), "running", 2_000);
+  const { data, error, reload } = usePoll(() => jobs.listRunningExecutions({}), "running", 30_000);
   const { errors, act, dismiss } = useActions();
   const list: Execution[] = data?.executions ?? [];
   return (

@@ -10,6 +10,7 @@ export function UpcomingPage() {
     () => jobs.getUpcoming({ hours: 24, bucketMinutes: 15, limit: 100 }),
     "upcoming",
     60_000,
+    false,
   );
   const from = msOf(data?.from) ?? 0;
   const bucketMs = (data?.bucketMinutes ?? 15) * 60_000;

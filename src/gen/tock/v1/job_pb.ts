@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tock/v1/job.proto.
  */
 export const file_tock_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChF0b2NrL3YxL2pvYi5wcm90bxIHdG9jay52MSJqCglTdHJpbmdNYXASLgoGdmFsdWVzGAEgAygLMh4udG9jay52MS5TdHJpbmdNYXAuVmFsdWVzRW50cnkaLQoLVmFsdWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKJCQoDSm9iEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGlzcGxheW5hbWUYAyABKAkSEAoIdGltZXpvbmUYBCABKAkSEAoIc2NoZWR1bGUYBSABKAkSDQoFb3duZXIYBiABKAkSEwoLb3duZXJfZW1haWwYByABKAkSFQoNc3VjY2Vzc19jb3VudBgIIAEoAxITCgtlcnJvcl9jb3VudBgJIAEoAxI1CgxsYXN0X3N1Y2Nlc3MYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSACIAQESMwoKbGFzdF9lcnJvchgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAYgBARIQCghkaXNhYmxlZBgMIAEoCBIkCgR0YWdzGA0gAygLMhYudG9jay52MS5Kb2IuVGFnc0VudHJ5EiwKCG1ldGFkYXRhGA4gAygLMhoudG9jay52MS5Kb2IuTWV0YWRhdGFFbnRyeRIPCgdyZXRyaWVzGA8gASgNEhYKDmRlcGVuZGVudF9qb2JzGBAgAygJEhIKCnBhcmVudF9qb2IYESABKAkSMAoKcHJvY2Vzc29ycxgSIAMoCzIcLnRvY2sudjEuSm9iLlByb2Nlc3NvcnNFbnRyeRITCgtjb25jdXJyZW5jeRgTIAEoCRIQCghleGVjdXRvchgUIAEoCRI5Cg9leGVjdXRvcl9jb25maWcYFSADKAsyIC50b2NrLnYxLkpvYi5FeGVjdXRvckNvbmZpZ0VudHJ5Eg4KBnN0YXR1cxgWIAEoCRItCgRuZXh0GBcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgCiAEBEhEKCWVwaGVtZXJhbBgYIAEoCBIyCglzdGFydHNfYXQYGSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAOIAQESMwoKZXhwaXJlc19hdBgaIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIBIgBARIWCg5taXNmaXJlX3BvbGljeRgbIAEoCRIZChFzdGFydGluZ19kZWFkbGluZRgcIAEoCRITCgtyZXRyeV9kZWxheRgdIAEoCRIXCg9yZXRyeV9kZWxheV9tYXgYHiABKAkaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGkUKD1Byb2Nlc3NvcnNFbnRyeRILCgNrZXkYASABKAkSIQoFdmFsdWUYAiABKAsyEi50b2NrLnYxLlN0cmluZ01hcDoCOAEaNQoTRXhlY3V0b3JDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg8KDV9sYXN0X3N1Y2Nlc3NCDQoLX2xhc3RfZXJyb3JCBwoFX25leHRCDAoKX3N0YXJ0c19hdEINCgtfZXhwaXJlc19hdCL8AgoJRXhlY3V0aW9uEgoKAmlkGAEgASgJEhAKCGpvYl9uYW1lGAIgASgJEjMKCnN0YXJ0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSACIAQESNAoLZmluaXNoZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAGIAQESDwoHc3VjY2VzcxgFIAEoCBIOCgZvdXRwdXQYBiABKAkSEQoJbm9kZV9uYW1lGAcgASgJEg0KBWdyb3VwGAggASgDEg8KB2F0dGVtcHQYCSABKA0SGAoQb3V0cHV0X3RydW5jYXRlZBgKIAEoCBIOCgZzdGF0dXMYCyABKAkSFgoJZXhpdF9jb2RlGAwgASgFSAKIAQESEwoLb3V0cHV0X3NpemUYDSABKAMSDgoGcmVhc29uGA4gASgJQg0KC19zdGFydGVkX2F0Qg4KDF9maW5pc2hlZF9hdEIMCgpfZXhpdF9jb2RlItEDCg9MaXN0Sm9ic1JlcXVlc3QSCQoBcRgBIAEoCRI4CghtZXRhZGF0YRgCIAMoCzImLnRvY2sudjEuTGlzdEpvYnNSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSDgoGc3RhdHVzGAMgASgJEhUKCGRpc2FibGVkGAQgASgISACIAQESDAoEc29ydBgFIAEoCRINCgVvcmRlchgGIAEoCRISCgVzdGFydBgHIAEoDUgBiAEBEhAKA2VuZBgIIAEoDUgCiAEBEjAKBHRhZ3MYCSADKAsyIi50b2NrLnYxLkxpc3RKb2JzUmVxdWVzdC5UYWdzRW50cnkSDQoFb3duZXIYCiABKAkSIgoVZmFpbGVkX3dpdGhpbl9zZWNvbmRzGAsgASgNSAOIAQESEwoLcmVjZW50X3J1bnMYDCABKA0aLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgsKCV9kaXNhYmxlZEIICgZfc3RhcnRCBgoEX2VuZEIYChZfZmFpbGVkX3dpdGhpbl9zZWNvbmRzIh4KClJlY2VudFJ1bnMSEAoIc3RhdHVzZXMYASADKAkiuAEKEExpc3RKb2JzUmVzcG9uc2USGgoEam9icxgBIAMoCzIMLnRvY2sudjEuSm9iEg0KBXRvdGFsGAIgASgNEjUKBnJlY2VudBgDIAMoCzIlLnRvY2sudjEuTGlzdEpvYnNSZXNwb25zZS5SZWNlbnRFbnRyeRpCCgtSZWNlbnRFbnRyeRILCgNrZXkYASABKAkSIgoFdmFsdWUYAiABKAsyEy50b2NrLnYxLlJlY2VudFJ1bnM6AjgBIh4KHExpc3RSdW5uaW5nRXhlY3V0aW9uc1JlcXVlc3QiRwodTGlzdFJ1bm5pbmdFeGVjdXRpb25zUmVzcG9uc2USJgoKZXhlY3V0aW9ucxgBIAMoCzISLnRvY2sudjEuRXhlY3V0aW9uIkoKEkdldFVwY29taW5nUmVxdWVzdBINCgVob3VycxgBIAEoDRIWCg5idWNrZXRfbWludXRlcxgCIAEoDRINCgVsaW1pdBgDIAEoDSJKCg5VcGNvbWluZ0xhdW5jaBIQCghqb2JfbmFtZRgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipQEKE0dldFVwY29taW5nUmVzcG9uc2USKAoEZnJvbRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHYnVja2V0cxgCIAMoDRIWCg5idWNrZXRfbWludXRlcxgDIAEoDRIoCgdzb29uZXN0GAQgAygLMhcudG9jay52MS5VcGNvbWluZ0xhdW5jaBIRCgl0cnVuY2F0ZWQYBSABKAgiFAoSR2V0QWN0aXZpdHlSZXF1ZXN0IqUCChNHZXRBY3Rpdml0eVJlc3BvbnNlEhwKFGxhdW5jaGVzX2xhc3RfbWludXRlGAEgASgNEhoKEmxhdW5jaGVzX2xhc3RfaG91chgCIAEoDRIbChNzdWNjZWVkZWRfbGFzdF9ob3VyGAMgASgNEhgKEGZhaWxlZF9sYXN0X2hvdXIYBCABKA0SGAoQbWlzc2VkX2xhc3RfaG91chgFIAEoDRIWCg5sb3N0X2xhc3RfaG91chgGIAEoDRIPCgdydW5uaW5nGAcgASgNEhcKD2xhdGVuZXNzX3A1MF9tcxgIIAEoARIXCg9sYXRlbmVzc19wOTlfbXMYCSABKAESFAoMam9ic19mYWlsaW5nGAogASgNEhIKCmpvYnNfdG90YWwYCyABKA0iHQoNR2V0Sm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIisKDkdldEpvYlJlc3BvbnNlEhkKA2pvYhgBIAEoCzIMLnRvY2sudjEuSm9iIkQKEFVwc2VydEpvYlJlcXVlc3QSGQoDam9iGAEgASgLMgwudG9jay52MS5Kb2ISFQoNcnVuX29uX2NyZWF0ZRgCIAEoCCIuChFVcHNlcnRKb2JSZXNwb25zZRIZCgNqb2IYASABKAsyDC50b2NrLnYxLkpvYiIgChBEZWxldGVKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiLgoRRGVsZXRlSm9iUmVzcG9uc2USGQoDam9iGAEgASgLMgwudG9jay52MS5Kb2IiLAoNUnVuSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBWZvcmNlGAIgASgIIjcKDlJ1bkpvYlJlc3BvbnNlEiUKCWV4ZWN1dGlvbhgBIAEoCzISLnRvY2sudjEuRXhlY3V0aW9uIiAKEFRvZ2dsZUpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSIuChFUb2dnbGVKb2JSZXNwb25zZRIZCgNqb2IYASABKAsyDC50b2NrLnYxLkpvYiJfChVMaXN0RXhlY3V0aW9uc1JlcXVlc3QSEAoIam9iX25hbWUYASABKAkSHgoRb3V0cHV0X3NpemVfbGltaXQYAiABKA1IAIgBAUIUChJfb3V0cHV0X3NpemVfbGltaXQiQAoWTGlzdEV4ZWN1dGlvbnNSZXNwb25zZRImCgpleGVjdXRpb25zGAEgAygLMhIudG9jay52MS5FeGVjdXRpb24iPQoTR2V0RXhlY3V0aW9uUmVxdWVzdBIQCghqb2JfbmFtZRgBIAEoCRIUCgxleGVjdXRpb25faWQYAiABKAkiPQoUR2V0RXhlY3V0aW9uUmVzcG9uc2USJQoJZXhlY3V0aW9uGAEgASgLMhIudG9jay52MS5FeGVjdXRpb24iPgoUS2lsbEV4ZWN1dGlvblJlcXVlc3QSEAoIam9iX25hbWUYASABKAkSFAoMZXhlY3V0aW9uX2lkGAIgASgJIj4KFUtpbGxFeGVjdXRpb25SZXNwb25zZRIlCglleGVjdXRpb24YASABKAsyEi50b2NrLnYxLkV4ZWN1dGlvbiJnChJHZXROZXh0UnVuc1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIJCgFuGAIgASgNEi4KBWFmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAiAEBQggKBl9hZnRlciI/ChNHZXROZXh0UnVuc1Jlc3BvbnNlEigKBHJ1bnMYASADKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIj8KFVdhdGNoRXhlY3V0aW9uUmVxdWVzdBIQCghqb2JfbmFtZRgBIAEoCRIUCgxleGVjdXRpb25faWQYAiABKAkiWwoWV2F0Y2hFeGVjdXRpb25SZXNwb25zZRIQCgZvdXRwdXQYASABKAxIABImCghmaW5pc2hlZBgCIAEoCzISLnRvY2sudjEuRXhlY3V0aW9uSABCBwoFZXZlbnQywggKCkpvYlNlcnZpY2USRAoITGlzdEpvYnMSGC50b2NrLnYxLkxpc3RKb2JzUmVxdWVzdBoZLnRvY2sudjEuTGlzdEpvYnNSZXNwb25zZSIDkAIBEj4KBkdldEpvYhIWLnRvY2sudjEuR2V0Sm9iUmVxdWVzdBoXLnRvY2sudjEuR2V0Sm9iUmVzcG9uc2UiA5ACARJCCglVcHNlcnRKb2ISGS50b2NrLnYxLlVwc2VydEpvYlJlcXVlc3QaGi50b2NrLnYxLlVwc2VydEpvYlJlc3BvbnNlEkIKCURlbGV0ZUpvYhIZLnRvY2sudjEuRGVsZXRlSm9iUmVxdWVzdBoaLnRvY2sudjEuRGVsZXRlSm9iUmVzcG9uc2USOQoGUnVuSm9iEhYudG9jay52MS5SdW5Kb2JSZXF1ZXN0GhcudG9jay52MS5SdW5Kb2JSZXNwb25zZRJCCglUb2dnbGVKb2ISGS50b2NrLnYxLlRvZ2dsZUpvYlJlcXVlc3QaGi50b2NrLnYxLlRvZ2dsZUpvYlJlc3BvbnNlElYKDkxpc3RFeGVjdXRpb25zEh4udG9jay52MS5MaXN0RXhlY3V0aW9uc1JlcXVlc3QaHy50b2NrLnYxLkxpc3RFeGVjdXRpb25zUmVzcG9uc2UiA5ACARJQCgxHZXRFeGVjdXRpb24SHC50b2NrLnYxLkdldEV4ZWN1dGlvblJlcXVlc3QaHS50b2NrLnYxLkdldEV4ZWN1dGlvblJlc3BvbnNlIgOQAgESTgoNS2lsbEV4ZWN1dGlvbhIdLnRvY2sudjEuS2lsbEV4ZWN1dGlvblJlcXVlc3QaHi50b2NrLnYxLktpbGxFeGVjdXRpb25SZXNwb25zZRJNCgtHZXROZXh0UnVucxIbLnRvY2sudjEuR2V0TmV4dFJ1bnNSZXF1ZXN0GhwudG9jay52MS5HZXROZXh0UnVuc1Jlc3BvbnNlIgOQAgESUwoOV2F0Y2hFeGVjdXRpb24SHi50b2NrLnYxLldhdGNoRXhlY3V0aW9uUmVxdWVzdBofLnRvY2sudjEuV2F0Y2hFeGVjdXRpb25SZXNwb25zZTABEmsKFUxpc3RSdW5uaW5nRXhlY3V0aW9ucxIlLnRvY2sudjEuTGlzdFJ1bm5pbmdFeGVjdXRpb25zUmVxdWVzdBomLnRvY2sudjEuTGlzdFJ1bm5pbmdFeGVjdXRpb25zUmVzcG9uc2UiA5ACARJNCgtHZXRVcGNvbWluZxIbLnRvY2sudjEuR2V0VXBjb21pbmdSZXF1ZXN0GhwudG9jay52MS5HZXRVcGNvbWluZ1Jlc3BvbnNlIgOQAgESTQoLR2V0QWN0aXZpdHkSGy50b2NrLnYxLkdldEFjdGl2aXR5UmVxdWVzdBocLnRvY2sudjEuR2V0QWN0aXZpdHlSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChF0b2NrL3YxL2pvYi5wcm90bxIHdG9jay52MSJqCglTdHJpbmdNYXASLgoGdmFsdWVzGAEgAygLMh4udG9jay52MS5TdHJpbmdNYXAuVmFsdWVzRW50cnkaLQoLVmFsdWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKJCQoDSm9iEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGlzcGxheW5hbWUYAyABKAkSEAoIdGltZXpvbmUYBCABKAkSEAoIc2NoZWR1bGUYBSABKAkSDQoFb3duZXIYBiABKAkSEwoLb3duZXJfZW1haWwYByABKAkSFQoNc3VjY2Vzc19jb3VudBgIIAEoAxITCgtlcnJvcl9jb3VudBgJIAEoAxI1CgxsYXN0X3N1Y2Nlc3MYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSACIAQESMwoKbGFzdF9lcnJvchgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAYgBARIQCghkaXNhYmxlZBgMIAEoCBIkCgR0YWdzGA0gAygLMhYudG9jay52MS5Kb2IuVGFnc0VudHJ5EiwKCG1ldGFkYXRhGA4gAygLMhoudG9jay52MS5Kb2IuTWV0YWRhdGFFbnRyeRIPCgdyZXRyaWVzGA8gASgNEhYKDmRlcGVuZGVudF9qb2JzGBAgAygJEhIKCnBhcmVudF9qb2IYESABKAkSMAoKcHJvY2Vzc29ycxgSIAMoCzIcLnRvY2sudjEuSm9iLlByb2Nlc3NvcnNFbnRyeRITCgtjb25jdXJyZW5jeRgTIAEoCRIQCghleGVjdXRvchgUIAEoCRI5Cg9leGVjdXRvcl9jb25maWcYFSADKAsyIC50b2NrLnYxLkpvYi5FeGVjdXRvckNvbmZpZ0VudHJ5Eg4KBnN0YXR1cxgWIAEoCRItCgRuZXh0GBcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgCiAEBEhEKCWVwaGVtZXJhbBgYIAEoCBIyCglzdGFydHNfYXQYGSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAOIAQESMwoKZXhwaXJlc19hdBgaIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIBIgBARIWCg5taXNmaXJlX3BvbGljeRgbIAEoCRIZChFzdGFydGluZ19kZWFkbGluZRgcIAEoCRITCgtyZXRyeV9kZWxheRgdIAEoCRIXCg9yZXRyeV9kZWxheV9tYXgYHiABKAkaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGkUKD1Byb2Nlc3NvcnNFbnRyeRILCgNrZXkYASABKAkSIQoFdmFsdWUYAiABKAsyEi50b2NrLnYxLlN0cmluZ01hcDoCOAEaNQoTRXhlY3V0b3JDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg8KDV9sYXN0X3N1Y2Nlc3NCDQoLX2xhc3RfZXJyb3JCBwoFX25leHRCDAoKX3N0YXJ0c19hdEINCgtfZXhwaXJlc19hdCL8AgoJRXhlY3V0aW9uEgoKAmlkGAEgASgJEhAKCGpvYl9uYW1lGAIgASgJEjMKCnN0YXJ0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSACIAQESNAoLZmluaXNoZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAGIAQESDwoHc3VjY2VzcxgFIAEoCBIOCgZvdXRwdXQYBiABKAkSEQoJbm9kZV9uYW1lGAcgASgJEg0KBWdyb3VwGAggASgDEg8KB2F0dGVtcHQYCSABKA0SGAoQb3V0cHV0X3RydW5jYXRlZBgKIAEoCBIOCgZzdGF0dXMYCyABKAkSFgoJZXhpdF9jb2RlGAwgASgFSAKIAQESEwoLb3V0cHV0X3NpemUYDSABKAMSDgoGcmVhc29uGA4gASgJQg0KC19zdGFydGVkX2F0Qg4KDF9maW5pc2hlZF9hdEIMCgpfZXhpdF9jb2RlItEDCg9MaXN0Sm9ic1JlcXVlc3QSCQoBcRgBIAEoCRI4CghtZXRhZGF0YRgCIAMoCzImLnRvY2sudjEuTGlzdEpvYnNSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSDgoGc3RhdHVzGAMgASgJEhUKCGRpc2FibGVkGAQgASgISACIAQESDAoEc29ydBgFIAEoCRINCgVvcmRlchgGIAEoCRISCgVzdGFydBgHIAEoDUgBiAEBEhAKA2VuZBgIIAEoDUgCiAEBEjAKBHRhZ3MYCSADKAsyIi50b2NrLnYxLkxpc3RKb2JzUmVxdWVzdC5UYWdzRW50cnkSDQoFb3duZXIYCiABKAkSIgoVZmFpbGVkX3dpdGhpbl9zZWNvbmRzGAsgASgNSAOIAQESEwoLcmVjZW50X3J1bnMYDCABKA0aLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgsKCV9kaXNhYmxlZEIICgZfc3RhcnRCBgoEX2VuZEIYChZfZmFpbGVkX3dpdGhpbl9zZWNvbmRzIh4KClJlY2VudFJ1bnMSEAoIc3RhdHVzZXMYASADKAkiuAEKEExpc3RKb2JzUmVzcG9uc2USGgoEam9icxgBIAMoCzIMLnRvY2sudjEuSm9iEg0KBXRvdGFsGAIgASgNEjUKBnJlY2VudBgDIAMoCzIlLnRvY2sudjEuTGlzdEpvYnNSZXNwb25zZS5SZWNlbnRFbnRyeRpCCgtSZWNlbnRFbnRyeRILCgNrZXkYASABKAkSIgoFdmFsdWUYAiABKAsyEy50b2NrLnYxLlJlY2VudFJ1bnM6AjgBIh4KHExpc3RSdW5uaW5nRXhlY3V0aW9uc1JlcXVlc3QiRwodTGlzdFJ1bm5pbmdFeGVjdXRpb25zUmVzcG9uc2USJgoKZXhlY3V0aW9ucxgBIAMoCzISLnRvY2sudjEuRXhlY3V0aW9uIkoKEkdldFVwY29taW5nUmVxdWVzdBINCgVob3VycxgBIAEoDRIWCg5idWNrZXRfbWludXRlcxgCIAEoDRINCgVsaW1pdBgDIAEoDSJKCg5VcGNvbWluZ0xhdW5jaBIQCghqb2JfbmFtZRgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipQEKE0dldFVwY29taW5nUmVzcG9uc2USKAoEZnJvbRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHYnVja2V0cxgCIAMoDRIWCg5idWNrZXRfbWludXRlcxgDIAEoDRIoCgdzb29uZXN0GAQgAygLMhcudG9jay52MS5VcGNvbWluZ0xhdW5jaBIRCgl0cnVuY2F0ZWQYBSABKAgiFQoTV2F0Y2hDaGFuZ2VzUmVxdWVzdCIoChRXYXRjaENoYW5nZXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCIUChJHZXRBY3Rpdml0eVJlcXVlc3QipQIKE0dldEFjdGl2aXR5UmVzcG9uc2USHAoUbGF1bmNoZXNfbGFzdF9taW51dGUYASABKA0SGgoSbGF1bmNoZXNfbGFzdF9ob3VyGAIgASgNEhsKE3N1Y2NlZWRlZF9sYXN0X2hvdXIYAyABKA0SGAoQZmFpbGVkX2xhc3RfaG91chgEIAEoDRIYChBtaXNzZWRfbGFzdF9ob3VyGAUgASgNEhYKDmxvc3RfbGFzdF9ob3VyGAYgASgNEg8KB3J1bm5pbmcYByABKA0SFwoPbGF0ZW5lc3NfcDUwX21zGAggASgBEhcKD2xhdGVuZXNzX3A5OV9tcxgJIAEoARIUCgxqb2JzX2ZhaWxpbmcYCiABKA0SEgoKam9ic190b3RhbBgLIAEoDSIdCg1HZXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiKwoOR2V0Sm9iUmVzcG9uc2USGQoDam9iGAEgASgLMgwudG9jay52MS5Kb2IiRAoQVXBzZXJ0Sm9iUmVxdWVzdBIZCgNqb2IYASABKAsyDC50b2NrLnYxLkpvYhIVCg1ydW5fb25fY3JlYXRlGAIgASgIIi4KEVVwc2VydEpvYlJlc3BvbnNlEhkKA2pvYhgBIAEoCzIMLnRvY2sudjEuSm9iIiAKEERlbGV0ZUpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSIuChFEZWxldGVKb2JSZXNwb25zZRIZCgNqb2IYASABKAsyDC50b2NrLnYxLkpvYiIsCg1SdW5Kb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkSDQoFZm9yY2UYAiABKAgiNwoOUnVuSm9iUmVzcG9uc2USJQoJZXhlY3V0aW9uGAEgASgLMhIudG9jay52MS5FeGVjdXRpb24iIAoQVG9nZ2xlSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIi4KEVRvZ2dsZUpvYlJlc3BvbnNlEhkKA2pvYhgBIAEoCzIMLnRvY2sudjEuSm9iIl8KFUxpc3RFeGVjdXRpb25zUmVxdWVzdBIQCghqb2JfbmFtZRgBIAEoCRIeChFvdXRwdXRfc2l6ZV9saW1pdBgCIAEoDUgAiAEBQhQKEl9vdXRwdXRfc2l6ZV9saW1pdCJAChZMaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEiYKCmV4ZWN1dGlvbnMYASADKAsyEi50b2NrLnYxLkV4ZWN1dGlvbiI9ChNHZXRFeGVjdXRpb25SZXF1ZXN0EhAKCGpvYl9uYW1lGAEgASgJEhQKDGV4ZWN1dGlvbl9pZBgCIAEoCSI9ChRHZXRFeGVjdXRpb25SZXNwb25zZRIlCglleGVjdXRpb24YASABKAsyEi50b2NrLnYxLkV4ZWN1dGlvbiI+ChRLaWxsRXhlY3V0aW9uUmVxdWVzdBIQCghqb2JfbmFtZRgBIAEoCRIUCgxleGVjdXRpb25faWQYAiABKAkiPgoVS2lsbEV4ZWN1dGlvblJlc3BvbnNlEiUKCWV4ZWN1dGlvbhgBIAEoCzISLnRvY2sudjEuRXhlY3V0aW9uImcKEkdldE5leHRSdW5zUmVxdWVzdBIMCgRuYW1lGAEgASgJEgkKAW4YAiABKA0SLgoFYWZ0ZXIYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSACIAQFCCAoGX2FmdGVyIj8KE0dldE5leHRSdW5zUmVzcG9uc2USKAoEcnVucxgBIAMoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPwoVV2F0Y2hFeGVjdXRpb25SZXF1ZXN0EhAKCGpvYl9uYW1lGAEgASgJEhQKDGV4ZWN1dGlvbl9pZBgCIAEoCSJbChZXYXRjaEV4ZWN1dGlvblJlc3BvbnNlEhAKBm91dHB1dBgBIAEoDEgAEiYKCGZpbmlzaGVkGAIgASgLMhIudG9jay52MS5FeGVjdXRpb25IAEIHCgVldmVudDKRCQoKSm9iU2VydmljZRJECghMaXN0Sm9icxIYLnRvY2sudjEuTGlzdEpvYnNSZXF1ZXN0GhkudG9jay52MS5MaXN0Sm9ic1Jlc3BvbnNlIgOQAgESPgoGR2V0Sm9iEhYudG9jay52MS5HZXRKb2JSZXF1ZXN0GhcudG9jay52MS5HZXRKb2JSZXNwb25zZSIDkAIBEkIKCVVwc2VydEpvYhIZLnRvY2sudjEuVXBzZXJ0Sm9iUmVxdWVzdBoaLnRvY2sudjEuVXBzZXJ0Sm9iUmVzcG9uc2USQgoJRGVsZXRlSm9iEhkudG9jay52MS5EZWxldGVKb2JSZXF1ZXN0GhoudG9jay52MS5EZWxldGVKb2JSZXNwb25zZRI5CgZSdW5Kb2ISFi50b2NrLnYxLlJ1bkpvYlJlcXVlc3QaFy50b2NrLnYxLlJ1bkpvYlJlc3BvbnNlEkIKCVRvZ2dsZUpvYhIZLnRvY2sudjEuVG9nZ2xlSm9iUmVxdWVzdBoaLnRvY2sudjEuVG9nZ2xlSm9iUmVzcG9uc2USVgoOTGlzdEV4ZWN1dGlvbnMSHi50b2NrLnYxLkxpc3RFeGVjdXRpb25zUmVxdWVzdBofLnRvY2sudjEuTGlzdEV4ZWN1dGlvbnNSZXNwb25zZSIDkAIBElAKDEdldEV4ZWN1dGlvbhIcLnRvY2sudjEuR2V0RXhlY3V0aW9uUmVxdWVzdBodLnRvY2sudjEuR2V0RXhlY3V0aW9uUmVzcG9uc2UiA5ACARJOCg1LaWxsRXhlY3V0aW9uEh0udG9jay52MS5LaWxsRXhlY3V0aW9uUmVxdWVzdBoeLnRvY2sudjEuS2lsbEV4ZWN1dGlvblJlc3BvbnNlEk0KC0dldE5leHRSdW5zEhsudG9jay52MS5HZXROZXh0UnVuc1JlcXVlc3QaHC50b2NrLnYxLkdldE5leHRSdW5zUmVzcG9uc2UiA5ACARJTCg5XYXRjaEV4ZWN1dGlvbhIeLnRvY2sudjEuV2F0Y2hFeGVjdXRpb25SZXF1ZXN0Gh8udG9jay52MS5XYXRjaEV4ZWN1dGlvblJlc3BvbnNlMAESawoVTGlzdFJ1bm5pbmdFeGVjdXRpb25zEiUudG9jay52MS5MaXN0UnVubmluZ0V4ZWN1dGlvbnNSZXF1ZXN0GiYudG9jay52MS5MaXN0UnVubmluZ0V4ZWN1dGlvbnNSZXNwb25zZSIDkAIBEk0KC0dldFVwY29taW5nEhsudG9jay52MS5HZXRVcGNvbWluZ1JlcXVlc3QaHC50b2NrLnYxLkdldFVwY29taW5nUmVzcG9uc2UiA5ACARJNCgxXYXRjaENoYW5nZXMSHC50b2NrLnYxLldhdGNoQ2hhbmdlc1JlcXVlc3QaHS50b2NrLnYxLldhdGNoQ2hhbmdlc1Jlc3BvbnNlMAESTQoLR2V0QWN0aXZpdHkSGy50b2NrLnYxLkdldEFjdGl2aXR5UmVxdWVzdBocLnRvY2sudjEuR2V0QWN0aXZpdHlSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A string-to-string map as a message, so it can be a map value (processor settings).
@@ -597,6 +597,41 @@ export const GetUpcomingResponseSchema: GenMessage<GetUpcomingResponse> = /*@__P
   messageDesc(file_tock_v1_job, 10);
 
 /**
+ * @generated from message tock.v1.WatchChangesRequest
+ */
+export type WatchChangesRequest = Message<"tock.v1.WatchChangesRequest"> & {
+};
+
+/**
+ * Describes the message tock.v1.WatchChangesRequest.
+ * Use `create(WatchChangesRequestSchema)` to create a new message.
+ */
+export const WatchChangesRequestSchema: GenMessage<WatchChangesRequest> = /*@__PURE__*/
+  messageDesc(file_tock_v1_job, 11);
+
+/**
+ * Sent once on subscribe and then whenever the replicated state changed (coalesced): a client
+ * refetches what it shows only when the revision moves, instead of polling.
+ *
+ * @generated from message tock.v1.WatchChangesResponse
+ */
+export type WatchChangesResponse = Message<"tock.v1.WatchChangesResponse"> & {
+  /**
+   * Counts changes seen by the answering node since it started; compare for inequality only.
+   *
+   * @generated from field: uint64 revision = 1;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message tock.v1.WatchChangesResponse.
+ * Use `create(WatchChangesResponseSchema)` to create a new message.
+ */
+export const WatchChangesResponseSchema: GenMessage<WatchChangesResponse> = /*@__PURE__*/
+  messageDesc(file_tock_v1_job, 12);
+
+/**
  * @generated from message tock.v1.GetActivityRequest
  */
 export type GetActivityRequest = Message<"tock.v1.GetActivityRequest"> & {
@@ -607,7 +642,7 @@ export type GetActivityRequest = Message<"tock.v1.GetActivityRequest"> & {
  * Use `create(GetActivityRequestSchema)` to create a new message.
  */
 export const GetActivityRequestSchema: GenMessage<GetActivityRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 11);
+  messageDesc(file_tock_v1_job, 13);
 
 /**
  * @generated from message tock.v1.GetActivityResponse
@@ -682,7 +717,7 @@ export type GetActivityResponse = Message<"tock.v1.GetActivityResponse"> & {
  * Use `create(GetActivityResponseSchema)` to create a new message.
  */
 export const GetActivityResponseSchema: GenMessage<GetActivityResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 12);
+  messageDesc(file_tock_v1_job, 14);
 
 /**
  * @generated from message tock.v1.GetJobRequest
@@ -699,7 +734,7 @@ export type GetJobRequest = Message<"tock.v1.GetJobRequest"> & {
  * Use `create(GetJobRequestSchema)` to create a new message.
  */
 export const GetJobRequestSchema: GenMessage<GetJobRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 13);
+  messageDesc(file_tock_v1_job, 15);
 
 /**
  * @generated from message tock.v1.GetJobResponse
@@ -716,7 +751,7 @@ export type GetJobResponse = Message<"tock.v1.GetJobResponse"> & {
  * Use `create(GetJobResponseSchema)` to create a new message.
  */
 export const GetJobResponseSchema: GenMessage<GetJobResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 14);
+  messageDesc(file_tock_v1_job, 16);
 
 /**
  * @generated from message tock.v1.UpsertJobRequest
@@ -741,7 +776,7 @@ export type UpsertJobRequest = Message<"tock.v1.UpsertJobRequest"> & {
  * Use `create(UpsertJobRequestSchema)` to create a new message.
  */
 export const UpsertJobRequestSchema: GenMessage<UpsertJobRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 15);
+  messageDesc(file_tock_v1_job, 17);
 
 /**
  * @generated from message tock.v1.UpsertJobResponse
@@ -760,7 +795,7 @@ export type UpsertJobResponse = Message<"tock.v1.UpsertJobResponse"> & {
  * Use `create(UpsertJobResponseSchema)` to create a new message.
  */
 export const UpsertJobResponseSchema: GenMessage<UpsertJobResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 16);
+  messageDesc(file_tock_v1_job, 18);
 
 /**
  * @generated from message tock.v1.DeleteJobRequest
@@ -777,7 +812,7 @@ export type DeleteJobRequest = Message<"tock.v1.DeleteJobRequest"> & {
  * Use `create(DeleteJobRequestSchema)` to create a new message.
  */
 export const DeleteJobRequestSchema: GenMessage<DeleteJobRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 17);
+  messageDesc(file_tock_v1_job, 19);
 
 /**
  * @generated from message tock.v1.DeleteJobResponse
@@ -796,7 +831,7 @@ export type DeleteJobResponse = Message<"tock.v1.DeleteJobResponse"> & {
  * Use `create(DeleteJobResponseSchema)` to create a new message.
  */
 export const DeleteJobResponseSchema: GenMessage<DeleteJobResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 18);
+  messageDesc(file_tock_v1_job, 20);
 
 /**
  * @generated from message tock.v1.RunJobRequest
@@ -820,7 +855,7 @@ export type RunJobRequest = Message<"tock.v1.RunJobRequest"> & {
  * Use `create(RunJobRequestSchema)` to create a new message.
  */
 export const RunJobRequestSchema: GenMessage<RunJobRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 19);
+  messageDesc(file_tock_v1_job, 21);
 
 /**
  * @generated from message tock.v1.RunJobResponse
@@ -839,7 +874,7 @@ export type RunJobResponse = Message<"tock.v1.RunJobResponse"> & {
  * Use `create(RunJobResponseSchema)` to create a new message.
  */
 export const RunJobResponseSchema: GenMessage<RunJobResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 20);
+  messageDesc(file_tock_v1_job, 22);
 
 /**
  * @generated from message tock.v1.ToggleJobRequest
@@ -856,7 +891,7 @@ export type ToggleJobRequest = Message<"tock.v1.ToggleJobRequest"> & {
  * Use `create(ToggleJobRequestSchema)` to create a new message.
  */
 export const ToggleJobRequestSchema: GenMessage<ToggleJobRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 21);
+  messageDesc(file_tock_v1_job, 23);
 
 /**
  * @generated from message tock.v1.ToggleJobResponse
@@ -875,7 +910,7 @@ export type ToggleJobResponse = Message<"tock.v1.ToggleJobResponse"> & {
  * Use `create(ToggleJobResponseSchema)` to create a new message.
  */
 export const ToggleJobResponseSchema: GenMessage<ToggleJobResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 22);
+  messageDesc(file_tock_v1_job, 24);
 
 /**
  * @generated from message tock.v1.ListExecutionsRequest
@@ -899,7 +934,7 @@ export type ListExecutionsRequest = Message<"tock.v1.ListExecutionsRequest"> & {
  * Use `create(ListExecutionsRequestSchema)` to create a new message.
  */
 export const ListExecutionsRequestSchema: GenMessage<ListExecutionsRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 23);
+  messageDesc(file_tock_v1_job, 25);
 
 /**
  * @generated from message tock.v1.ListExecutionsResponse
@@ -918,7 +953,7 @@ export type ListExecutionsResponse = Message<"tock.v1.ListExecutionsResponse"> &
  * Use `create(ListExecutionsResponseSchema)` to create a new message.
  */
 export const ListExecutionsResponseSchema: GenMessage<ListExecutionsResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 24);
+  messageDesc(file_tock_v1_job, 26);
 
 /**
  * @generated from message tock.v1.GetExecutionRequest
@@ -940,7 +975,7 @@ export type GetExecutionRequest = Message<"tock.v1.GetExecutionRequest"> & {
  * Use `create(GetExecutionRequestSchema)` to create a new message.
  */
 export const GetExecutionRequestSchema: GenMessage<GetExecutionRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 25);
+  messageDesc(file_tock_v1_job, 27);
 
 /**
  * @generated from message tock.v1.GetExecutionResponse
@@ -959,7 +994,7 @@ export type GetExecutionResponse = Message<"tock.v1.GetExecutionResponse"> & {
  * Use `create(GetExecutionResponseSchema)` to create a new message.
  */
 export const GetExecutionResponseSchema: GenMessage<GetExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 26);
+  messageDesc(file_tock_v1_job, 28);
 
 /**
  * @generated from message tock.v1.KillExecutionRequest
@@ -981,7 +1016,7 @@ export type KillExecutionRequest = Message<"tock.v1.KillExecutionRequest"> & {
  * Use `create(KillExecutionRequestSchema)` to create a new message.
  */
 export const KillExecutionRequestSchema: GenMessage<KillExecutionRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 27);
+  messageDesc(file_tock_v1_job, 29);
 
 /**
  * @generated from message tock.v1.KillExecutionResponse
@@ -1000,7 +1035,7 @@ export type KillExecutionResponse = Message<"tock.v1.KillExecutionResponse"> & {
  * Use `create(KillExecutionResponseSchema)` to create a new message.
  */
 export const KillExecutionResponseSchema: GenMessage<KillExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 28);
+  messageDesc(file_tock_v1_job, 30);
 
 /**
  * @generated from message tock.v1.GetNextRunsRequest
@@ -1031,7 +1066,7 @@ export type GetNextRunsRequest = Message<"tock.v1.GetNextRunsRequest"> & {
  * Use `create(GetNextRunsRequestSchema)` to create a new message.
  */
 export const GetNextRunsRequestSchema: GenMessage<GetNextRunsRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 29);
+  messageDesc(file_tock_v1_job, 31);
 
 /**
  * @generated from message tock.v1.GetNextRunsResponse
@@ -1048,7 +1083,7 @@ export type GetNextRunsResponse = Message<"tock.v1.GetNextRunsResponse"> & {
  * Use `create(GetNextRunsResponseSchema)` to create a new message.
  */
 export const GetNextRunsResponseSchema: GenMessage<GetNextRunsResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 30);
+  messageDesc(file_tock_v1_job, 32);
 
 /**
  * @generated from message tock.v1.WatchExecutionRequest
@@ -1070,7 +1105,7 @@ export type WatchExecutionRequest = Message<"tock.v1.WatchExecutionRequest"> & {
  * Use `create(WatchExecutionRequestSchema)` to create a new message.
  */
 export const WatchExecutionRequestSchema: GenMessage<WatchExecutionRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 31);
+  messageDesc(file_tock_v1_job, 33);
 
 /**
  * One event of a watch: output bytes as produced, and last the finished execution summary.
@@ -1101,7 +1136,7 @@ export type WatchExecutionResponse = Message<"tock.v1.WatchExecutionResponse"> &
  * Use `create(WatchExecutionResponseSchema)` to create a new message.
  */
 export const WatchExecutionResponseSchema: GenMessage<WatchExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 32);
+  messageDesc(file_tock_v1_job, 34);
 
 /**
  * Jobs and executions; the same operations as REST /v1, plus next runs and a live output watch.
@@ -1221,6 +1256,16 @@ export const JobService: GenService<{
     methodKind: "unary";
     input: typeof GetUpcomingRequestSchema;
     output: typeof GetUpcomingResponseSchema;
+  },
+  /**
+   * A revision that moves whenever jobs or executions change; ends only when the client leaves.
+   *
+   * @generated from rpc tock.v1.JobService.WatchChanges
+   */
+  watchChanges: {
+    methodKind: "server_streaming";
+    input: typeof WatchChangesRequestSchema;
+    output: typeof WatchChangesResponseSchema;
   },
   /**
    * Launch rate, outcomes and lateness over the last hour (the dashboard).
