@@ -49,7 +49,13 @@ export function TimeChart(
           height,
           legend: { show: true },
           cursor: { drag: { x: false, y: false } },
-          scales: { x: { time: true } },
+          // One point (a job that ran once) would get a range of years: show a minute each side.
+          scales: {
+            x: {
+              time: true,
+              range: (_u, min, max) => (min === max ? [min - 60, max + 60] : [min, max]),
+            },
+          },
           axes: [axis, { ...axis, size: 50 }],
           series: [
             {},
