@@ -33,6 +33,10 @@ const editable = [
   "parent_job",
   "disabled",
   "processors",
+  // Not on the form, but kept through an edit (left out, a save would clear them).
+  "ephemeral",
+  "starts_at",
+  "expires_at",
 ];
 
 const blank: Draft = {
