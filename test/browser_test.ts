@@ -220,6 +220,35 @@ it(
   testMs,
 );
 
+it("an edit through the form keeps the fields the form does not show", async () => {
+  const p = page as Page;
+  const expires = new Date(Date.now() + 30 * 86_400_000).toISOString().replace(/\.\d+Z$/, "Z");
+  expect(
+    (await api("POST", "/v1/jobs", {
+      name: "ui-keep",
+      schedule: "@manually",
+      executor: "shell",
+      executor_config: { command: "true" },
+      expires_at: expires,
+      processors: { log: { forward: "true" } },
+    })).status,
+  ).toBe(201);
+  await p.goto(`${base}/ui/#/jobs/ui-keep/edit`);
+  await p.waitForFunction(() =>
+    (document.querySelector("#j-schedule") as HTMLInputElement | null)?.value === "@manually"
+  );
+  await p.fill("#j-displayname", "kept");
+  await p.click("#save");
+  await p.waitForURL(/#\/jobs\/ui-keep$/);
+  const j = await json<{ displayname: string; expires_at: string; processors: unknown }>(
+    "GET",
+    "/v1/jobs/ui-keep",
+  );
+  expect(j.displayname).toBe("kept");
+  expect(j.expires_at).toBe(expires);
+  expect(j.processors).toEqual({ log: { forward: "true" } });
+}, testMs);
+
 it(
   "live output appends while scrolled up: the view and a selection stay put; Kill stops it",
   async () => {

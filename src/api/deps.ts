@@ -63,7 +63,7 @@ export interface ApiDeps {
   getJob(name: string): Job | undefined;
   allJobs(): Iterable<Job>;
   /** Every job in name order (the store keeps the order; lists sorted by name skip a sort). */
-  jobsByName(): Job[];
+  jobsByName(): readonly Job[];
   executionsOf(job: string): Execution[];
   runningExecutions(): Execution[];
   /** Full output of an execution if this node has it (else undefined: use the summary tail). */

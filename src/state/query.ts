@@ -48,7 +48,7 @@ function index(field: "_start" | "_end", value: string | undefined, fallback: nu
  * already in name order (the store keeps it), so a list by name needs no sort.
  */
 export function queryJobs(
-  all: Job[],
+  all: readonly Job[],
   query: JobQuery,
   byName = false,
 ): { jobs: Job[]; total: number } {
@@ -66,7 +66,10 @@ export function queryJobs(
   const meta = Object.entries(query.metadata ?? {});
   const tags = Object.entries(query.tags ?? {});
   const failedSince = query.failedSinceMs;
-  const filtered = all.filter((j) => {
+  const filtering = !!query.q || meta.length > 0 || tags.length > 0 || !!query.owner ||
+    failedSince !== undefined || !!query.status || !!query.disabled;
+  // Without filters the list is `all` itself (no copy of 100k jobs); it is never mutated here.
+  const filtered: readonly Job[] = !filtering ? all : all.filter((j) => {
     if (query.q && !j.name.includes(query.q) && !j.displayname.includes(query.q)) return false;
     if (meta.length > 0) {
       if (!j.metadata) return false;
@@ -92,8 +95,8 @@ export function queryJobs(
     return true;
   });
   const desc = query.order === "DESC";
-  const sorted = byName && sortField === "name"
-    ? (desc ? filtered.reverse() : filtered)
+  const sorted: readonly Job[] = byName && sortField === "name"
+    ? (desc ? [...filtered].reverse() : filtered)
     : sortJobs(filtered, sortField, desc);
   const total = sorted.length;
   const start = index("_start", query.start, 0);
@@ -110,7 +113,7 @@ export function queryJobs(
  * with the engine's native string order (the same code-unit order as `<`), and other fields
  * sort an index array over precomputed keys.
  */
-export function sortJobs(jobs: Job[], field: SortField, desc: boolean): Job[] {
+export function sortJobs(jobs: readonly Job[], field: SortField, desc: boolean): Job[] {
   if (field === "name") {
     const byName = new Map<string, Job>();
     for (const j of jobs) byName.set(j.name, j);

@@ -50,6 +50,8 @@ export class SqliteStateStore implements StateStore {
   #pending: Map<string, Job | null> | null = null;
   /** Job names in code-unit order, rebuilt on demand after a job is created or deleted. */
   #sortedNames: string[] | null = null;
+  /** The jobs in that order, rebuilt on demand after any job write (quiet lists cost nothing). */
+  #byName: Job[] | null = null;
   #appliedIndex: number;
   #listeners: Array<(cmd: Command, result: ApplyResult) => void> = [];
 
@@ -98,6 +100,7 @@ export class SqliteStateStore implements StateStore {
       this.#pending = null;
       throw e;
     }
+    if (this.#pending.size > 0) this.#byName = null;
     for (const [name, job] of this.#pending) {
       if ((job === null) === this.#jobs.has(name)) this.#sortedNames = null; // created or deleted
       if (job === null) this.#jobs.delete(name);
@@ -127,12 +130,16 @@ export class SqliteStateStore implements StateStore {
   }
 
   /**
-   * Every job in name order (read-only views: do not mutate). The order changes only when a job
-   * is created or deleted, so it is kept and 100k-job lists need no sort by name.
+   * Every job in name order (read-only: do not mutate the array or the jobs). The order changes
+   * only when a job is created or deleted and the array only when a job is written, so both are
+   * kept and a 100k-job list by name needs no sort, and no copy while nothing changed.
    */
-  jobsByName(): Job[] {
-    if (this.#sortedNames === null) this.#sortedNames = [...this.#jobs.keys()].sort();
-    return this.#sortedNames.map((n) => this.#jobs.get(n) as Job);
+  jobsByName(): readonly Job[] {
+    if (this.#byName === null) {
+      if (this.#sortedNames === null) this.#sortedNames = [...this.#jobs.keys()].sort();
+      this.#byName = this.#sortedNames.map((n) => this.#jobs.get(n) as Job);
+    }
+    return this.#byName;
   }
 
   get jobCount(): number {
