@@ -5,7 +5,7 @@
  *  - time to first useful paint of the jobs table and the dashboard with N jobs defined:
  *    navigation start → the first job row (or the dashboard's tiles) in the DOM, cold cache,
  *    plus Chromium's first-contentful-paint; p50 / p99 over --runs fresh browser contexts;
- *  - ListJobs (page of 25, sorted by name) latency at N jobs, for the server's share.
+ *  - ListJobs (page of 25, sorted by name) and GetUpcoming (24 h) latency at N jobs.
  * Jobs are loaded with POST /v1/restore in batches. Prints figures only; asserts nothing.
  * Usage: bun bench/ui.ts [--jobs 10000,100000] [--runs 10] [--binary dist/tock]
  */
@@ -151,6 +151,23 @@ try {
       api.push(performance.now() - a);
     }
     console.log(`  ListJobs page of 25:      p50 ${ms(pct(api, 0.5))}  p99 ${ms(pct(api, 0.99))}`);
+    const upcoming: number[] = [];
+    let truncated = false;
+    for (let i = 0; i < Math.min(runs, 5); i++) {
+      const a = performance.now();
+      const res = await fetch(`${agent.url}/tock.v1.JobService/GetUpcoming`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ hours: 24, bucket_minutes: 15, limit: 100 }),
+      });
+      truncated = ((await res.json()) as { truncated?: boolean }).truncated === true;
+      upcoming.push(performance.now() - a);
+    }
+    console.log(
+      `  GetUpcoming 24 h:         p50 ${ms(pct(upcoming, 0.5))}  p99 ${ms(pct(upcoming, 0.99))}${
+        truncated ? " (truncated at the slot budget)" : ""
+      }`,
+    );
     for (
       const [label, hash, sel] of [
         ["jobs table", "#/jobs", "#jobs-body tr[data-job]"],

@@ -369,8 +369,9 @@ export function registerClusterService(router: ConnectRouter, deps: ApiDeps): vo
 
 /**
  * Launches of enabled jobs over the next `hours`: a histogram and the soonest ones. Each job's
- * stored `next` skips jobs with nothing in the window for free; the schedule is stepped only
- * for the rest, within limits.upcomingSlotsMax steps in total (then `truncated`).
+ * stored `next` skips jobs with nothing in the window and gives the first slot for free; the
+ * schedule is stepped only for later slots, within limits.upcomingSlotsMax steps in total
+ * (then `truncated`).
  */
 export function upcoming(
   deps: ApiDeps,
@@ -407,10 +408,18 @@ export function upcoming(
       truncated = true;
       break;
     }
+    // The stored `next` is the first slot for free (unless the scheduler is behind); a daily
+    // job then costs one schedule step, and the steps grow for frequent schedules.
     let after = from;
-    let step = 16;
+    if (job.next > from) {
+      buckets[Math.floor((job.next - from) / bucketMs)]!++;
+      soonest.push({ job: job.name, at: job.next });
+      after = job.next;
+    }
+    let step = 1;
     for (;;) {
-      const slots = deps.nextRuns(job, after, Math.min(step, budget));
+      const want = Math.min(step, budget);
+      const slots = deps.nextRuns(job, after, want);
       budget -= slots.length;
       for (const at of slots) {
         if (at >= end) break;
@@ -418,7 +427,7 @@ export function upcoming(
         soonest.push({ job: job.name, at });
       }
       const last = slots[slots.length - 1];
-      if (last === undefined || last >= end || slots.length < step) break;
+      if (last === undefined || last >= end || slots.length < want) break; // window or schedule over
       if (budget <= 0) {
         truncated = true;
         break;

@@ -836,12 +836,14 @@ describe("dashboard and jobs-table reads (the web UI's methods)", () => {
     expect(res.bucketMinutes).toBe(60);
     expect(res.buckets.length).toBe(2);
     const mine = res.soonest.filter((s) => s.jobName.startsWith("ui-up-"));
-    expect(mine.map((s) => s.jobName)).toEqual([
-      "ui-up-every",
-      "ui-up-every",
-      "ui-up-every",
-      "ui-up-every",
-    ]);
+    // @every 30m is aligned to the epoch: every half hour strictly after `from`, before the end.
+    const half = 1_800_000;
+    const expected: number[] = [];
+    for (let t = (Math.floor(from / half) + 1) * half; t < from + 2 * 3_600_000; t += half) {
+      expected.push(t);
+    }
+    expect(mine.map((s) => s.jobName)).toEqual(expected.map(() => "ui-up-every"));
+    expect(mine.map((s) => timestampMs(s.at!))).toEqual(expected);
     const times = mine.map((s) => timestampMs(s.at!));
     expect(times.every((t) => t > from && t < from + 2 * 3_600_000)).toBe(true);
     expect(res.truncated).toBe(false);
