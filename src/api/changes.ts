@@ -9,8 +9,17 @@ import { limits } from "../lib/mod.ts";
 export class ChangeFeed {
   #revision = 0;
   #waiters = new Set<() => void>();
+  #subscribe: ((listener: () => void) => void) | null;
 
+  /** `subscribe` is called once, when the first client watches (nothing is hooked before). */
   constructor(subscribe: (listener: () => void) => void) {
+    this.#subscribe = subscribe;
+  }
+
+  #hook(): void {
+    const subscribe = this.#subscribe;
+    if (subscribe === null) return;
+    this.#subscribe = null;
     subscribe(() => {
       this.#revision++;
       const waiting = [...this.#waiters];
@@ -19,13 +28,15 @@ export class ChangeFeed {
     });
   }
 
-  /** Changes seen since this feed was created. */
+  /** Changes seen since the first client watched. */
   get revision(): number {
+    this.#hook();
     return this.#revision;
   }
 
   /** Resolves once the revision is past `seen`, or when `signal` aborts. */
   next(seen: number, signal: AbortSignal): Promise<void> {
+    this.#hook();
     if (this.#revision !== seen || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
