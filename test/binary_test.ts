@@ -118,3 +118,23 @@ test("SIGTERM stops the binary with exit code 0", async () => {
   if (code !== 0) console.error(`tock output:\n${a.output()}`);
   expect(code).toBe(0); // an exit code, not a signal name or "timeout"
 }, deadlineMs + 10_000);
+
+test("the binary creates a CA and a server certificate (the X.509 library loads bundled)", () => {
+  const pki = mkdtempSync(join(tmpdir(), "tock-bin-pki-"));
+  try {
+    const run = (...args: string[]) =>
+      Bun.spawnSync([binary, ...args], { cwd: pki, stderr: "pipe" });
+    const ca = run("tls", "ca", "create");
+    expect({ code: ca.exitCode, err: ca.stderr.toString() }).toEqual({ code: 0, err: "" });
+    const cert = run("tls", "cert", "create", "--server");
+    expect({ code: cert.exitCode, err: cert.stderr.toString() }).toEqual({ code: 0, err: "" });
+    expect(readdirSync(pki).sort()).toEqual([
+      "tock-agent-ca-key.pem",
+      "tock-agent-ca.pem",
+      "tock-server-0-key.pem",
+      "tock-server-0.pem",
+    ]);
+  } finally {
+    rmSync(pki, { recursive: true, force: true });
+  }
+});

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { TockError } from "../src/lib/mod.ts";
 import { Harness, settle, t0 } from "./support/scheduler_harness.ts";
 
 let h: Harness;
@@ -27,6 +28,33 @@ describe("firing", () => {
     expect(new Set(h.exec.starts.map((s) => `${s.job}/${s.id}`)).size).toBe(1000);
     expect(Math.max(...h.lateness)).toBe(0);
     expect(h.executions("j7")[0]).toMatchObject({ id: `${t0 + 3_600_000}-1`, status: "success" });
+  });
+
+  test("thousands of due slots are handled in turns of at most 200, yielding between them", async () => {
+    h = await Harness.create();
+    for (let i = 0; i < 1000; i++) await h.upsert({ name: `j${i}`, schedule: "0 0 * * * *" });
+    await h.scheduler.start();
+    await settle();
+    // Count the fires proposed inside each timer callback (one event-loop turn of the scheduler).
+    let inTurn = 0;
+    const turns: number[] = [];
+    const propose = h.log.propose.bind(h.log);
+    h.log.propose = (cmd) => {
+      if (cmd.type === "fire") inTurn++;
+      return propose(cmd);
+    };
+    const setTimer = h.clock.setTimer.bind(h.clock);
+    h.clock.setTimer = (at, fn) =>
+      setTimer(at, () => {
+        inTurn = 0;
+        fn();
+        if (inTurn > 0) turns.push(inTurn);
+      });
+    h.exec.autoFinish = true;
+    await h.advance(3_600_000, 60_000);
+    expect(h.exec.starts.length).toBe(1000);
+    expect(turns.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(Math.max(...turns)).toBeLessThanOrEqual(200);
   });
 
   test("the state machine refuses a second fire of the same slot", async () => {
@@ -198,6 +226,29 @@ describe("leases", () => {
     expect(statuses("a")).toEqual(["lost", "success"]);
   });
 
+  test("a run this node still holds is never swept as lost, even when its renewals stall", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@manually" });
+    await h.scheduler.start();
+    // An overloaded node: its renewals do not get through (they wait behind the loop), yet the
+    // runner holds the run the whole time.
+    const stalled: Array<() => void> = [];
+    const propose = h.log.propose.bind(h.log);
+    h.log.propose = (cmd) =>
+      cmd.type === "execution.renew"
+        ? new Promise((resolve) => stalled.push(() => void propose(cmd).then(resolve)))
+        : propose(cmd);
+    const e = await h.scheduler.runNow("a", false);
+    await h.advance(60_000, 1_000);
+    expect(stalled.length).toBeGreaterThan(0);
+    expect(h.executions("a")[0]?.lease_until).toBeLessThan(h.clock.nowMs());
+    expect(statuses("a")).toEqual(["running"]);
+    expect(h.counts.lost).toBe(0);
+    h.exec.finish("a", e.id, true);
+    await settle();
+    expect(statuses("a")).toEqual(["success"]);
+  });
+
   test("a live run keeps its lease renewed however long it runs", async () => {
     h = await Harness.create();
     await h.upsert({ name: "a", schedule: "@manually" });
@@ -209,6 +260,47 @@ describe("leases", () => {
     h.exec.finish("a", e.id, true);
     await settle();
     expect(statuses("a")).toEqual(["success"]);
+  });
+});
+
+describe("a fire that keeps failing", () => {
+  test("backs off, logs once per interval with a count, and runs per its policy once it can", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s" });
+    await h.scheduler.start();
+    let failing = true;
+    let fires = 0;
+    const propose = h.log.propose.bind(h.log);
+    h.log.propose = (cmd) => {
+      if (cmd.type !== "fire") return propose(cmd);
+      fires++;
+      return failing
+        ? Promise.reject(new TockError("storage_full", "disk full (test)"))
+        : propose(cmd);
+    };
+    const logged: string[] = [];
+    const error = console.error;
+    console.error = (...a: unknown[]) => void logged.push(a.join(" "));
+    try {
+      await h.advance(50_000, 100);
+    } finally {
+      console.error = error;
+    }
+    // 1 s, 2 s, 4 s, 8 s, 16 s ... between tries: a handful in 50 s, not one per turn.
+    expect(fires).toBeGreaterThanOrEqual(3);
+    expect(fires).toBeLessThanOrEqual(7);
+    expect(h.counts.fireFailed).toBe(fires);
+    const lines = logged.filter((l) => l.includes(`firing "a" failed`));
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toContain("disk full (test)");
+    // Space is back: the overdue slots go through run_once (the latest runs, the rest missed).
+    failing = false;
+    h.exec.autoFinish = true;
+    await h.advance(70_000, 1_000);
+    const st = h.executions("a").map((e) => e.status);
+    expect(st).toContain("missed");
+    expect(st.filter((x) => x === "success").length).toBeGreaterThanOrEqual(1);
+    expect(h.job("a").fired_through).toBeGreaterThan(t0 + 100_000);
   });
 });
 

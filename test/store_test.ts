@@ -4,8 +4,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connectCode, httpStatus } from "../src/api/mod.ts";
+import { limits, TockError } from "../src/lib/mod.ts";
+import { LocalLog } from "../src/node/mod.ts";
 import { loadRuntime } from "../src/runtime/mod.ts";
-import { parseJobBody } from "../src/state/mod.ts";
+import { type Execution, parseJobBody } from "../src/state/mod.ts";
 import { SqliteStateStore } from "../src/store/mod.ts";
 import { slowWait, startAgent, until } from "./support/proc.ts";
 
@@ -49,6 +52,156 @@ describe("SqliteStateStore", () => {
     expect(() => s.applyAt(3, { type: "job.upsert", job: job("a") })).toThrow("apply out of order");
     s.close();
   });
+});
+
+const run = (jobName: string, group: number, status: Execution["status"]): Execution => ({
+  id: `${group}-1`,
+  job_name: jobName,
+  group,
+  attempt: 1,
+  status,
+  started_at: group,
+  finished_at: status === "running" ? null : group + 1,
+  success: status === "success",
+  node_name: "n1",
+  exit_code: status === "running" ? null : 0,
+  output_size: 0,
+  output_tail: "",
+  reason: "",
+  lease_until: status === "running" ? group + 15_000 : null,
+});
+
+describe("execution retention", () => {
+  test("retention never deletes a running execution, however many start at once", async () => {
+    const rt = await loadRuntime();
+    const s = new SqliteStateStore(rt.openDb(join(tempDir(), "state.db")));
+    let i = 1;
+    s.applyAt(i++, { type: "job.upsert", job: job("a") });
+    // 101 manual runs at once (the limit is 100 per job): every one must stay recorded.
+    for (let g = 1; g <= 101; g++) {
+      const r = s.applyAt(i++, { type: "execution.start", execution: run("a", g, "running") });
+      expect(r.ok).toBe(true);
+    }
+    expect(s.runningExecutions("a").length).toBe(101);
+    // The oldest one still renews and finishes.
+    expect(s.applyAt(i++, { type: "execution.renew", job: "a", id: "1-1", leaseUntil: 99_999 }).ok)
+      .toBe(true);
+    const done = { ...run("a", 1, "success") };
+    expect(s.applyAt(i++, { type: "execution.finish", execution: done }).ok).toBe(true);
+    // Finished records beyond the limit are trimmed, oldest first; running ones are not.
+    for (let g = 200; g < 400; g++) {
+      s.applyAt(i++, { type: "execution.finish", execution: run("a", g, "success") });
+    }
+    const all = s.executionsOf("a");
+    expect(all.filter((e) => e.status === "running").length).toBe(100);
+    const finished = all.filter((e) => e.status !== "running");
+    expect(finished.length).toBe(100);
+    expect(finished[0]?.group).toBe(300);
+    s.close();
+  });
+
+  test("clearing a job's history spares running executions and resets its status", async () => {
+    const rt = await loadRuntime();
+    const s = new SqliteStateStore(rt.openDb(join(tempDir(), "state.db")));
+    let i = 1;
+    s.applyAt(i++, { type: "job.upsert", job: job("a") });
+    s.applyAt(i++, { type: "execution.start", execution: run("a", 1, "running") });
+    const failed = { ...run("a", 2, "failed"), success: false };
+    s.applyAt(i++, { type: "execution.finish", execution: failed });
+    expect(s.peekJob("a")?.status).toBe("failed");
+    const r = s.applyAt(i++, { type: "executions.clear", job: "a" });
+    expect(r.ok).toBe(true);
+    expect(s.executionsOf("a").map((e) => `${e.id}:${e.status}`)).toEqual(["1-1:running"]);
+    expect(s.peekJob("a")).toMatchObject({ status: "", error_count: 0, success_count: 0 });
+    // The run that was going on finishes normally after the clear.
+    const r2 = s.applyAt(i++, { type: "execution.finish", execution: run("a", 1, "success") });
+    expect(r2.ok).toBe(true);
+    expect(s.peekJob("a")).toMatchObject({ status: "success", success_count: 1 });
+    s.close();
+  });
+});
+
+describe("disk full", () => {
+  test("a full disk is reported as disk full, writes nothing, and clears once space is free", async () => {
+    const rt = await loadRuntime();
+    const db = rt.openDb(join(tempDir(), "state.db"));
+    const s = new SqliteStateStore(db);
+    const log = new LocalLog(s);
+    await log.propose({ type: "job.upsert", job: job("small") });
+    const before = s.appliedIndex;
+    // Cap the file at its current size (SQLite's stand-in for a full disk).
+    const pages = Number(db.prepare("pragma page_count").get()?.["page_count"]);
+    db.exec(`pragma max_page_count = ${pages + 1}`);
+    const big = { ...job("big"), displayname: "x".repeat(4_000) };
+    const cmds = Array.from({ length: 20 }, (_, i) => ({ ...big, name: `big${i}` }));
+    const results = await Promise.allSettled(
+      cmds.map((j) => log.propose({ type: "job.upsert", job: j })),
+    );
+    const errors = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+    expect(errors.length).toBe(20);
+    const err = errors[0] as TockError;
+    expect(err).toBeInstanceOf(TockError);
+    expect(err.kind).toBe("storage_full");
+    expect(err.message).toContain("disk full");
+    expect(httpStatus(err.kind)).toBe(507);
+    expect(String(connectCode(err.kind))).toBe("8"); // resource_exhausted
+    expect(s.appliedIndex).toBe(before);
+    expect(s.jobCount).toBe(1);
+    // Space is back: the next write applies.
+    db.exec("pragma max_page_count = 1073741823");
+    await log.propose({ type: "job.upsert", job: cmds[0] as typeof big });
+    expect(s.jobCount).toBe(2);
+    expect(s.appliedIndex).toBe(before + 1);
+    s.close();
+  });
+});
+
+describe("propose under load", () => {
+  test("a long queue applies in bounded batches with turns for other work between them", async () => {
+    const rt = await loadRuntime();
+    const s = new SqliteStateStore(rt.openDb(join(tempDir(), "state.db")));
+    const log = new LocalLog(s);
+    const n = 3_007;
+    const batches: number[] = [];
+    let last = 0;
+    s.onApplied(() => {
+      // Count commands per committed batch: appliedIndex jumps once per transaction.
+      if (s.appliedIndex !== last) {
+        batches.push(s.appliedIndex - last);
+        last = s.appliedIndex;
+      }
+    });
+    const all = Array.from(
+      { length: n },
+      (_, i) => log.propose({ type: "job.upsert", job: job(`j${i}`) }),
+    );
+    // A request arriving now (an I/O callback) is served before the whole queue has applied.
+    const servedAt = new Promise<number>((r) => setImmediate(() => r(s.appliedIndex)));
+    await Promise.all(all);
+    expect(await servedAt).toBeLessThan(n);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(limits.applyBatchMax);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(n);
+    expect(s.jobCount).toBe(n);
+    s.close();
+  });
+
+  test("a full proposal queue answers overloaded (429), not a size error", async () => {
+    const rt = await loadRuntime();
+    const s = new SqliteStateStore(rt.openDb(join(tempDir(), "state.db")));
+    const log = new LocalLog(s);
+    const all = Array.from(
+      { length: limits.proposalQueueMax + 1 },
+      (_, i) => log.propose({ type: "job.upsert", job: job(`j${i}`) }),
+    );
+    const results = await Promise.allSettled(all);
+    const refused = results.flatMap((r) => r.status === "rejected" ? [r.reason as TockError] : []);
+    expect(refused.length).toBe(1);
+    expect(refused[0]?.kind).toBe("overloaded");
+    expect(refused[0]?.message).toContain("retry later");
+    expect(httpStatus("overloaded")).toBe(429);
+    s.close();
+  }, 30_000);
 });
 
 describe("SqliteStateStore read views for the API", () => {

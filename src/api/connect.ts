@@ -61,7 +61,7 @@ export function mountConnect<E extends Env, S extends Schema, B extends string>(
   options: ConnectOptions = {},
 ): void {
   const router = createConnectRouter({
-    interceptors: [reportInternal],
+    interceptors: [reportInternal, ...(options.interceptors ?? [])],
     readMaxBytes: limits.requestBodyBytesMax,
     // JSON in REST's shape: snake_case names, every field present.
     jsonOptions: { useProtoFieldName: true, alwaysEmitImplicit: true },
@@ -148,6 +148,8 @@ function connectErrorResponse(e: ConnectError): Response {
 export interface ConnectOptions {
   /** This node's pause flag (POST /v1/pause): while true, UpsertJob is refused as REST does. */
   paused?: () => boolean;
+  /** Run before every method (the ACL check). */
+  interceptors?: Interceptor[];
 }
 
 /** Adds the JobService implementation over `deps` to a Connect router. */

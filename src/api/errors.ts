@@ -11,6 +11,10 @@ const table: Record<ErrorKind, { http: number; connect: Code }> = {
   not_leader: { http: 503, connect: Code.Unavailable },
   unavailable: { http: 503, connect: Code.Unavailable },
   timeout: { http: 504, connect: Code.DeadlineExceeded },
+  storage_full: { http: 507, connect: Code.ResourceExhausted },
+  overloaded: { http: 429, connect: Code.ResourceExhausted },
+  unauthenticated: { http: 401, connect: Code.Unauthenticated },
+  forbidden: { http: 403, connect: Code.PermissionDenied },
   internal: { http: 500, connect: Code.Internal },
 };
 

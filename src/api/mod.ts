@@ -3,4 +3,6 @@ export { createApp } from "./app.ts";
 export type { ActivityView, ApiDeps, ClusterMemberView, ClusterView, Member } from "./deps.ts";
 export { connectCode, httpStatus } from "./errors.ts";
 export type { RestState } from "./rest.ts";
+export type { AclOptions } from "./acl_guard.ts";
+export { hashSecret, newTokenSecret } from "./acl_auth.ts";
 export { setLogLevel } from "./log.ts";

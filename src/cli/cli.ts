@@ -8,7 +8,11 @@ import { errorMessage, invalid, isTockError } from "../lib/mod.ts";
 import { generateKey } from "../net/mod.ts";
 import { type NodeIo, startNode } from "../node/mod.ts";
 import type { Runtime } from "../runtime/mod.ts";
+import { aclCommand, auditCommand } from "./acl_cli.ts";
 import { execCommand, jobCommand } from "./client.ts";
+import { connectionFetch, connectionFrom } from "./http_client.ts";
+import { readTls } from "./security_config.ts";
+import { tlsCommand } from "./tls_cli.ts";
 import { completionScript } from "./completion.ts";
 import { prepareDataDir } from "./data_dir.ts";
 import { helpFor, missingSubcommand, subcommands, wantsHelp } from "./help.ts";
@@ -30,14 +34,23 @@ Usage:
              [--node-name NAME] [--tag k=v ...] [--config FILE] [--ui=false] [--log-level LEVEL]
   tock job ls | get NAME | apply -f FILE | run NAME [--force] [--wait] | next NAME [N] | delete NAME | toggle NAME
   tock exec ls JOB | get JOB ID | kill JOB ID
-  (client commands take --address URL)
+  tock acl bootstrap | token create --name N [--type client|management] [--policy P ...] | token list
+           | token self | token delete ACCESSOR | policy apply -r FILE | policy list | policy info NAME
+           | policy delete NAME
+  tock audit [--after SEQ] [--limit N]
+  tock tls ca create [--dir DIR] [--days N] | tls cert create --server|--client [--ca FILE] [--key FILE]
+           [--additional-dnsname NAME ...] [--additional-ipaddress IP ...]
+  (client commands take --address URL, --token SECRET, --ca-file, --cert-file, --key-file)
   tock keygen [--bytes 16|24|32]
   tock version
   tock completion bash|zsh|fish
 
 Agent config precedence: flags > environment (TOCK_SERVER, TOCK_HTTP_ADDR, TOCK_TAGS="k=v,k2=v2", ...)
 > config file (YAML or JSON, --config) > defaults. --dev: one-node server on 127.0.0.1:8080, data in ./tock-data.
-Client commands use --address or TOCK_ADDR (default http://127.0.0.1:8080).
+Client commands use --address or TOCK_ADDR (default http://127.0.0.1:8080), --token or TOCK_TOKEN,
+--ca-file or TOCK_CACERT, --cert-file/--key-file or TOCK_CLIENT_CERT/TOCK_CLIENT_KEY.
+Security: without --acl-enabled the API listens on loopback only; --insecure-api accepts an open
+API on another address. HTTPS: --cert-file, --key-file [--trusted-ca-file FILE --client-cert-auth].
 Every command takes --help (-h), e.g. tock job run --help.
 `;
 
@@ -74,11 +87,10 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
             file: { type: "string", short: "f" },
             force: { type: "boolean" },
             wait: { type: "boolean", short: "w" },
+            ...connectionOptions,
           },
         });
-        const address = (values.address ?? io.runtime.env("TOCK_ADDR") ?? "http://127.0.0.1:8080")
-          .replace(/\/$/, "");
-        const client = { address, out: io.out };
+        const client = { ...connectionFrom(values, io.runtime.env), out: io.out };
         const [sub, ...args] = positionals;
         if (!subcommands[command].some(([s]) => s === sub) && sub !== "list") {
           io.err(missingSubcommand(command, sub));
@@ -87,7 +99,13 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
         if (command === "job" && sub === "run" && values.wait) {
           if (!args[0]) throw new Error("tock job run: missing job name");
           return await runAndWait(
-            { address, write: io.write, err: io.err },
+            {
+              address: client.address,
+              token: client.token,
+              fetch: connectionFetch(client),
+              write: io.write,
+              err: io.err,
+            },
             args[0],
             values.force ?? false,
           );
@@ -97,6 +115,23 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
         } else await execCommand(client, sub, args);
         return 0;
       }
+      case "acl":
+      case "audit": {
+        // Connection flags may sit anywhere; the subcommands parse the rest themselves.
+        const conn = rest.filter((a, i) => isConnectionArg(rest, i, a));
+        const others = rest.filter((a, i) => !isConnectionArg(rest, i, a));
+        const { values } = parseArgs({
+          args: conn,
+          options: { address: { type: "string", short: "a" }, ...connectionOptions },
+        });
+        const client = { ...connectionFrom(values, io.runtime.env), out: io.out };
+        if (command === "acl") await aclCommand(client, others);
+        else await auditCommand(client, others);
+        return 0;
+      }
+      case "tls":
+        await tlsCommand(io.out, io.runtime.nowMs(), rest);
+        return 0;
       case "keygen": {
         const { values } = parseArgs({
           args: rest,
@@ -157,6 +192,14 @@ export function agentConfig(io: CliIo, args: string[]): AgentConfig {
       config: { type: "string" },
       ui: { type: "string" },
       "log-level": { type: "string" },
+      "acl-enabled": { type: "boolean" },
+      "insecure-api": { type: "boolean" },
+      "cert-file": { type: "string" },
+      "key-file": { type: "string" },
+      "trusted-ca-file": { type: "string" },
+      "client-cert-auth": { type: "boolean" },
+      "audit-max-entries": { type: "string" },
+      "audit-max-age": { type: "string" },
     },
   });
   const flags: RawConfig = {};
@@ -183,6 +226,9 @@ async function agent(io: CliIo, args: string[]): Promise<number> {
       tags: cfg.tags,
       version,
       ui: cfg.ui,
+      aclEnabled: cfg.security.aclEnabled,
+      audit: { maxEntries: cfg.security.auditMaxEntries, maxAgeMs: cfg.security.auditMaxAgeMs },
+      ...(cfg.security.tls === undefined ? {} : { tls: readTls(cfg.security.tls) }),
     },
     io.nodeIo(),
   ).catch((e) => {
@@ -190,6 +236,11 @@ async function agent(io: CliIo, args: string[]): Promise<number> {
     if (isTockError(e) || !/database|sqlite/i.test(errorMessage(e))) throw e;
     throw invalid(`data dir ${dataDir}: ${errorMessage(e)}`);
   });
+  if (!cfg.security.aclEnabled && cfg.security.insecureApi) {
+    io.err(
+      "tock: WARNING: --insecure-api: the HTTP API has no ACLs; anyone who reaches it can run commands",
+    );
+  }
   io.out(
     `tock: node ${cfg.nodeName} (${io.runtime.name} ${io.runtime.version}), data in ${cfg.dataDir}`,
   );
@@ -211,7 +262,39 @@ async function agent(io: CliIo, args: string[]): Promise<number> {
         },
       );
     };
+    const tls = cfg.security.tls;
+    if (tls !== undefined) {
+      io.runtime.onSignal("SIGHUP", () => {
+        let pem;
+        try {
+          pem = readTls(tls);
+        } catch (e) {
+          io.err(`tock: SIGHUP: certificates not reloaded: ${errorMessage(e)}`);
+          return;
+        }
+        node.reloadTls(pem).then(
+          () => io.out("tock: SIGHUP: certificates reloaded"),
+          (e) => io.err(`tock: SIGHUP: certificates not reloaded: ${errorMessage(e)}`),
+        );
+      });
+    }
     io.runtime.onSignal("SIGTERM", () => stop("SIGTERM"));
     io.runtime.onSignal("SIGINT", () => stop("SIGINT"));
   });
+}
+
+/** Flags every client command takes to reach an agent (see http_client.ts). */
+const connectionOptions = {
+  token: { type: "string" },
+  "ca-file": { type: "string" },
+  "cert-file": { type: "string" },
+  "key-file": { type: "string" },
+} as const;
+
+/** Whether rest[i] is a connection flag or its value (removed before subcommand parsing). */
+function isConnectionArg(rest: string[], i: number, a: string): boolean {
+  const names = ["--address", "-a", "--token", "--ca-file", "--cert-file", "--key-file"];
+  if (names.some((n) => a.startsWith(`${n}=`)) || names.includes(a)) return true;
+  const prev = rest[i - 1];
+  return prev !== undefined && names.includes(prev);
 }

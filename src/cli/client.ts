@@ -2,31 +2,20 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { invalid } from "../lib/mod.ts";
+import { type Connection, send } from "./http_client.ts";
 
-export interface ClientIo {
-  address: string;
+export interface ClientIo extends Connection {
   out(line: string): void;
 }
 
-async function call(
+export async function call(
   io: ClientIo,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; data: unknown; execution: string | undefined }> {
-  let res: Response;
-  try {
-    res = await fetch(`${io.address}${path}`, {
-      method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch (e) {
-    throw invalid(
-      `cannot reach Tock at ${io.address}: ${(e as Error).message} (set --address or TOCK_ADDR)`,
-    );
-  }
-  const text = await res.text();
+  const res = await send(io, method, path, body === undefined ? undefined : JSON.stringify(body));
+  const text = res.text;
   let data: unknown = text;
   try {
     data = JSON.parse(text);
@@ -37,7 +26,7 @@ async function call(
       : text;
     throw invalid(`${method} ${path}: ${res.status} ${msg}`);
   }
-  return { status: res.status, data, execution: res.headers.get("x-execution-id") ?? undefined };
+  return { status: res.status, data, execution: res.header("x-execution-id") };
 }
 
 const enc = encodeURIComponent;

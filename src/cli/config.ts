@@ -6,6 +6,12 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parse as parseYaml } from "yaml";
 import { invalid } from "../lib/mod.ts";
+import {
+  aclFileSection,
+  resolveSecurity,
+  type SecurityConfig,
+  securityKeys,
+} from "./security_config.ts";
 
 export interface AgentConfig {
   server: boolean;
@@ -18,6 +24,8 @@ export interface AgentConfig {
   dev: boolean;
   ui: boolean;
   logLevel: string;
+  /** ACLs, API exposure and HTTPS (security_config.ts). */
+  security: SecurityConfig;
 }
 
 /** Keys as spelled in flags and files (Dkron's names); env is TOCK_ + upper snake case. */
@@ -31,6 +39,7 @@ export const configKeys = [
   "dev",
   "ui",
   "log-level",
+  ...securityKeys,
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -67,6 +76,10 @@ export function readConfigFile(path: string): RawConfig {
   }
   const out: RawConfig = {};
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (k === "acl") {
+      out["acl-enabled"] = aclFileSection(v, `config file ${path}`);
+      continue;
+    }
     const key = (k === "tags" ? "tag" : k) as ConfigKey;
     if (!(configKeys as readonly string[]).includes(key)) {
       throw invalid(
@@ -146,6 +159,13 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     dev,
     ui: true,
     logLevel: "info",
+    security: {
+      aclEnabled: false,
+      insecureApi: false,
+      tls: undefined,
+      auditMaxEntries: 0,
+      auditMaxAgeMs: 0,
+    },
   };
   if (raw.server) cfg.server = bool("server", raw.server);
   if (raw.ui) cfg.ui = bool("ui", raw.ui);
@@ -196,6 +216,9 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     }
     cfg.logLevel = v;
   }
+  const secured = resolveSecurity(raw, cfg.httpHost);
+  cfg.security = secured.security;
+  cfg.httpHost = secured.host;
   if (cfg.bootstrapExpect > 0 && !cfg.server) {
     throw invalid("bootstrap-expect needs server mode (--server)");
   }

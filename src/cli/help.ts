@@ -2,6 +2,7 @@
  * Usage text of every command and subcommand, printed for `--help`/`-h` anywhere on the line and
  * when a subcommand is missing or unknown. One table, so a new subcommand shows up everywhere.
  */
+import { agentSecurityFlags, securityHelp } from "./security_help.ts";
 
 const address =
   "  --address, -a URL   the agent to talk to (default $TOCK_ADDR, else http://127.0.0.1:8080)";
@@ -84,7 +85,8 @@ Prints the Tock version and the runtime it runs on.`,
   completion: `Usage: tock completion bash|zsh|fish
 
 Prints a shell completion script, e.g. tock completion bash > /etc/bash_completion.d/tock`,
-  agent: agentHelp,
+  agent: agentHelp + agentSecurityFlags,
+  ...securityHelp,
 };
 
 /** The help of `command` (and `sub`), or undefined when there is no such command. */

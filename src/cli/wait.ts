@@ -2,13 +2,17 @@
  * `tock job run NAME --wait`: starts a run, streams its output as it is printed (Connect
  * WatchExecution) and returns the run's exit code, as `kubectl logs -f` users expect.
  */
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { invalid, limits } from "../lib/mod.ts";
 import { type Execution, JobService } from "../gen/tock/v1/job_pb.ts";
 
 export interface WaitIo {
   address: string;
+  /** ACL secret, sent as Authorization: Bearer on every call. */
+  token?: string | undefined;
+  /** The fetch to use (one that trusts a private CA for HTTPS agents). */
+  fetch?: typeof fetch;
   /** Raw output bytes of the run (stdout of the CLI). */
   write(chunk: Uint8Array): void;
   /** Status lines (stderr of the CLI), kept apart from the run's own output. */
@@ -22,7 +26,20 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `name` now and follows it to the end; resolves with the exit code to exit with. */
 export async function runAndWait(io: WaitIo, name: string, force: boolean): Promise<number> {
-  const client = createClient(JobService, createConnectTransport({ baseUrl: io.address }));
+  const auth: Interceptor = (next) => (req) => {
+    if (io.token !== undefined && io.token !== "") {
+      req.header.set("authorization", `Bearer ${io.token}`);
+    }
+    return next(req);
+  };
+  const client = createClient(
+    JobService,
+    createConnectTransport({
+      baseUrl: io.address,
+      interceptors: [auth],
+      ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+    }),
+  );
   const started = await rpc(io, () => client.runJob({ name, force }));
   const id = started.execution?.id ?? "";
   io.err(`job "${name}" started (execution ${id})`);

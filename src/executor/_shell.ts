@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import process from "node:process";
 import { formatGoDuration, limits, parseGoDuration } from "../lib/mod.ts";
 import { parseGoBool, parseMemoryLimit, splitShellWords } from "./_parse.ts";
+import { isAgentSecretEnv } from "./secrets.ts";
 import {
   type ExecutionRequest,
   type ExecutionResult,
@@ -24,6 +25,7 @@ const knownKeys = new Set([
   "mem_limit",
   "payload",
   "su",
+  "kill_mode",
 ]);
 
 interface ShellPlan {
@@ -34,6 +36,11 @@ interface ShellPlan {
   memLimitBytes: number | undefined;
   stdin: Uint8Array | undefined;
   su: { user: string; group: string | undefined } | undefined;
+  /**
+   * What happens to processes the command leaves behind when it exits (systemd's KillMode):
+   * "control-group" (default) kills the rest of its process group; "process" leaves them.
+   */
+  killMode: "control-group" | "process";
 }
 
 /** Reads name:x:id:... lines of /etc/passwd or /etc/group into name -> fields. */
@@ -76,6 +83,22 @@ export function resolveSu(user: string, group: string | undefined): { uid: numbe
   return { uid, gid: gid as number };
 }
 
+/**
+ * Why this agent cannot run as `ids`, or undefined when it can: root can switch to anyone, and
+ * any user can "switch" to itself. Anything else would fail in spawn with a bare EPERM.
+ */
+export function suRefusal(
+  su: string,
+  ids: { uid: number; gid: number },
+  self: { uid: number; gid: number } | undefined,
+): string | undefined {
+  if (self === undefined || self.uid === 0) return undefined;
+  if (ids.uid === self.uid && ids.gid === self.gid) return undefined;
+  return `shell: su "${su}" cannot be honoured: switching to uid ${ids.uid} gid ${ids.gid} ` +
+    `needs the agent to run as root, and it runs as uid ${self.uid} gid ${self.gid}; ` +
+    `run the agent as root or remove su from the job`;
+}
+
 function decodeBase64(s: string): Uint8Array {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) {
     throw new Error(`payload is not valid base64`);
@@ -109,7 +132,10 @@ function plan(config: Record<string, string>, jobName: string, strict: boolean):
     if (argv.length === 0) throw new Error("shell: Command missing");
   }
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  // The agent's secrets and its own token reach a job only through a redacted reference.
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !isAgentSecretEnv(k)) env[k] = v;
+  }
   for (const pair of (config.env ?? "").split(",")) {
     if (pair.trim() === "") continue;
     const eq = pair.indexOf("=");
@@ -155,8 +181,23 @@ function plan(config: Record<string, string>, jobName: string, strict: boolean):
     if (process.platform === "win32") throw new Error("shell: su works on Unix only");
     su = { user: m[1] as string, group: m[2] };
   }
+  const killMode = config.kill_mode ?? "";
+  if (killMode !== "" && killMode !== "control-group" && killMode !== "process") {
+    throw new Error(
+      `shell: kill_mode "${killMode}" must be "control-group" (default) or "process"`,
+    );
+  }
   const cwd = (config.cwd ?? "") === "" ? undefined : config.cwd;
-  return { argv, env, cwd, timeoutMs, memLimitBytes, stdin, su };
+  return {
+    argv,
+    env,
+    cwd,
+    timeoutMs,
+    memLimitBytes,
+    stdin,
+    su,
+    killMode: killMode === "process" ? "process" : "control-group",
+  };
 }
 
 /** Resident bytes of every live process in process group `pgid` (Linux /proc). */
@@ -181,6 +222,16 @@ export function groupRssBytes(pgid: number): number {
     }
   }
   return total;
+}
+
+/** Does process group `pgid` still have a live member? */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false; // ESRCH: empty (EPERM cannot happen: the group runs as us or as su's user)
+  }
 }
 
 function killGroup(child: ChildProcess): void {
@@ -226,6 +277,11 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
     } catch (e) {
       return fail((e as Error).message);
     }
+    const self = typeof process.getuid === "function" && typeof process.getgid === "function"
+      ? { uid: process.getuid(), gid: process.getgid() }
+      : undefined;
+    const refused = suRefusal(req.config.su ?? "", ids, self);
+    if (refused !== undefined) return fail(refused);
   }
   let child: ChildProcess;
   try {
@@ -291,14 +347,24 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
     });
     child.on("exit", (code, signal) => {
       exit = { code, signal };
-      // Output pipes close when every process holding them is gone. Background processes
-      // started by the command may keep them open: give them a moment, then kill the group.
-      timers.push(setTimeout(() => {
-        if (done) return;
+      // The main process is gone (and reaped), so its pid names only what it left behind: as
+      // systemd's control-group kill mode, that is killed unless the job asked to keep it.
+      if (p.killMode === "control-group" && child.pid !== undefined && groupAlive(child.pid)) {
         killFor(
           "stray",
-          `\nshell: Job '${command}' left background processes holding its output; they were killed\n`,
+          `\nshell: Job '${command}' left background processes; they were killed (set kill_mode "process" to keep them)\n`,
         );
+      }
+      // Output pipes close when every process holding them is gone. Processes left behind may
+      // keep them open: give them a moment, then stop reading (killing them unless kept).
+      timers.push(setTimeout(() => {
+        if (done) return;
+        if (p.killMode === "control-group") {
+          killFor(
+            "stray",
+            `\nshell: Job '${command}' left background processes holding its output; they were killed\n`,
+          );
+        }
         child.stdout?.destroy();
         child.stderr?.destroy();
         finish();

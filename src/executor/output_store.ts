@@ -324,11 +324,14 @@ export class OutputStore {
     });
   }
 
-  /** Deletes all output of a job (the job was deleted). Returns how many executions went. */
+  /**
+   * Deletes the output of a job (the job was deleted), except output this process is still
+   * writing: its writer is a run of a same-name job created since. Returns how many went.
+   */
   deleteJob(jobName: string): number {
     return this.#tx(() => {
       const rows = this.#db.prepare("SELECT execution_id FROM output_executions WHERE job_name = ?")
-        .all(jobName);
+        .all(jobName).filter((r) => !this.#live.has(String(r.execution_id)));
       for (const r of rows) this.#deleteExecution(String(r.execution_id));
       return rows.length;
     });

@@ -105,14 +105,22 @@ describe("OutputStore", () => {
     expect(store.get("e3")).toBeDefined();
   });
 
-  test("deleteJob removes all of a job's output; totals survive reopening the file", () => {
+  test("deleteJob removes a job's output but not output being written; totals survive reopening", () => {
     const path = join(dir, "output.db");
     const store = new OutputStore(open(path));
     store.begin("x1", "x", 0);
     store.append("x1", enc("aaa"));
+    store.finish("x1", 1);
     store.begin("y1", "y", 0);
     store.append("y1", enc("bbbb"));
+    // A live writer (a run of a same-name job created after the delete) keeps its output.
+    store.begin("x2", "x", 2);
+    store.append("x2", enc("cc"));
     expect(store.deleteJob("x")).toBe(1);
+    store.append("x2", enc("c"));
+    store.finish("x2", 3);
+    expect(dec(store.read("x2"))).toBe("ccc");
+    expect(store.delete("x2")).toBe(true);
     expect(store.list("x")).toEqual([]);
     store.close();
     const again = new OutputStore(open(path));

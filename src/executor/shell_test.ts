@@ -156,8 +156,41 @@ describe("shell executor", () => {
     const r = await run({ command: `sleep 300 & echo $! > ${p1}; echo done`, shell: "true" });
     expect(r).toMatchObject({ success: true, exitCode: 0 });
     expect(r.text).toContain("done\n");
-    expect(r.text).toContain("left background processes holding its output");
+    expect(r.text).toContain("left background processes");
     await expectAllDead(readPids(p1));
+  });
+
+  test("what a job leaves in its process group is killed when it exits (control-group)", async () => {
+    const p1 = join(dir, "nohup-child");
+    // Detached from the output pipes, so nothing but the kill mode can catch it.
+    const r = await run({
+      command: `nohup sleep 300 >/dev/null 2>&1 & echo $! > ${p1}`,
+      shell: "true",
+    });
+    expect(r).toMatchObject({ success: true, exitCode: 0 });
+    expect(r.text).toContain("left background processes; they were killed");
+    await expectAllDead(readPids(p1));
+  });
+
+  test("kill_mode process leaves background processes running and still succeeds", async () => {
+    const p1 = join(dir, "kept-child");
+    const r = await run({
+      command: `nohup sleep 300 >/dev/null 2>&1 & echo $! > ${p1}`,
+      shell: "true",
+      kill_mode: "process",
+    });
+    expect(r).toMatchObject({ success: true, exitCode: 0 });
+    const [pid] = readPids(p1) as [number];
+    try {
+      expect(dead(pid)).toBe(false);
+    } finally {
+      process.kill(pid, "SIGKILL");
+    }
+    await expectAllDead([pid]);
+    expect(shell.validate({ command: "x", kill_mode: "mixed" })).toContain(
+      'kill_mode "mixed" must be "control-group" (default) or "process"',
+    );
+    expect(shell.validate({ command: "x", kill_mode: "process" })).toBeUndefined();
   });
 
   test("env pairs are appended to the environment along with ENV_JOB_NAME", async () => {

@@ -11,6 +11,10 @@ export type ErrorKind =
   | "not_leader" // this node cannot serve the write; carries a leader hint when known
   | "unavailable" // shutting down, or no quorum
   | "timeout" // deadline passed before the command applied
+  | "storage_full" // the disk holding the data dir is full; nothing was written
+  | "overloaded" // too much work is queued; retry later (back-pressure, not a client error)
+  | "unauthenticated" // ACLs are on and the request has no valid token
+  | "forbidden" // the token lacks the capability the request needs
   | "internal"; // a failure that is not the caller's fault
 
 /** An expected, typed failure. `message` is complete and names the problem and the values. */

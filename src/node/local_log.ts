@@ -1,9 +1,11 @@
 /**
  * The single-node stand-in for Raft behind propose(): commands apply in order, durably, with
  * their indexes. Proposals made in the same event-loop turn are applied as one batch in one
- * transaction (group commit: one fsync for a scheduler tick that fires many jobs). Same contract
- * as the Raft-backed door: resolves once applied, rejects with apply()'s TockError, `too_large`
- * when the queue is full, or `unavailable` once closed.
+ * transaction (group commit: one fsync for a scheduler tick that fires many jobs), at most
+ * limits.applyBatchMax per turn so that a long queue yields to the event loop between batches.
+ * Same contract as the Raft-backed door: resolves once applied, rejects with apply()'s
+ * TockError, `overloaded` when the queue is full (back-pressure: 429), or `unavailable` once
+ * closed.
  */
 import { limits, TockError } from "../lib/mod.ts";
 import type { ApplyResult, Command, Execution, Job } from "../state/mod.ts";
@@ -44,8 +46,8 @@ export class LocalLog implements Proposer {
     if (this.#queue.length >= limits.proposalQueueMax) {
       return Promise.reject(
         new TockError(
-          "too_large",
-          `${limits.proposalQueueMax} commands are already waiting to apply`,
+          "overloaded",
+          `node overloaded: ${limits.proposalQueueMax} commands are already waiting to apply; retry later`,
         ),
       );
     }
@@ -60,9 +62,13 @@ export class LocalLog implements Proposer {
 
   #flush(): void {
     this.#flushScheduled = false;
-    const batch = this.#queue;
-    this.#queue = [];
+    const batch = this.#queue.splice(0, limits.applyBatchMax);
     if (batch.length === 0) return;
+    if (this.#queue.length > 0) {
+      // The rest applies in a later turn (a macrotask), after waiting I/O such as requests.
+      this.#flushScheduled = true;
+      setTimeout(() => this.#flush(), 0);
+    }
     let results: ApplyResult[];
     try {
       results = this.#store.applyBatch(this.#store.appliedIndex + 1, batch.map((w) => w.cmd));

@@ -20,6 +20,7 @@ export class Metrics {
   #failures = 0;
   #missed = 0;
   #lost = 0;
+  #fireFailures = 0;
   #lateness = new Map<string, Histogram>();
 
   started(): void {
@@ -51,6 +52,10 @@ export class Metrics {
     this.#lost++;
   }
 
+  fireFailed(_job: string): void {
+    this.#fireFailures++;
+  }
+
   text(g: { jobs: number; running: number; queue: number }): string {
     const out: string[] = [];
     const metric = (name: string, type: string, help: string, value: number) =>
@@ -79,6 +84,12 @@ export class Metrics {
       "counter",
       "Executions declared lost (lease lapsed or node restarted).",
       this.#lost,
+    );
+    metric(
+      "tock_fire_failures_total",
+      "counter",
+      "Scheduled fires that could not be recorded (tried again with backoff).",
+      this.#fireFailures,
     );
     metric("tock_running", "gauge", "Executions running on this node now.", g.running);
     metric("tock_jobs", "gauge", "Jobs defined.", g.jobs);

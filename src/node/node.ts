@@ -6,10 +6,11 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ApiDeps, createApp, type Member } from "../api/mod.ts";
 import { type Clock, errorMessage, invalid, notFound } from "../lib/mod.ts";
-import type { Runtime } from "../runtime/mod.ts";
+import type { Runtime, ServeTls } from "../runtime/mod.ts";
 import { nextRunOf, nextRunsOf, Scheduler } from "../scheduler/mod.ts";
 import { lostExecution } from "../state/mod.ts";
 import { SqliteStateStore } from "../store/mod.ts";
+import { lockDataDir } from "./data_dir.ts";
 import { LocalLog } from "./local_log.ts";
 import { Metrics } from "./metrics.ts";
 import { OutputHub } from "./output_hub.ts";
@@ -27,6 +28,12 @@ export interface NodeConfig {
   version: string;
   /** Serve the embedded web UI under /ui/. */
   ui: boolean;
+  /** ACLs on: every API request but health/UI assets/bootstrap needs a token. */
+  aclEnabled?: boolean;
+  /** Serve the API over HTTPS (mutual TLS with requireClientCert). */
+  tls?: ServeTls;
+  /** Audit retention: entries kept and their age limit (defaults: the bounds in limits.ts). */
+  audit?: { maxEntries: number; maxAgeMs: number };
 }
 
 export interface NodeIo {
@@ -43,6 +50,8 @@ export interface RunningNode {
   readonly port: number;
   /** Stops taking requests, waits for running executions (then kills them), closes stores. */
   stop(graceMs?: number): Promise<void>;
+  /** New certificates for new connections (SIGHUP); open connections keep theirs. */
+  reloadTls(tls: ServeTls): Promise<void>;
 }
 
 /** The system clock: setTimeout under the hood, one timer per call. */
@@ -80,6 +89,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
   }
   const clock = io.clock ?? systemClock(rt.nowMs);
   mkdirSync(config.dataDir, { recursive: true });
+  const dirLock = lockDataDir(rt, config.dataDir);
   const store = new SqliteStateStore(rt.openDb(join(config.dataDir, "state.db")));
   const output = io.openOutput(config.dataDir);
   const log = new LocalLog(store);
@@ -132,7 +142,9 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     else if (cmd.type === "job.toggle") sched.jobChanged(cmd.name);
     else if (cmd.type === "job.delete") {
       sched.jobChanged(cmd.name);
-      output.deleteJob(cmd.name);
+      // Its runs stop first (their output and process ledger rows are written to the end), then
+      // the output goes; output of a same-name job created meanwhile is live and is kept.
+      void runner.killJob(cmd.name).then(() => output.deleteJob(cmd.name));
     }
   });
   await sched.start();
@@ -217,14 +229,30 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
       metrics.text({ jobs: store.jobCount, running: runner.runningCount, queue: sched.queueSize }),
   };
 
-  const app = createApp(deps, { ui: config.ui });
-  const server = rt.serve({ hostname: config.httpHost, port: config.httpPort, fetch: app.fetch });
+  const app = createApp(deps, {
+    ui: config.ui,
+    acl: {
+      enabled: config.aclEnabled ?? false,
+      store: store.acl,
+      bootstrapResetFile: join(config.dataDir, "acl-bootstrap-reset"),
+      ...(config.audit === undefined
+        ? {}
+        : { auditKeep: config.audit.maxEntries, auditMaxAgeMs: config.audit.maxAgeMs }),
+    },
+  });
+  const server = rt.serve({
+    hostname: config.httpHost,
+    port: config.httpPort,
+    fetch: app.fetch,
+    ...(config.tls === undefined ? {} : { tls: config.tls }),
+  });
   listening.port = server.port;
   const host = config.httpHost.includes(":") ? `[${config.httpHost}]` : config.httpHost;
   let stopped = false;
   return {
-    url: `http://${host}:${server.port}`,
+    url: `${config.tls === undefined ? "http" : "https"}://${host}:${server.port}`,
     port: server.port,
+    reloadTls: (tls) => server.reloadTls(tls),
     async stop(graceMs = 30_000) {
       if (stopped) return;
       stopped = true;
@@ -235,6 +263,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
       log.close();
       output.close();
       store.close();
+      dirLock.release();
     },
   };
 }

@@ -47,6 +47,8 @@ interface Running {
   abort: AbortController;
   done: Promise<void>;
   killedBy: string;
+  /** The job was deleted: its executions went with it, so there is no end to record. */
+  jobGone: boolean;
 }
 
 export class Runner {
@@ -100,7 +102,7 @@ export class Runner {
     const abort = new AbortController();
     d.hub.start(key);
     d.onStarted?.(job, e);
-    const entry: Running = { abort, done: Promise.resolve(), killedBy: "" };
+    const entry: Running = { abort, done: Promise.resolve(), killedBy: "", jobGone: false };
     entry.done = this.#execute(job, e, entry).finally(() => {
       this.#running.delete(key);
       d.hub.end(key);
@@ -115,6 +117,22 @@ export class Runner {
     r.killedBy = reason;
     r.abort.abort();
     return true;
+  }
+
+  /**
+   * The job was deleted: stops its running executions here (whole process groups). Resolves
+   * once they have ended; nothing is recorded for them (the job took its executions along).
+   */
+  killJob(job: string): Promise<void> {
+    const ended: Promise<void>[] = [];
+    for (const [key, r] of this.#running) {
+      if (!key.startsWith(`${job}/`) || key.indexOf("/", job.length + 1) !== -1) continue;
+      r.jobGone = true;
+      r.killedBy = "its job was deleted";
+      r.abort.abort();
+      ended.push(r.done);
+    }
+    return Promise.all(ended).then(() => {});
   }
 
   /** Resolves when the execution has finished and its summary was proposed. */
@@ -213,6 +231,7 @@ export class Runner {
       reason: result.success ? "" : result.error,
       lease_until: null,
     };
+    if (entry.jobGone) return;
     try {
       await d.proposer.propose({ type: "execution.finish", execution: finished });
     } catch (err) {

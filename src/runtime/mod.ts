@@ -4,14 +4,18 @@
  */
 export type {
   Db,
+  FileLock,
   Row,
   Runtime,
   ServeOptions,
   Server,
+  ServeTls,
   SignalName,
   SqlValue,
   Statement,
 } from "./types.ts";
+
+export { isDiskFull } from "./sqlite_common.ts";
 
 /** True when running under Bun. */
 export const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";

@@ -22,6 +22,8 @@ export interface SchedulerMetrics {
   launched(job: string, latenessMs: number | null): void;
   missed(job: string, count: number): void;
   lost(job: string): void;
+  /** A job's fire (or catch-up) could not be recorded; it is tried again after a backoff. */
+  fireFailed(job: string): void;
 }
 
 /** The runner operations the scheduler needs (src/node's Runner implements them). */
@@ -31,6 +33,8 @@ export interface RunnerPort {
   start(job: Job, groupMs: number, attempt?: number): Promise<Execution>;
   kill(job: string, id: string, reason: string): boolean;
   finished(job: string, id: string): Promise<void>;
+  /** Is this execution running on this node's runner right now? */
+  isRunning(job: string, id: string): boolean;
 }
 
 export interface SchedulerDeps {
@@ -70,6 +74,11 @@ export class Scheduler {
   #stopped = false;
   /** Jobs with a fire in flight: their next entry is added once it is applied. */
   #busy = new Set<string>();
+  /** Jobs whose fires keep failing: when to try again and what to log. */
+  #failing = new Map<
+    string,
+    { count: number; retryAtMs: number; loggedAtMs: number; unlogged: number }
+  >();
 
   constructor(deps: SchedulerDeps) {
     this.#d = deps;
@@ -199,7 +208,7 @@ export class Scheduler {
           ? this.#catchUp(job)
           : this.#fireSlot(job, e.slot);
         void work
-          .catch((err) => console.error(`tock: slot of "${e.job}" failed: ${errorMessage(err)}`))
+          .then(() => void this.#failing.delete(job.name), (err) => this.#fireFailed(job.name, err))
           .then(() => {
             this.#busy.delete(job.name);
             return this.#reschedule(job.name);
@@ -241,15 +250,18 @@ export class Scheduler {
     const due = job && dueOf(job);
     if (!job || job.disabled || job.parent_job !== "" || due === null || due === undefined) {
       this.#heap.delete(key);
+      this.#failing.delete(name);
       return;
     }
     const now = this.#d.clock.nowMs();
-    if (due < now - lateThresholdMs) {
+    const waiting = (this.#failing.get(name)?.retryAtMs ?? -Infinity) > now;
+    if (due < now - lateThresholdMs && !waiting) {
       this.#busy.add(name);
       try {
         await this.#catchUp(job);
+        this.#failing.delete(name);
       } catch (err) {
-        console.error(`tock: catch-up of "${name}" failed: ${errorMessage(err)}`);
+        this.#fireFailed(name, err);
       } finally {
         this.#busy.delete(name);
       }
@@ -259,16 +271,51 @@ export class Scheduler {
         this.#heap.delete(key);
         return;
       }
-      this.#heap.set({
-        key,
-        dueMs: afterDue - limits.fireLeadMs,
-        kind: "slot",
-        job: name,
-        slot: afterDue,
-      });
+      this.#setSlot(name, afterDue);
       return;
     }
-    this.#heap.set({ key, dueMs: due - limits.fireLeadMs, kind: "slot", job: name, slot: due });
+    this.#setSlot(name, due);
+  }
+
+  /** The job's slot entry: due ahead of the slot, or when a failing job may try again. */
+  #setSlot(name: string, slot: number): void {
+    const retryAt = this.#failing.get(name)?.retryAtMs ?? -Infinity;
+    this.#heap.set({
+      key: `slot:${name}`,
+      dueMs: Math.max(slot - limits.fireLeadMs, retryAt),
+      kind: "slot",
+      job: name,
+      slot,
+    });
+  }
+
+  /**
+   * A fire or catch-up of `name` failed (its write was refused or failed): back off so that a
+   * fire that keeps failing cannot spin, log at most once per interval with the count, and
+   * count it. When the wait is over the overdue slot goes through the misfire policy.
+   */
+  #fireFailed(name: string, err: unknown): void {
+    const now = this.#d.clock.nowMs();
+    const f = this.#failing.get(name) ??
+      { count: 0, retryAtMs: now, loggedAtMs: -Infinity, unlogged: 0 };
+    f.count++;
+    f.unlogged++;
+    const wait = Math.min(
+      limits.fireRetryMs * 2 ** Math.min(f.count - 1, 30),
+      limits.fireRetryMsMax,
+    );
+    f.retryAtMs = now + wait;
+    this.#failing.set(name, f);
+    this.#d.metrics.fireFailed(name);
+    if (now - f.loggedAtMs >= limits.fireFailureLogMs) {
+      console.error(
+        `tock: firing "${name}" failed (${f.unlogged} time(s) since the last report, ${f.count} in a row): ${
+          errorMessage(err)
+        }; trying again in ${wait} ms`,
+      );
+      f.loggedAtMs = now;
+      f.unlogged = 0;
+    }
   }
 
   /** Applies the missed-run policy to every slot from the job's next unfired slot up to now. */
@@ -400,10 +447,15 @@ export class Scheduler {
     }
   }
 
-  /** Running executions whose lease lapsed become lost, which frees forbid jobs. */
+  /**
+   * Running executions whose lease lapsed become lost, which frees forbid jobs. A lease detects
+   * a dead or unreachable runner: a run this node's own runner still holds is alive however late
+   * its renewal is (an overloaded event loop delays renewals, not the run).
+   */
   async #sweep(now: number): Promise<void> {
     for (const e of this.#d.running()) {
       if (e.lease_until === null || e.lease_until >= now) continue;
+      if (this.#d.runner.isRunning(e.job_name, e.id)) continue;
       const lost = lostExecution(
         e,
         now,

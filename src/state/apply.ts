@@ -4,6 +4,7 @@
  * checked before the first write, so a refused command changes nothing.
  */
 import { assertNever, conflict, invalid, limits, notFound, type TockError } from "../lib/mod.ts";
+import { applyAcl } from "./acl.ts";
 import type { Command } from "./commands.ts";
 import type { Execution } from "./execution.ts";
 import type { Job } from "./job.ts";
@@ -32,6 +33,14 @@ export function apply(store: StateStore, cmd: Command): ApplyResult {
         return { ok: true, execution: renew(store, cmd.job, cmd.id, cmd.leaseUntil) };
       case "executions.clear":
         return { ok: true, job: clearExecutions(store, cmd.job) };
+      case "acl.bootstrap":
+      case "acl.token.create":
+      case "acl.token.delete":
+      case "acl.policy.upsert":
+      case "acl.policy.delete":
+      case "audit.append":
+        applyAcl(store.acl, cmd);
+        return { ok: true };
       default:
         return assertNever(cmd, "command");
     }
@@ -226,13 +235,16 @@ function renew(store: StateStore, name: string, id: string, leaseUntil: number):
   return e;
 }
 
+/** Clears the job's history; running executions stay (their runs go on and finish normally). */
 function clearExecutions(store: StateStore, name: string): Job {
   const job = mustGetJob(store, name);
-  store.deleteExecutions(name);
+  store.deleteFinishedExecutions(name);
   job.success_count = 0;
   job.error_count = 0;
   job.last_success = null;
   job.last_error = null;
+  // The status summarised the cleared history; with none left the job is untriggered again.
+  job.status = "";
   store.putJob(job);
   return job;
 }

@@ -145,24 +145,34 @@ describe("apply executions", () => {
     );
   });
 
-  test("clear deletes executions and resets counters but not status", () => {
+  test("clear deletes finished executions, resets counters and status, spares running ones", () => {
     const s = new MemoryStateStore();
     upsert(s, job("a"));
     apply(s, { type: "execution.start", execution: exec("a", 1, "running") });
     apply(s, { type: "execution.finish", execution: exec("a", 1, "failed") });
+    apply(s, { type: "execution.start", execution: exec("a", 2, "running") });
     const r = apply(s, { type: "executions.clear", job: "a" });
-    expect(r.ok && r.job).toMatchObject({ error_count: 0, last_error: null, status: "failed" });
-    expect(s.executionsOf("a")).toEqual([]);
+    expect(r.ok && r.job).toMatchObject({ error_count: 0, last_error: null, status: "" });
+    expect(s.executionsOf("a").map((e) => e.id)).toEqual(["2-1"]);
   });
 
-  test("at most executionsPerJobMax executions are kept, oldest dropped", () => {
+  test("at most executionsPerJobMax finished executions are kept, oldest dropped", () => {
+    const s = new MemoryStateStore();
+    upsert(s, job("a"));
+    for (let i = 1; i <= 105; i++) {
+      apply(s, { type: "execution.finish", execution: exec("a", i, "success", true) });
+    }
+    const kept = s.executionsOf("a");
+    expect(kept.length).toBe(100);
+    expect(kept[0]?.group).toBe(6);
+  });
+
+  test("running executions are never trimmed by retention", () => {
     const s = new MemoryStateStore();
     upsert(s, job("a"));
     for (let i = 1; i <= 105; i++) {
       apply(s, { type: "execution.start", execution: exec("a", i, "running") });
     }
-    const kept = s.executionsOf("a");
-    expect(kept.length).toBe(100);
-    expect(kept[0]?.group).toBe(6);
+    expect(s.executionsOf("a").length).toBe(105);
   });
 });

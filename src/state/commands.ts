@@ -2,6 +2,7 @@
  * Replicated commands: the only way shared state changes. Each carries every value apply()
  * needs (times, computed `next`) so that applying is deterministic on every replica.
  */
+import type { AclCommand } from "./acl.ts";
 import type { Execution } from "./execution.ts";
 import type { Job } from "./job.ts";
 
@@ -24,6 +25,8 @@ export type Command =
   /** Extends a running execution's lease; refused once it is no longer running. */
   | { type: "execution.renew"; job: string; id: string; leaseUntil: number }
   /** Delete every execution of a job and reset its counters (DELETE /v1/jobs/:job/executions). */
-  | { type: "executions.clear"; job: string };
+  | { type: "executions.clear"; job: string }
+  /** ACL tokens, policies and audit entries (acl.ts). */
+  | AclCommand;
 
 export type CommandType = Command["type"];

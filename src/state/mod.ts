@@ -2,6 +2,13 @@
  * state: the replicated state machine. Commands are a tagged union; apply() is pure and
  * deterministic over the StateStore port; the job model parses and validates untrusted input.
  */
+export {
+  type AclCommand,
+  aclCommandTypes,
+  type AclStore,
+  applyAcl,
+  MemoryAclStore,
+} from "./acl.ts";
 export { apply, type ApplyResult } from "./apply.ts";
 export type { Command, CommandType } from "./commands.ts";
 export {

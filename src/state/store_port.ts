@@ -2,6 +2,7 @@
  * The port apply() writes through. store/ implements it over SQLite inside one transaction per
  * command; MemoryStateStore implements it over Maps for pure tests.
  */
+import { type AclStore, MemoryAclStore } from "./acl.ts";
 import type { Execution } from "./execution.ts";
 import type { Job } from "./job.ts";
 
@@ -14,15 +15,23 @@ export interface StateStore {
   getExecution(job: string, id: string): Execution | undefined;
   putExecution(e: Execution): void;
   deleteExecutions(job: string): void;
+  /** Deletes every execution of `job` that is not running (clearing history spares live runs). */
+  deleteFinishedExecutions(job: string): void;
   /** Executions of one job, oldest first (by group, then attempt). */
   executionsOf(job: string): Execution[];
-  /** Deletes the oldest executions of `job` beyond the newest `keep`. */
+  /**
+   * Deletes the oldest not-running executions of `job` beyond the newest `keep` not-running
+   * ones. Running executions are never deleted: their runner still renews and finishes them.
+   */
   trimExecutions(job: string, keep: number): void;
+  /** ACL tokens, policies and the audit log. */
+  readonly acl: AclStore;
 }
 
 export class MemoryStateStore implements StateStore {
   readonly jobs = new Map<string, Job>();
   readonly executions = new Map<string, Map<string, Execution>>();
+  readonly acl: AclStore = new MemoryAclStore();
 
   getJob(name: string): Job | undefined {
     const j = this.jobs.get(name);
@@ -53,13 +62,17 @@ export class MemoryStateStore implements StateStore {
   deleteExecutions(job: string): void {
     this.executions.delete(job);
   }
+  deleteFinishedExecutions(job: string): void {
+    const m = this.executions.get(job);
+    for (const [id, e] of m ?? []) if (e.status !== "running") m?.delete(id);
+  }
   executionsOf(job: string): Execution[] {
     return [...(this.executions.get(job)?.values() ?? [])]
       .sort((a, b) => a.group - b.group || a.attempt - b.attempt)
       .map((e) => structuredClone(e));
   }
   trimExecutions(job: string, keep: number): void {
-    const all = this.executionsOf(job);
+    const all = this.executionsOf(job).filter((e) => e.status !== "running");
     const m = this.executions.get(job);
     for (const e of all.slice(0, Math.max(0, all.length - keep))) m?.delete(e.id);
   }

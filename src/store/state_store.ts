@@ -4,8 +4,9 @@
  * Jobs are also cached in memory (the scheduler and list queries read them all); the cache
  * changes only after the transaction commits.
  */
-import { assert } from "../lib/mod.ts";
-import type { Db } from "../runtime/mod.ts";
+import { assert, TockError } from "../lib/mod.ts";
+import { type Db, isDiskFull } from "../runtime/mod.ts";
+import { SqliteAclStore } from "./acl_tables.ts";
 import {
   apply,
   type ApplyResult,
@@ -54,10 +55,13 @@ export class SqliteStateStore implements StateStore {
   #byName: Job[] | null = null;
   #appliedIndex: number;
   #listeners: Array<(cmd: Command, result: ApplyResult) => void> = [];
+  /** ACL tokens, policies and audit log (same database, same apply transaction). */
+  readonly acl: SqliteAclStore;
 
   constructor(db: Db) {
     this.#db = db;
     db.exec(schema);
+    this.acl = new SqliteAclStore(db);
     const row = db.prepare("select value from meta where key = 'applied_index'").get();
     this.#appliedIndex = row ? Number(row["value"]) : 0;
     for (const r of db.prepare("select body from jobs").all()) {
@@ -98,6 +102,12 @@ export class SqliteStateStore implements StateStore {
       });
     } catch (e) {
       this.#pending = null;
+      if (isDiskFull(e)) {
+        throw new TockError(
+          "storage_full",
+          "disk full: state.db cannot grow, so the command was not applied (nothing was written); free space in the data dir and retry",
+        );
+      }
       throw e;
     }
     if (this.#pending.size > 0) this.#byName = null;
@@ -200,6 +210,10 @@ export class SqliteStateStore implements StateStore {
     this.#db.prepare("delete from executions where job_name = ?").run(job);
   }
 
+  deleteFinishedExecutions(job: string): void {
+    this.#db.prepare("delete from executions where job_name = ? and status != 'running'").run(job);
+  }
+
   executionsOf(job: string): Execution[] {
     return this.#db
       .prepare("select body from executions where job_name = ? order by grp, attempt")
@@ -208,17 +222,18 @@ export class SqliteStateStore implements StateStore {
   }
 
   trimExecutions(job: string, keep: number): void {
-    // Find the newest execution beyond `keep` through the index, then delete it and older ones.
+    // Find the newest finished execution beyond `keep` through the index, then delete it and
+    // older finished ones; running ones are skipped (their runner still holds them).
     const cut = this.#db
       .prepare(
-        "select grp, attempt from executions where job_name = ? order by grp desc, attempt desc limit 1 offset ?",
+        "select grp, attempt from executions where job_name = ? and status != 'running' order by grp desc, attempt desc limit 1 offset ?",
       )
       .get(job, keep);
     if (!cut) return;
     const grp = cut["grp"] as number, attempt = cut["attempt"] as number;
     this.#db
       .prepare(
-        "delete from executions where job_name = ? and (grp < ? or (grp = ? and attempt <= ?))",
+        "delete from executions where job_name = ? and status != 'running' and (grp < ? or (grp = ? and attempt <= ?))",
       )
       .run(job, grp, grp, attempt);
   }

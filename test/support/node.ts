@@ -1,10 +1,14 @@
 /** Starts a real in-process Tock node (Bun runtime, real executors and stores) on port 0. */
-import { defaultNodeIo, type RunningNode, startNode } from "../../src/node/mod.ts";
+import { defaultNodeIo, type NodeConfig, type RunningNode, startNode } from "../../src/node/mod.ts";
 import { loadRuntime } from "../../src/runtime/mod.ts";
 
 export type TestNode = RunningNode;
 
-export async function startTestNode(dataDir: string, nodeName = "test-node"): Promise<TestNode> {
+export async function startTestNode(
+  dataDir: string,
+  nodeName = "test-node",
+  extra: Partial<NodeConfig> = {},
+): Promise<TestNode> {
   const runtime = await loadRuntime();
   return startNode(
     {
@@ -17,6 +21,7 @@ export async function startTestNode(dataDir: string, nodeName = "test-node"): Pr
       tags: { dc: "dc1" },
       version: "test",
       ui: true,
+      ...extra,
     },
     defaultNodeIo(runtime),
   );

@@ -41,7 +41,7 @@ export function startAgent(
       );
     }, opts.timeoutMs ?? 15_000);
     const check = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (https?:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(deadline);
         resolve({ url: m[1] as string, proc, output: () => out, exited });

@@ -100,7 +100,7 @@ export class Harness {
   readonly exec: FakeExecutor;
   readonly runner: Runner;
   readonly scheduler: Scheduler;
-  readonly counts = { launched: 0, missed: 0, lost: 0 };
+  readonly counts = { launched: 0, missed: 0, lost: 0, fireFailed: 0 };
   readonly lateness: number[] = [];
 
   private constructor(store: SqliteStateStore, clock: FakeClock) {
@@ -133,6 +133,7 @@ export class Harness {
         },
         missed: (_j, n) => void (this.counts.missed += n),
         lost: () => void this.counts.lost++,
+        fireFailed: () => void this.counts.fireFailed++,
       },
     });
     store.onApplied((cmd, r) => {
