@@ -3,16 +3,35 @@
  * (the methods are NO_SIDE_EFFECTS), so the browser's cache revalidates them with the server's
  * ETag and unchanged data comes back as an empty 304. Binary protobuf keeps answers small.
  */
-import { type Client, ConnectError, createClient } from "@connectrpc/connect";
+import {
+  type Client,
+  Code,
+  ConnectError,
+  createClient,
+  type Interceptor,
+} from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { ClusterService } from "../src/gen/tock/v1/cluster_pb.ts";
 import { JobService } from "../src/gen/tock/v1/job_pb.ts";
+import { needed, token } from "./auth.ts";
 import { apiPrefix } from "./format.ts";
+
+/** Sends the ACL token when one is set; an Unauthenticated answer asks the user for one. */
+const withToken: Interceptor = (next) => async (req) => {
+  if (token.value !== "") req.header.set("authorization", `Bearer ${token.value}`);
+  try {
+    return await next(req);
+  } catch (e) {
+    if (e instanceof ConnectError && e.code === Code.Unauthenticated) needed.value = true;
+    throw e;
+  }
+};
 
 const transport = createConnectTransport({
   baseUrl: `${location.origin}${apiPrefix(location.pathname)}`,
   useHttpGet: true,
   useBinaryFormat: true,
+  interceptors: [withToken],
 });
 
 export const jobs: Client<typeof JobService> = createClient(JobService, transport);

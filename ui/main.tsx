@@ -4,6 +4,7 @@
  */
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import { needed, setToken, token } from "./auth.ts";
 import { cluster } from "./client.ts";
 import logo from "./favicon.svg";
 import { installKeys } from "./keys.ts";
@@ -43,7 +44,7 @@ function View() {
   );
 }
 
-function Nav() {
+function Nav({ onToken }: { onToken: () => void }) {
   const top = route.value.parts[0] ?? "";
   const link = (to: string, label: string, match: string) => (
     <a href={to} class={top === match ? "active" : ""}>{label}</a>
@@ -67,6 +68,9 @@ function Nav() {
       </nav>
       <span class="spacer" />
       <span class="node" id="node">{node}</span>
+      <button type="button" id="token-button" class="ghost" title="ACL token" onClick={onToken}>
+        {token.value === "" ? "token" : "token ✓"}
+      </button>
       <button
         type="button"
         id="theme"
@@ -80,10 +84,61 @@ function Nav() {
   );
 }
 
+/** The ACL token box: shown when the server asked for a token, or from the header's button. */
+function TokenBox({ onClose }: { onClose: () => void }) {
+  const [text, setText] = useState(token.value);
+  return (
+    <form
+      id="token-form"
+      class="token-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setToken(text);
+        onClose();
+        location.reload(); // every view refetches with the new token
+      }}
+    >
+      <label for="token">
+        {needed.value ? "This node has ACLs on: paste your token's secret" : "ACL token"}
+      </label>
+      <input
+        id="token"
+        type="password"
+        autocomplete="off"
+        value={text}
+        placeholder="tock_…"
+        onInput={(e) => setText((e.target as HTMLInputElement).value)}
+      />
+      <button type="submit" class="primary">Use token</button>
+      {token.value !== "" && (
+        <button
+          type="button"
+          onClick={() => {
+            setToken("");
+            location.reload();
+          }}
+        >
+          Forget token
+        </button>
+      )}
+      <button type="button" class="ghost" onClick={onClose}>Close</button>
+    </form>
+  );
+}
+
 function App() {
+  const [tokenOpen, setTokenOpen] = useState(false);
   return (
     <>
-      <Nav />
+      <Nav onToken={() => setTokenOpen(true)} />
+      {(needed.value || tokenOpen) && (
+        <TokenBox
+          onClose={() => {
+            setTokenOpen(false);
+            needed.value = false;
+          }}
+        />
+      )}
       <main>
         <View />
       </main>
