@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
-const pureCores = new Set(["raft", "gossip", "schedule", "state", "acl"]);
+const pureCores = new Set(["raft", "gossip", "schedule", "state", "acl", "dispatch"]);
 /** Packages a pure core may import: parsing and generated-message support only. */
 const pureAllowedPackages = new Set(["croner", "@bufbuild/protobuf", "@bufbuild/protobuf/wkt"]);
 const impure: Array<[RegExp, string]> = [

@@ -19,6 +19,7 @@ import { helpFor, missingSubcommand, subcommands, wantsHelp } from "./help.ts";
 import { runAndWait } from "./wait.ts";
 import {
   type AgentConfig,
+  pluginNotifyFlags,
   type RawConfig,
   readConfigFile,
   readEnv,
@@ -32,6 +33,8 @@ export const usage = `tock ${version}: a distributed, fault-tolerant cron (Dkron
 Usage:
   tock agent [--dev] [--server] [--bootstrap-expect N] [--data-dir DIR] [--http-addr HOST:PORT]
              [--node-name NAME] [--tag k=v ...] [--config FILE] [--ui=false] [--log-level LEVEL]
+             [--plugin-dir DIR] [--webhook-endpoint URL --webhook-payload TEMPLATE ...]
+             [--pre-webhook-*] [--mail-host HOST --mail-port N ...] [--notify-when always|failure|change]
   tock job ls | get NAME | apply -f FILE | run NAME [--force] [--wait] | next NAME [N] | delete NAME | toggle NAME
   tock exec ls JOB | get JOB ID | kill JOB ID
   tock acl bootstrap | token create --name N [--type client|management] [--policy P ...] | token list
@@ -192,6 +195,7 @@ export function agentConfig(io: CliIo, args: string[]): AgentConfig {
       config: { type: "string" },
       ui: { type: "string" },
       "log-level": { type: "string" },
+      ...pluginNotifyFlags,
       "acl-enabled": { type: "boolean" },
       "insecure-api": { type: "boolean" },
       "cert-file": { type: "string" },
@@ -226,6 +230,8 @@ async function agent(io: CliIo, args: string[]): Promise<number> {
       tags: cfg.tags,
       version,
       ui: cfg.ui,
+      notify: cfg.notify,
+      pluginDir: cfg.pluginDir,
       aclEnabled: cfg.security.aclEnabled,
       audit: { maxEntries: cfg.security.auditMaxEntries, maxAgeMs: cfg.security.auditMaxAgeMs },
       ...(cfg.security.tls === undefined ? {} : { tls: readTls(cfg.security.tls) }),

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parse as parseYaml } from "yaml";
 import { invalid } from "../lib/mod.ts";
+import { type NotifyConfig, notifyConfigKeys, parseNotifyConfig } from "../processor/mod.ts";
 import {
   aclFileSection,
   resolveSecurity,
@@ -24,6 +25,9 @@ export interface AgentConfig {
   dev: boolean;
   ui: boolean;
   logLevel: string;
+  /** Issue 12: where executor plugins are found ("" = none), and cluster-wide notifications. */
+  pluginDir: string;
+  notify: NotifyConfig;
   /** ACLs, API exposure and HTTPS (security_config.ts). */
   security: SecurityConfig;
 }
@@ -39,9 +43,32 @@ export const configKeys = [
   "dev",
   "ui",
   "log-level",
+  ...pluginNotifyKeys(),
   ...securityKeys,
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
+
+// ---- issue 12: executor plugins and notifications (their meaning is in processor/) ----
+function pluginNotifyKeys() {
+  return ["plugin-dir", ...notifyConfigKeys] as const;
+}
+/** Flag definitions for parseArgs: every key a string; *-headers may repeat. */
+export const pluginNotifyFlags = Object.fromEntries(
+  pluginNotifyKeys().map((k) => [k, { type: "string", multiple: k.endsWith("-headers") }]),
+) as Record<string, { type: "string"; multiple: boolean }>;
+function resolvePluginNotify(raw: RawConfig, cfg: AgentConfig): void {
+  if (raw["plugin-dir"]) cfg.pluginDir = String(raw["plugin-dir"].value);
+  const values: Record<string, unknown> = {};
+  for (const k of notifyConfigKeys) if (raw[k]) values[k] = raw[k]?.value;
+  try {
+    cfg.notify = parseNotifyConfig(values);
+  } catch (e) {
+    const key = notifyConfigKeys.find((k) => (e as Error).message.startsWith(k));
+    const from = key && raw[key] ? ` (from ${raw[key]?.source})` : "";
+    throw invalid(`invalid notification setting${from}: ${(e as Error).message}`);
+  }
+}
+// ---- end issue 12 ----
 
 type Raw = { value: unknown; source: string };
 export type RawConfig = Partial<Record<ConfigKey, Raw>>;
@@ -159,6 +186,8 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     dev,
     ui: true,
     logLevel: "info",
+    pluginDir: "",
+    notify: parseNotifyConfig({}),
     security: {
       aclEnabled: false,
       insecureApi: false,
@@ -167,6 +196,7 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
       auditMaxAgeMs: 0,
     },
   };
+  resolvePluginNotify(raw, cfg);
   if (raw.server) cfg.server = bool("server", raw.server);
   if (raw.ui) cfg.ui = bool("ui", raw.ui);
   if (raw["bootstrap-expect"]) {

@@ -22,6 +22,13 @@ Flags:
   --config FILE         a YAML or JSON config file (also $TOCK_CONFIG)
   --ui=false            do not serve the web UI
   --log-level LEVEL     debug, info, warn or error
+  --plugin-dir DIR      executor plugins (tock-executor-<name> files) to load
+  --webhook-endpoint URL, --webhook-payload TEMPLATE, --webhook-headers "Name: value"
+                        POST a templated notification after each run (pre-webhook-*: at start)
+  --mail-host HOST, --mail-port N, --mail-from ADDR, --mail-username, --mail-password,
+  --mail-payload, --mail-subject-prefix
+                        mail the job's owner_email after each run
+  --notify-when WHEN    always (default), failure or change
 
 Precedence: flags > environment (TOCK_SERVER, TOCK_HTTP_ADDR, TOCK_TAGS="k=v,k2=v2", ...)
 > config file > defaults.`;

@@ -164,9 +164,18 @@ describe("OutputStore", () => {
 });
 
 describe("executorRegistry", () => {
-  test("holds shell, http and noop; noop succeeds at once and can be told to fail", async () => {
+  test("holds the built-in executors; noop succeeds at once and can be told to fail", async () => {
     const reg = executorRegistry();
-    expect([...reg.keys()].sort()).toEqual(["http", "noop", "shell"]);
+    expect([...reg.keys()].sort()).toEqual([
+      "grpc",
+      "http",
+      "kafka",
+      "nats",
+      "noop",
+      "rabbitmq",
+      "redis",
+      "shell",
+    ]);
     const noop = reg.get("noop")!;
     let out = "";
     const base = {

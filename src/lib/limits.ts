@@ -225,3 +225,55 @@ export const auditRetentionMs = 30 * 24 * 3600 * 1000;
 export const auditPageMax = 1_000;
 /** Bytes of one `${file:...}` job secret read on a worker: a key or a password, not a dataset. */
 export const secretBytesMax = 64 * 1024;
+
+// ---- executor: brokers and plugins; processor; notify ----
+
+/** Seconds a broker executor (grpc, nats, rabbitmq, kafka, redis) may take in all (connect,
+ * send, acknowledgement or reply) when the job sets no `timeout`: Dkron's grpc default. */
+export const brokerTimeoutSecondsDefault = 30;
+/** Seconds a job may set as a broker executor `timeout`: a day; longer is a stuck broker. */
+export const brokerTimeoutSecondsMax = 86_400;
+/** Bytes of a message an executor publishes (kafka, nats, rabbitmq): brokers' usual 1 MiB. */
+export const brokerMessageBytesMax = 1 << 20;
+/** Milliseconds a plugin may take to print its handshake line after it was started. */
+export const pluginHandshakeMs = 10_000;
+/** Milliseconds to wait for a plugin's exit after its stream broke, to report a crash as one. */
+export const pluginExitWaitMs = 1_000;
+/** Bytes of a plugin's stdout read while waiting for the handshake line. */
+export const pluginHandshakeBytesMax = 4_096;
+/** Executor plugins loaded from --plugin-dir: each costs a process start at validation. */
+export const pluginsMax = 64;
+/** Milliseconds a processor (files, syslog, fluent) may take before it is given up. */
+export const processorTimeoutMs = 10_000;
+/** Bytes of output one syslog message carries: UDP datagrams past ~64 KiB are refused. */
+export const syslogMessageBytesMax = 60_000;
+/** Attempts of one webhook notification (the first and its retries). */
+export const webhookAttemptsMax = 5;
+/** Milliseconds before the first webhook retry; it doubles per attempt. */
+export const webhookRetryDelayMs = 1_000;
+/** Milliseconds one webhook or mail attempt may take. */
+export const notifyTimeoutMs = 10_000;
+/** Notifications queued or in flight on one node; past it new ones are dropped and logged, so a
+ * dead endpoint cannot grow memory without bound. */
+export const notifyQueueMax = 1_000;
+
+// ---- dispatch ----
+
+/** Launch ids a worker remembers for dedupe (persisted with the highest term it saw). An id
+ * stays while its run is active (running, or its finish not yet applied); at the bound the
+ * oldest settled id is forgotten, and with none settled the launch is refused (`window_full`),
+ * so an id that could still be re-dispatched is never forgotten. Also bounds running + unsent
+ * finishes on one worker. */
+export const fenceAcceptedIdsMax = 10_000;
+/** Finishes waiting in a worker's durable outbox. The fence window keeps it below this (every
+ * entry is an active accepted id); if it is reached anyway (a lowered bound after a restart)
+ * the oldest entry is dropped and counted, and the leader records that run lost once the
+ * worker stops reporting it. */
+export const outboxEntriesMax = 10_000;
+/** Finishes sent to the leader in one batch: a long backlog after a partition drains in turns. */
+export const outboxSendBatchMax = 256;
+/** Milliseconds before an unacknowledged finish is sent again on the same session. */
+export const outboxResendMs = 5_000;
+/** Milliseconds after a launch (or an election) before the leader re-sends a launch its worker
+ * does not report holding: a heartbeat built before the launch arrived must not trigger it. */
+export const redispatchGraceMs = 5_000;

@@ -41,6 +41,12 @@ export function openOutputPort(runtime: Runtime, dataDir: string): LocalOutput {
       const bytes = store.read(key(job, id));
       return bytes === undefined ? undefined : decoder.decode(bytes);
     },
+    replace: (job, id, text, finishedMs) => {
+      store.delete(key(job, id));
+      store.begin(key(job, id), job, finishedMs);
+      store.append(key(job, id), new TextEncoder().encode(text));
+      store.finish(key(job, id), finishedMs, false);
+    },
     deleteJob: (job) => void store.deleteJob(job),
     prune: (nowMs) => store.prune(nowMs),
     rememberProcess: (job, id, pgid) => {

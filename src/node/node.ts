@@ -9,6 +9,9 @@ import { type Clock, errorMessage, invalid, notFound } from "../lib/mod.ts";
 import type { Runtime, ServeTls } from "../runtime/mod.ts";
 import { nextRunOf, nextRunsOf, Scheduler } from "../scheduler/mod.ts";
 import { lostExecution } from "../state/mod.ts";
+import { loadPlugins } from "../executor/mod.ts";
+import { emptyNotifyConfig, type NotifyConfig } from "../processor/mod.ts";
+import { AfterRun } from "./after_run.ts";
 import { SqliteStateStore } from "../store/mod.ts";
 import { lockDataDir } from "./data_dir.ts";
 import { LocalLog } from "./local_log.ts";
@@ -28,6 +31,10 @@ export interface NodeConfig {
   version: string;
   /** Serve the embedded web UI under /ui/. */
   ui: boolean;
+  /** Cluster-wide notifications (webhook-*, mail-*, pre-webhook-* keys); none when absent. */
+  notify?: NotifyConfig;
+  /** Directory of executor plugins (tock-executor-<name> files); "" or absent: none. */
+  pluginDir?: string;
   /** ACLs on: every API request but health/UI assets/bootstrap needs a token. */
   aclEnabled?: boolean;
   /** Serve the API over HTTPS (mutual TLS with requireClientCert). */
@@ -90,23 +97,41 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
   const clock = io.clock ?? systemClock(rt.nowMs);
   mkdirSync(config.dataDir, { recursive: true });
   const dirLock = lockDataDir(rt, config.dataDir);
+  const executors = new Map(io.executors);
+  if (config.pluginDir) {
+    const found = loadPlugins(config.pluginDir, new Set(executors.keys()), config.version);
+    for (const p of found.problems) console.error(`tock: ${p}`);
+    for (const [name, ex] of found.executors) executors.set(name, ex);
+  }
   const store = new SqliteStateStore(rt.openDb(join(config.dataDir, "state.db")));
   const output = io.openOutput(config.dataDir);
   const log = new LocalLog(store);
   const hub = new OutputHub();
   const metrics = new Metrics();
   const propose: LocalLog["propose"] = (cmd) => log.propose(cmd);
+  const afterRun = new AfterRun({
+    nodeName: config.nodeName,
+    clock,
+    output,
+    notify: config.notify ?? emptyNotifyConfig,
+    executors,
+  });
   const runner = new Runner({
     nodeName: config.nodeName,
     clock,
     proposer: log,
-    executors: io.executors,
+    executors,
     output,
     hub,
     exists: (job, id) => store.getExecution(job, id) !== undefined,
-    onStarted: () => metrics.started(),
+    onStarted: (job, e) => {
+      metrics.started();
+      afterRun.started(job, e);
+    },
+    postRun: (job, e) => afterRun.process(job, e),
     onFinished: (job, e) => {
       metrics.finished(job.name, e);
+      afterRun.notify(job, e);
       sched.onFinished(job, e); // set below, before anything runs
     },
   });
@@ -142,6 +167,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     else if (cmd.type === "job.toggle") sched.jobChanged(cmd.name);
     else if (cmd.type === "job.delete") {
       sched.jobChanged(cmd.name);
+      afterRun.forget(cmd.name);
       // Its runs stop first (their output and process ledger rows are written to the end), then
       // the output goes; output of a same-name job created meanwhile is live and is kept.
       void runner.killJob(cmd.name).then(() => output.deleteJob(cmd.name));
@@ -185,15 +211,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     runningExecutions: () => store.runningExecutions(),
     executionOutput: (job, id) => output.read(job, id),
     watchOutput,
-    checkExecutor: (name, cfg) => {
-      const ex = io.executors.get(name);
-      if (!ex) {
-        return `unknown executor "${name}"; available: ${
-          [...io.executors.keys()].sort().join(", ")
-        }`;
-      }
-      return ex.validate(cfg);
-    },
+    checkExecutor: (name, cfg, processors) => afterRun.check(name, cfg, processors),
     nextRun: nextRunOf,
     nextRuns: nextRunsOf,
     runJob: (name, force = false) => sched.runNow(name, force),
@@ -257,6 +275,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
       if (stopped) return;
       stopped = true;
       sched.stop();
+      afterRun.stop();
       clearInterval(pruneTimer);
       await server.stop(false).catch(() => {});
       await runner.drain(graceMs);

@@ -18,6 +18,8 @@ export interface OutputPort {
   append(jobName: string, executionId: string, chunk: Uint8Array): void;
   finish(jobName: string, executionId: string, finishedMs: number, truncated: boolean): void;
   read(jobName: string, executionId: string): string | undefined;
+  /** Replaces a finished execution's stored output (a processor sent it elsewhere). */
+  replace?(jobName: string, executionId: string, text: string, finishedMs: number): void;
   deleteJob(jobName: string): void;
   /** Applies age and total-size retention; returns how many executions' output was deleted. */
   prune(nowMs: number): number;
@@ -35,6 +37,11 @@ export interface RunnerDeps {
   hub: OutputHub;
   /** Is an execution with this id already recorded for the job? */
   exists(job: string, id: string): boolean;
+  /**
+   * Runs after the executor, before the finished summary is recorded (the job's processors);
+   * returns the summary to record. The lease stays renewed meanwhile. A throw keeps `e`.
+   */
+  postRun?(job: Job, e: Execution): Promise<Execution>;
   /** Called after the finished summary is recorded (or failed to record). */
   onFinished?(job: Job, e: Execution): void;
   onStarted?(job: Job, e: Execution): void;
@@ -177,7 +184,7 @@ export class Runner {
     };
     renew();
     let result: Awaited<ReturnType<ExecutorPort["run"]>>;
-    const executor = d.executors.get(job.executor);
+    const executor = d.executors.get(job.executor.toLowerCase());
     if (!executor) {
       result = {
         success: false,
@@ -211,8 +218,6 @@ export class Runner {
         };
       }
     }
-    if (lease !== undefined) d.clock.clearTimer(lease);
-    lease = undefined;
     if (entry.killedBy !== "") {
       result = { ...result, success: false, error: `killed: ${entry.killedBy}` };
     }
@@ -220,7 +225,7 @@ export class Runner {
     const finishedAt = d.clock.nowMs();
     if (begun) d.output.finish(job.name, e.id, finishedAt, result.truncated);
     if (spawned) d.output.forgetProcesses(job.name, e.id);
-    const finished: Execution = {
+    let finished: Execution = {
       ...e,
       status: result.success ? "success" : "failed",
       success: result.success,
@@ -231,7 +236,20 @@ export class Runner {
       reason: result.success ? "" : result.error,
       lease_until: null,
     };
-    if (entry.jobGone) return;
+    if (entry.jobGone) {
+      if (lease !== undefined) d.clock.clearTimer(lease);
+      lease = undefined;
+      return;
+    }
+    if (d.postRun) {
+      try {
+        finished = await d.postRun(job, finished);
+      } catch (err) {
+        console.error(`tock: processors of ${e.job_name}/${e.id} failed: ${errorMessage(err)}`);
+      }
+    }
+    if (lease !== undefined) d.clock.clearTimer(lease);
+    lease = undefined;
     try {
       await d.proposer.propose({ type: "execution.finish", execution: finished });
     } catch (err) {

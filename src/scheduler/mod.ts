@@ -10,3 +10,16 @@ export {
   type SchedulerMetrics,
 } from "./scheduler.ts";
 export { nextRunOf, nextRunsOf, retryDelayMs, scheduleOf } from "./slots.ts";
+export {
+  type CleanTags,
+  cleanTags,
+  defaultRegion,
+  type NodeLoad,
+  noTargetMessage,
+  type NoTargetReason,
+  qualifyingMembers,
+  selectTargets,
+  type TargetMember,
+  type TargetQuery,
+  type TargetResult,
+} from "./targets.ts";

@@ -97,8 +97,15 @@ export const jobDefaults = {
   retry_delay_max: "5m",
 } as const;
 
-/** Checks an executor name and config; returns an error message, or undefined when valid. */
-export type ExecutorCheck = (executor: string, config: StringMap) => string | undefined;
+/**
+ * Checks an executor name and config, and the job's processors (names lower-case); returns an
+ * error message, or undefined when valid.
+ */
+export type ExecutorCheck = (
+  executor: string,
+  config: StringMap,
+  processors: Record<string, StringMap>,
+) => string | undefined;
 
 const nullableTime = (ms: number | null): string | null => (ms === null ? null : rfc3339(ms));
 
@@ -233,7 +240,10 @@ export function parseJobBody(body: unknown): Job {
       throw payloadError(`field "processors" must be an object of objects`);
     }
     for (const [name, cfg] of Object.entries(procs as Record<string, unknown>)) {
-      processors[name] = stringMap(cfg, `processors.${name}`) ?? {};
+      // Processor names are case-insensitive: stored lower-case, so "Log" and "log" collide.
+      const key = name.toLowerCase();
+      if (key in processors) throw payloadError(`processor "${name}" is given twice`);
+      processors[key] = stringMap(cfg, `processors.${name}`) ?? {};
     }
   }
   const next = b["next"];
@@ -364,7 +374,7 @@ export function validateJob(job: Job, checkExecutor: ExecutorCheck): void {
   if (job.executor === "") {
     throw validationError('executor cannot be empty (e.g. "shell" or "http")');
   }
-  const problem = checkExecutor(job.executor, config);
+  const problem = checkExecutor(job.executor, config, job.processors);
   if (problem !== undefined) throw validationError(problem);
   if (job.parent_job !== "" && illegalNameChar.test(job.parent_job)) {
     throw validationError(`parent_job "${job.parent_job}" is not a valid job name`);

@@ -1,0 +1,108 @@
+/**
+ * What the broker executors (grpc, nats, rabbitmq, kafka, redis) share: result shapes, the
+ * `timeout` key, and one way to bound a client call by the run's abort and a deadline, so a
+ * broker that is down or silent ends the run with a reason instead of hanging it.
+ */
+import { limits } from "../lib/mod.ts";
+import type { ExecutionResult } from "./_types.ts";
+import type { OutputSink } from "./_types.ts";
+
+export function ok(sink: OutputSink, exitCode: number | null = null): ExecutionResult {
+  return {
+    success: true,
+    exitCode,
+    error: "",
+    outputBytes: sink.totalBytes,
+    truncated: sink.truncated,
+    tail: sink.tail(),
+  };
+}
+
+export function failed(
+  sink: OutputSink,
+  error: string,
+  exitCode: number | null = null,
+): ExecutionResult {
+  return {
+    success: false,
+    exitCode,
+    error,
+    outputBytes: sink.totalBytes,
+    truncated: sink.truncated,
+    tail: sink.tail(),
+  };
+}
+
+/** Dkron's `timeout` in whole seconds ("" = the default); throws naming a bad value. */
+export function timeoutSeconds(config: Record<string, string>, prefix: string): number {
+  const text = config.timeout ?? "";
+  if (text === "") return limits.brokerTimeoutSecondsDefault;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > limits.brokerTimeoutSecondsMax) {
+    throw new Error(
+      `${prefix}: timeout "${text}" is not a whole number of seconds from 1 to ${limits.brokerTimeoutSecondsMax}`,
+    );
+  }
+  return Number(text);
+}
+
+/** Refuses keys the executor does not know (at job create), naming the known ones. */
+export function checkKeys(
+  config: Record<string, string>,
+  known: readonly string[],
+  prefix: string,
+): void {
+  for (const key of Object.keys(config)) {
+    if (!known.includes(key)) {
+      throw new Error(`${prefix}: unknown key "${key}" (known: ${known.join(", ")})`);
+    }
+  }
+}
+
+export function required(config: Record<string, string>, key: string, message: string): string {
+  const v = config[key] ?? "";
+  if (v.trim() === "") throw new Error(message);
+  return v;
+}
+
+/** Raised inside bounded() when the deadline passes or the run is aborted. */
+export class Stopped extends Error {}
+
+/**
+ * Runs `work` until it settles, the run is aborted, or `timeoutMs` passes; on either of the
+ * last two the work's signal is aborted, `cleanup` runs (closing the client so nothing is left
+ * connecting) and a Stopped error with a message naming what happened is thrown.
+ */
+export async function bounded<T>(
+  signal: AbortSignal,
+  timeoutMs: number,
+  what: string,
+  work: (signal: AbortSignal) => Promise<T>,
+  cleanup: () => void,
+): Promise<T> {
+  if (signal.aborted) throw new Stopped(`${what}: execution aborted before start`);
+  const inner = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    const end = (message: string) => {
+      inner.abort();
+      try {
+        cleanup();
+      } catch { /* closing a broken client may throw; the run already failed */ }
+      reject(new Stopped(message));
+    };
+    timer = setTimeout(() => end(`${what}: timed out after ${timeoutMs / 1000}s`), timeoutMs);
+    onAbort = () => end(`${what}: execution aborted`);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  const running = work(inner.signal);
+  running.catch(() => {}); // a rejection after the deadline has nobody waiting for it
+  try {
+    return await Promise.race([running, stop]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}
+
+export const text = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -1,0 +1,141 @@
+/**
+ * The nats executor (Dkron's dkron-executor-nats) on the official client @nats-io/transport-node.
+ * Dkron's keys: `url` (one server or a comma list), `subject`, `message`, `userName`,
+ * `password`, `debug`. Tock's: `request` ("true": request/reply, the reply is the output) and
+ * `timeout` (seconds, default 30, covers connect + publish + flush or the reply).
+ *
+ * Unlike Dkron, a publish is confirmed: the client flushes (a PING/PONG round trip after the
+ * message) so a connection that broke under the message fails the run instead of passing.
+ */
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { parseGoBool } from "./_parse.ts";
+import {
+  bounded,
+  checkKeys,
+  failed,
+  ok,
+  required,
+  Stopped,
+  text,
+  timeoutSeconds,
+} from "./_bounded.ts";
+import {
+  type ExecutionRequest,
+  type ExecutionResult,
+  type Executor,
+  OutputSink,
+} from "./_types.ts";
+import { limits } from "../lib/mod.ts";
+
+const known = ["url", "subject", "message", "userName", "password", "debug", "request", "timeout"];
+
+interface NatsPlan {
+  servers: string[];
+  subject: string;
+  message: string;
+  user: string | undefined;
+  pass: string | undefined;
+  request: boolean;
+  timeoutS: number;
+}
+
+function plan(config: Record<string, string>, strict: boolean): NatsPlan {
+  if (strict) checkKeys(config, known, "nats");
+  const url = required(config, "url", "nats: url is empty");
+  const subject = required(config, "subject", "nats: subject is empty");
+  if (/\s/.test(subject)) throw new Error(`nats: subject "${subject}" contains whitespace`);
+  const message = config.message ?? "";
+  if (message.length > limits.brokerMessageBytesMax) {
+    throw new Error(`nats: message is longer than ${limits.brokerMessageBytesMax} bytes`);
+  }
+  const request = (config.request ?? "") === "" ? false : parseGoBool(config.request as string);
+  if (request === undefined) {
+    throw new Error(`nats: request "${config.request}" is not true or false`);
+  }
+  return {
+    servers: url.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+    subject,
+    message,
+    user: (config.userName ?? "") === "" ? undefined : config.userName,
+    pass: (config.password ?? "") === "" ? undefined : config.password,
+    request,
+    timeoutS: timeoutSeconds(config, "nats"),
+  };
+}
+
+async function run(req: ExecutionRequest): Promise<ExecutionResult> {
+  const sink = new OutputSink(req);
+  let p: NatsPlan;
+  try {
+    p = plan(req.config, false);
+  } catch (e) {
+    return failed(sink, (e as Error).message);
+  }
+  if ((req.config.debug ?? "") !== "") {
+    sink.note(`nats: servers ${p.servers.join(",")} subject ${p.subject}\n`);
+  }
+  const timeoutMs = p.timeoutS * 1000;
+  let nc: NatsConnection | undefined;
+  try {
+    await bounded(req.signal, timeoutMs, "nats", async (signal) => {
+      try {
+        nc = await connect({
+          servers: p.servers,
+          ...(p.user !== undefined ? { user: p.user } : {}),
+          ...(p.pass !== undefined ? { pass: p.pass } : {}),
+          timeout: timeoutMs,
+          reconnect: false, // one run, one connection: a drop fails it with the reason
+          name: `tock ${req.jobName}`,
+        });
+      } catch (e) {
+        throw new Error(`nats: error connecting to NATS at ${p.servers.join(",")}: ${message(e)}`);
+      }
+      if (signal.aborted) return;
+      const data = text(p.message);
+      if (p.request) {
+        try {
+          const reply = await nc.request(p.subject, data, { timeout: timeoutMs });
+          sink.write(reply.data);
+        } catch (e) {
+          throw new Error(`nats: request on "${p.subject}" failed: ${message(e)}`);
+        }
+      } else {
+        nc.publish(p.subject, data);
+        try {
+          await nc.flush();
+        } catch (e) {
+          throw new Error(`nats: publish on "${p.subject}" was not confirmed: ${message(e)}`);
+        }
+        sink.write(text("Result: Message successfully sent\n"));
+      }
+    }, () => void nc?.close().catch(() => {}));
+    return ok(sink);
+  } catch (e) {
+    return failed(sink, e instanceof Stopped ? e.message : message(e));
+  } finally {
+    // Not awaited: closing waits on a broken connection; the run has its answer already.
+    void nc?.close().catch(() => {});
+  }
+}
+
+function message(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  // The client wraps causes ("503" is no responders); keep both words for the reader.
+  const cause = (e as { cause?: unknown }).cause;
+  return cause instanceof Error && !e.message.includes(cause.message)
+    ? `${e.message} (${cause.message})`
+    : e.message;
+}
+
+export const natsExecutor: Executor = {
+  name: "nats",
+  validate(config) {
+    try {
+      plan(config, true);
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  },
+  run,
+};
