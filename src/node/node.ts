@@ -206,6 +206,7 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     propose,
     getJob: (name) => store.peekJob(name),
     allJobs: () => store.jobsView(),
+    jobsByName: () => store.jobsByName(),
     executionsOf: (job) => store.executionsOf(job),
     runningExecutions: () => store.runningExecutions(),
     executionOutput: (job, id) => output.read(job, id),
@@ -225,6 +226,23 @@ export async function startNode(config: NodeConfig, io: NodeIo): Promise<Running
     members: () => [self()],
     leader: () => self(),
     isLeader: () => true,
+    // One node: it is the whole cluster and its leader (the Raft/gossip wiring replaces this).
+    cluster: () => ({
+      leader: config.nodeName,
+      term: 0,
+      commitIndex: store.appliedIndex,
+      appliedIndex: store.appliedIndex,
+      members: [{
+        name: config.nodeName,
+        addr: `${self().Addr}:${self().Port}`,
+        role: config.server ? "server" : "agent",
+        raftState: "leader",
+        gossipState: "alive",
+        tags: self().Tags,
+      }],
+    }),
+    activity: (sinceMs, recentSinceMs) => store.activitySince(sinceMs, recentSinceMs),
+    onStateChange: (listener) => store.onApplied(() => listener()),
     metricsText: () =>
       metrics.text({ jobs: store.jobCount, running: runner.runningCount, queue: sched.queueSize }),
   };

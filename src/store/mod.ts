@@ -1,3 +1,3 @@
 /** store: SQLite adapters — the application state (state.db) and the Raft log (raft.db). */
 export { CorruptLogError, crc32, RaftLogStore, type SqlDb, type StoredEntry } from "./raft_log.ts";
-export { SqliteStateStore } from "./state_store.ts";
+export { type ExecutionActivity, SqliteStateStore } from "./state_store.ts";
