@@ -85,6 +85,7 @@ const deps: ApiDeps = {
   propose,
   getJob: (name) => store.peekJob(name),
   allJobs: () => store.jobsView(),
+  jobsByName: () => store.jobsByName(),
   executionsOf: (job) => store.executionsOf(job),
   runningExecutions: () => [],
   executionOutput: () => undefined,
@@ -97,6 +98,9 @@ const deps: ApiDeps = {
   members: () => [],
   leader: () => undefined,
   isLeader: () => true,
+  cluster: () => ({ leader: "bench", term: 0, commitIndex: 0, appliedIndex: 0, members: [] }),
+  activity: () => ({ byStatus: {}, recent: 0, latenessP50Ms: null, latenessP99Ms: null }),
+  onStateChange: () => {},
   metricsText: () => "",
 };
 

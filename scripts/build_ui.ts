@@ -49,7 +49,14 @@ const sha256Hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).dige
  * that reference no other hashed file first and rewriting the references in the rest.
  */
 export async function buildUi(dir: string = uiDir): Promise<BuiltAsset[]> {
-  const result = await Bun.build({ entrypoints: [join(dir, "index.html")], minify: true });
+  const result = await Bun.build({
+    entrypoints: [join(dir, "index.html")],
+    minify: true,
+    // Lazy chunks (charts, YAML) stay out of the first load.
+    splitting: true,
+    jsx: { runtime: "automatic", importSource: "preact", development: false },
+    define: { "process.env.NODE_ENV": JSON.stringify("production") },
+  });
   if (!result.success) {
     throw new Error(`build_ui: bun build failed:\n${result.logs.map(String).join("\n")}`);
   }
@@ -57,13 +64,21 @@ export async function buildUi(dir: string = uiDir): Promise<BuiltAsset[]> {
     name: string;
     type: string;
     hashed: boolean;
+    /** Bun's own content hash (path-dependent), also used as a chunk id inside the JS. */
+    hash: string;
     bytes: Uint8Array;
   }
   const outs: Out[] = [];
   for (const out of result.outputs) {
     const name = basename(out.path);
     const hashed = out.hash !== null && out.hash !== "" && name.includes(`-${out.hash}.`);
-    outs.push({ name, type: out.type, hashed, bytes: new Uint8Array(await out.arrayBuffer()) });
+    outs.push({
+      name,
+      type: out.type,
+      hashed,
+      hash: out.hash ?? "",
+      bytes: new Uint8Array(await out.arrayBuffer()),
+    });
   }
   const rewrite = (from: string, to: string) => {
     for (const o of outs) {
@@ -72,25 +87,42 @@ export async function buildUi(dir: string = uiDir): Promise<BuiltAsset[]> {
       if (text.includes(from)) o.bytes = new TextEncoder().encode(text.split(from).join(to));
     }
   };
-  let pending = outs.filter((o) => o.hashed);
-  while (pending.length > 0) {
-    const refersToPending = (o: Out) => {
-      const text = new TextDecoder().decode(o.bytes);
-      return pending.some((p) => p !== o && text.includes(p.name));
-    };
-    const leaf = pending.find((o) => !textExts.has(extOf(o.name)) || !refersToPending(o));
-    if (leaf === undefined) {
-      throw new Error(
-        `build_ui: hashed files refer to each other in a cycle: ${pending.map((o) => o.name)}`,
-      );
+  // Chunks from code splitting refer to each other (a lazy chunk imports the shared one and
+  // the shared one loads it), so names cannot be settled leaf first. Each file's name hashes
+  // its content with every hashed name in it masked (those carry the path-dependent part),
+  // then all references are rewritten at once.
+  const hashed = outs.filter((o) => o.hashed);
+  const stemOf = (name: string) => name.slice(0, name.lastIndexOf("-"));
+  const masked = (o: Out): Uint8Array => {
+    if (!textExts.has(extOf(o.name))) return o.bytes;
+    let text = new TextDecoder().decode(o.bytes);
+    for (const h of hashed) {
+      text = text.split(h.name).join(`${stemOf(h.name)}-*.${extOf(h.name)}`);
+      text = text.split(`"${h.hash}"`).join(`"*"`);
     }
-    const ext = extOf(leaf.name);
-    const stem = leaf.name.slice(0, leaf.name.lastIndexOf("-"));
-    const renamed = `${stem}-${sha256Hex(leaf.bytes).slice(0, 8)}.${ext}`;
-    const old = leaf.name;
-    pending = pending.filter((o) => o !== leaf);
-    leaf.name = renamed;
-    rewrite(old, renamed);
+    return new TextEncoder().encode(text);
+  };
+  const renames = hashed.map((o) => {
+    const hash = sha256Hex(masked(o)).slice(0, 8);
+    return {
+      from: o.name,
+      to: `${stemOf(o.name)}-${hash}.${extOf(o.name)}`,
+      fromHash: o.hash,
+      hash,
+    };
+  });
+  if (new Set(renames.map((r) => r.to)).size !== renames.length) {
+    throw new Error(
+      `build_ui: two bundle files would get the same name: ${renames.map((r) => r.to)}`,
+    );
+  }
+  for (const r of renames) {
+    const o = outs.find((x) => x.name === r.from) as Out;
+    o.name = r.to;
+  }
+  for (const r of renames) {
+    rewrite(r.from, r.to);
+    rewrite(`"${r.fromHash}"`, `"${r.hash}"`);
   }
   const assets: BuiltAsset[] = outs.map((o) => ({
     name: o.name,

@@ -81,7 +81,7 @@ test("the binary serves the embedded UI page and its hashed assets", async () =>
   expect(script.status).toBe(200);
   expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
   expect(script.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
-  expect(await script.text()).toContain("output_size_limit");
+  expect(await script.text()).toContain("watchExecution"); // the UI calls the Connect client
   const style = await fetch(`${base}/ui/${css}`);
   expect(style.status).toBe(200);
   expect(style.headers.get("content-type")).toBe("text/css; charset=utf-8");

@@ -208,6 +208,70 @@ describe("propose under load", () => {
   }, 30_000);
 });
 
+describe("SqliteStateStore read views for the API", () => {
+  test("jobsByName stays in name order across creates, updates and deletes", async () => {
+    const rt = await loadRuntime();
+    const s = new SqliteStateStore(rt.openDb(join(tempDir(), "state.db")));
+    let i = 0;
+    for (const n of ["m", "b", "z", "a"]) s.applyAt(++i, { type: "job.upsert", job: job(n) });
+    expect(s.jobsByName().map((j) => j.name)).toEqual(["a", "b", "m", "z"]);
+    s.applyAt(++i, { type: "job.upsert", job: { ...job("m"), displayname: "changed" } });
+    expect(s.jobsByName().find((j) => j.name === "m")?.displayname).toBe("changed");
+    s.applyAt(++i, { type: "job.delete", name: "b" });
+    s.applyAt(++i, { type: "job.upsert", job: job("c") });
+    expect(s.jobsByName().map((j) => j.name)).toEqual(["a", "c", "m", "z"]);
+    s.close();
+  });
+
+  test("activitySince counts executions by slot and status, and slot-to-start lateness", async () => {
+    const rt = await loadRuntime();
+    const s = new SqliteStateStore(rt.openDb(join(tempDir(), "state.db")));
+    s.applyAt(1, { type: "job.upsert", job: job("act") });
+    const exec = (group: number, status: string, startedAt: number | null) => ({
+      id: `${group}-1`,
+      job_name: "act",
+      group,
+      attempt: 1,
+      status,
+      started_at: startedAt,
+      finished_at: startedAt === null ? null : startedAt + 5,
+      success: status === "success",
+      node_name: "n1",
+      exit_code: null,
+      output_size: 0,
+      output_tail: "",
+      reason: "",
+      lease_until: null,
+    });
+    const runs = [
+      exec(1_000, "success", 1_010),
+      exec(2_000, "failed", 2_030),
+      exec(3_000, "missed", null),
+      exec(9_000, "success", 9_100),
+    ];
+    let i = 1;
+    for (const e of runs) {
+      s.applyAt(++i, { type: "execution.start", execution: { ...e, status: "running" } } as never);
+      s.applyAt(++i, { type: "execution.finish", execution: e } as never);
+    }
+    const a = s.activitySince(2_000, 9_000);
+    expect(a.byStatus).toEqual({ failed: 1, missed: 1, success: 1 });
+    expect(a.recent).toBe(1); // slot 9000; the missed one never launched
+    expect(a.latenessP50Ms).toBe(100);
+    expect(a.latenessP99Ms).toBe(100);
+    const all = s.activitySince(0, 0);
+    expect(all.recent).toBe(3);
+    expect(all.latenessP50Ms).toBe(30);
+    expect(s.activitySince(10_000, 10_000)).toEqual({
+      byStatus: {},
+      recent: 0,
+      latenessP50Ms: null,
+      latenessP99Ms: null,
+    });
+    s.close();
+  });
+});
+
 describe("process durability", () => {
   test("SIGKILL while writing loses no acknowledged job; restart keeps everything", async () => {
     const dataDir = tempDir();

@@ -119,3 +119,81 @@ export function apiBase(pathname: string): string {
   if (pathname.endsWith("/ui")) return `${pathname.slice(0, -3)}/v1`;
   return "/v1";
 }
+
+/** The path prefix the API lives under for a page at `<prefix>/ui/...` ("" at the root). */
+export function apiPrefix(pathname: string): string {
+  return apiBase(pathname).slice(0, -"/v1".length);
+}
+
+/** A duration in ms as "850 ms", "12.3 s", "4m 2s", "2h 5m". */
+export function durationText(ms: number): string {
+  if (ms < 0) ms = 0;
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
+  const s = Math.round(ms / 1_000);
+  if (s < 3_600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3_600)}h ${Math.floor((s % 3_600) / 60)}m`;
+}
+
+/** A wall-clock time of an instant in an IANA zone ("" = UTC, as the server reads it). */
+export function zonedTime(ms: number, timeZone: string | undefined): string {
+  const zone = timeZone === "" || timeZone === "Local" ? "UTC" : timeZone;
+  try {
+    return new Intl.DateTimeFormat("sv-SE", {
+      timeZone: zone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hour12: false,
+    }).format(new Date(ms));
+  } catch {
+    return absoluteTime(ms);
+  }
+}
+
+/**
+ * Parses "k=v" lines (or comma-separated pairs) into a map; blank lines are skipped. Returns an
+ * error naming the first line without "=".
+ */
+export function parsePairs(text: string): { map: Record<string, string> } | { error: string } {
+  const map: Record<string, string> = {};
+  for (const raw of text.split(/[\n,]/)) {
+    const line = raw.trim();
+    if (line === "") continue;
+    const eq = line.indexOf("=");
+    if (eq <= 0) return { error: `"${line}" is not key=value` };
+    map[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return { map };
+}
+
+/** A map as "k=v" lines (sorted by key), the inverse of parsePairs. */
+export function formatPairs(map: Record<string, string> | null | undefined): string {
+  return Object.keys(map ?? {}).sort().map((k) => `${k}=${(map ?? {})[k]}`).join("\n");
+}
+
+/** Which form field a server validation message is about, by the words it uses. */
+const messageFields: Array<[RegExp, string]> = [
+  [/field "([a-z_]+)/, "$1"],
+  [/job schedule|\bschedule\b/, "schedule"],
+  [/time zone|timezone/, "timezone"],
+  [/\bparent/, "parent_job"],
+  [/\bcommand\b|executor_config/, "executor_config"],
+  [/\bexecutor\b/, "executor"],
+  [/\bconcurrency\b/, "concurrency"],
+  [/\b(starting_deadline|retry_delay_max|retry_delay|misfire_policy|retries)\b/, "$1"],
+  [/^Job validation failed: name\b/, "name"],
+];
+
+/** The form field a server validation message names, or null when it names none. */
+export function fieldOfMessage(message: string): string | null {
+  for (const [re, field] of messageFields) {
+    const m = re.exec(message);
+    if (m === null) continue;
+    return field.startsWith("$") ? (m[Number(field.slice(1))] ?? null) : field;
+  }
+  return null;
+}

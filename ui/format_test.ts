@@ -4,13 +4,19 @@ import { describe, expect, test } from "bun:test";
 import {
   absoluteTime,
   apiBase,
+  apiPrefix,
+  durationText,
   executionStatus,
+  fieldOfMessage,
   formatBytes,
+  formatPairs,
   jobStatus,
   parseApiTime,
+  parsePairs,
   relativeTime,
   runDuration,
   zeroTime,
+  zonedTime,
 } from "./format.ts";
 
 describe("parseApiTime", () => {
@@ -94,4 +100,49 @@ test("apiBase finds /v1 beside the /ui/ the page is served from", () => {
   expect(apiBase("/ui")).toBe("/v1");
   expect(apiBase("/proxy/tock/ui/")).toBe("/proxy/tock/v1");
   expect(apiBase("/")).toBe("/v1");
+});
+
+describe("form and filter helpers", () => {
+  test("parsePairs reads key=value lines or commas and names a bad entry", () => {
+    expect(parsePairs("a=1\n b = two \n\nc=x=y")).toEqual({ map: { a: "1", b: "two", c: "x=y" } });
+    expect(parsePairs("team=web,dc=x")).toEqual({ map: { team: "web", dc: "x" } });
+    expect(parsePairs("a=1\noops")).toEqual({ error: `"oops" is not key=value` });
+    expect(parsePairs("=1")).toEqual({ error: `"=1" is not key=value` });
+    expect(parsePairs("")).toEqual({ map: {} });
+  });
+  test("formatPairs is the inverse, sorted by key", () => {
+    expect(formatPairs({ b: "2", a: "1" })).toBe("a=1\nb=2");
+    expect(formatPairs(null)).toBe("");
+  });
+  test("fieldOfMessage finds the field a server message is about", () => {
+    expect(
+      fieldOfMessage(
+        `Unable to parse payload: field "retries" must be a non-negative integer, got "x".`,
+      ),
+    )
+      .toBe("retries");
+    expect(fieldOfMessage(`field "executor_config.command" is too long`)).toBe("executor_config");
+    expect(fieldOfMessage("Job validation failed: can't parse job schedule: bad spec.")).toBe(
+      "schedule",
+    );
+    expect(fieldOfMessage("Job validation failed: unknown time zone Mars/Base.")).toBe("timezone");
+    expect(fieldOfMessage("Job validation failed: name contains illegal character 'B'.")).toBe(
+      "name",
+    );
+    expect(fieldOfMessage("New job submissions are currently paused")).toBe(null);
+  });
+  test("durationText and zonedTime", () => {
+    expect(durationText(850)).toBe("850 ms");
+    expect(durationText(12_340)).toBe("12.3 s");
+    expect(durationText(242_000)).toBe("4m 2s");
+    expect(durationText(7_500_000)).toBe("2h 5m");
+    const ms = Date.parse("2026-07-01T12:00:00Z");
+    expect(zonedTime(ms, "")).toBe("2026-07-01 12:00:00");
+    expect(zonedTime(ms, "Europe/Berlin")).toBe("2026-07-01 14:00:00");
+    expect(zonedTime(ms, "Not/AZone")).toBe("2026-07-01 12:00:00");
+  });
+  test("apiPrefix is the path before /ui/", () => {
+    expect(apiPrefix("/ui/")).toBe("");
+    expect(apiPrefix("/tock/ui/")).toBe("/tock");
+  });
 });

@@ -36,6 +36,9 @@ export const restRoutes: readonly RouteRule[] = [
   { method: "GET", path: "/v1", need: token },
   { method: "GET", path: "/v1/", need: token },
   { method: "GET", path: "/v1/members", need: op("members") },
+  // The dashboard's cluster view (Connect, GET for reads): what /v1/members shows and more.
+  { method: "GET", path: "/tock.v1.ClusterService/GetCluster", need: op("members") },
+  { method: "POST", path: "/tock.v1.ClusterService/GetCluster", need: op("members") },
   { method: "GET", path: "/v1/leader", need: op("members") },
   { method: "GET", path: "/v1/isleader", need: token },
   { method: "POST", path: "/v1/leave", need: op("leave") },
@@ -98,6 +101,12 @@ export const connectMethods: Readonly<
   KillExecution: { cap: "kill", field: "jobName" },
   GetNextRuns: { cap: "read", field: "name" },
   WatchExecution: { cap: "read", field: "jobName" },
+  // The web UI's reads: lists of what the caller may list (the guard filters the jobs and the
+  // running executions); GetActivity's counts and WatchChanges' revision are cluster-wide.
+  ListRunningExecutions: { cap: "list", field: null },
+  GetUpcoming: { cap: "list", field: null },
+  GetActivity: { cap: "list", field: null },
+  WatchChanges: { cap: "list", field: null },
 };
 
 /** The Need of a Connect method given its job field's value; unknown methods: management. */

@@ -260,6 +260,11 @@ export function guardDeps(deps: ApiDeps): ApiDeps {
       }
     },
     allJobs: () => [...deps.allJobs()].filter((j) => may("list", j.name)),
+    // Open (ACL off): the store's kept array as is, so a 100k-job list by name copies nothing.
+    jobsByName: () =>
+      currentIdentity().kind === "open"
+        ? deps.jobsByName()
+        : deps.jobsByName().filter((j) => may("list", j.name)),
     runningExecutions: () => deps.runningExecutions().filter((e) => may("read", e.job_name)),
     runJob: (name, force) => {
       try {

@@ -22,6 +22,7 @@ const deps: ApiDeps = {
   propose: () => Promise.resolve({}),
   getJob: () => undefined,
   allJobs: () => [],
+  jobsByName: () => [],
   executionsOf: () => [],
   runningExecutions: () => [],
   executionOutput: () => undefined,
@@ -34,6 +35,9 @@ const deps: ApiDeps = {
   members: () => [],
   leader: () => undefined,
   isLeader: () => true,
+  cluster: none,
+  activity: none,
+  onStateChange: () => {},
   metricsText: () => "",
 };
 

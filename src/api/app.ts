@@ -12,6 +12,7 @@ import { mountAclRest } from "./acl_rest.ts";
 import { mountConnect } from "./connect.ts";
 import { debugVars } from "./debug_vars.ts";
 import type { ApiDeps } from "./deps.ts";
+import { httpCache } from "./http_cache.ts";
 import { requestIdHeader } from "./log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { withAcl } from "./openapi_acl.ts";
@@ -31,6 +32,7 @@ export function createApp(
   state: RestState = { paused: false },
 ): Hono {
   const app = new Hono();
+  app.use("*", httpCache());
   const acl = options.acl ?? { enabled: false, store: new MemoryAclStore() };
   // Handlers see the deps through the ACL guard: filtered lists, checked job writes.
   const deps = guardDeps(rawDeps);

@@ -10,10 +10,10 @@ import { sendJson } from "./rest.ts";
 
 export function mountCluster(app: Hono, deps: ApiDeps): void {
   const cluster = (): ClusterPort => {
-    if (deps.cluster === undefined) {
+    if (deps.clusterOps === undefined) {
       throw new TockError("unavailable", "this node runs no cluster layer");
     }
-    return deps.cluster;
+    return deps.clusterOps;
   };
   // Readiness: a leader is known and this server applied everything it knows committed.
   app.get("/health/ready", (c) => {

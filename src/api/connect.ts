@@ -47,6 +47,8 @@ import {
   type WatchExecutionResponse,
   WatchExecutionResponseSchema,
 } from "../gen/tock/v1/job_pb.ts";
+import { ClusterService } from "../gen/tock/v1/cluster_pb.ts";
+import { ChangeFeed, watchChanges } from "./changes.ts";
 import type { ApiDeps } from "./deps.ts";
 import { readBodyBytes } from "./body.ts";
 import { connectCode } from "./errors.ts";
@@ -65,14 +67,20 @@ export function mountConnect<E extends Env, S extends Schema, B extends string>(
     jsonOptions: { useProtoFieldName: true, alwaysEmitImplicit: true },
   });
   registerJobService(router, deps, options);
+  registerClusterService(router, deps);
   for (const h of router.handlers) {
     const handle = createFetchHandler(h);
-    app.post(h.requestPath, async (c) => {
-      // The request id travels to the interceptor (which sees only the request) as a header.
+    // The request id travels to the interceptor (which sees only the request) as a header.
+    const withId = (c: { req: { raw: Request }; get(key: "requestId"): unknown }) => {
       const headers = new Headers(c.req.raw.headers);
       const id = c.get("requestId") as string | undefined;
       if (id !== undefined) headers.set(requestIdHeader, id);
-      const req = new Request(c.req.raw, { headers });
+      return new Request(c.req.raw, { headers });
+    };
+    // Reads marked NO_SIDE_EFFECTS also answer Connect GET, which HTTP caches and ETags serve.
+    if (h.allowedMethods.includes("GET")) app.get(h.requestPath, (c) => handle(withId(c)));
+    app.post(h.requestPath, async (c) => {
+      const req = withId(c);
       if (h.method.methodKind !== "unary" || !isUncompressedConnectProto(req)) return handle(req);
       // connect-es answers `internal` for an undecodable binary request (its decoder is shared
       // with responses); a bad request is the client's error, so decode once here first.
@@ -150,6 +158,7 @@ export function registerJobService(
   deps: ApiDeps,
   options: ConnectOptions = {},
 ): void {
+  const changes = new ChangeFeed((listener) => deps.onStateChange(listener));
   router.service(JobService, {
     listJobs: (req) =>
       guard(() => {
@@ -163,8 +172,25 @@ export function registerJobService(
         if (req.disabled !== undefined) query.disabled = String(req.disabled);
         if (req.start !== undefined) query.start = String(req.start);
         if (req.end !== undefined) query.end = String(req.end);
-        const { jobs, total } = queryJobs([...deps.allJobs()], query);
-        return { jobs: jobs.map(jobToProto), total };
+        query.tags = req.tags;
+        query.owner = req.owner;
+        if (req.failedWithinSeconds !== undefined) {
+          query.failedSinceMs = deps.nowMs() - req.failedWithinSeconds * 1000;
+        }
+        if (req.recentRuns > limits.recentRunsMax) {
+          throw invalid(
+            `field "recent_runs" is ${req.recentRuns}, above the limit ${limits.recentRunsMax}`,
+          );
+        }
+        const { jobs, total } = queryJobs(deps.jobsByName(), query, true);
+        const recent: Record<string, { statuses: string[] }> = {};
+        if (req.recentRuns > 0) {
+          for (const j of jobs) {
+            const statuses = deps.executionsOf(j.name).slice(-req.recentRuns).map((e) => e.status);
+            recent[j.name] = { statuses };
+          }
+        }
+        return { jobs: jobs.map(jobToProto), total, recent };
       }),
 
     getJob: (req) =>
@@ -275,7 +301,155 @@ export function registerJobService(
       }),
 
     watchExecution: (req, ctx) => watchExecution(deps, req.jobName, req.executionId, ctx),
+
+    watchChanges: (_req, ctx) => watchChanges(changes, ctx),
+
+    listRunningExecutions: () =>
+      guard(() => ({ executions: deps.runningExecutions().map((e) => executionToProto(e, "")) })),
+
+    getUpcoming: (req) => guard(() => upcoming(deps, req.hours, req.bucketMinutes, req.limit)),
+
+    getActivity: () =>
+      guard(() => {
+        const now = deps.nowMs();
+        const a = deps.activity(now - 3_600_000, now - 60_000);
+        const count = (status: string) => a.byStatus[status] ?? 0;
+        let failing = 0, total = 0;
+        for (const j of deps.allJobs()) {
+          total++;
+          if (j.status === "failed") failing++;
+        }
+        const launched = Object.entries(a.byStatus)
+          .filter(([status]) => status !== "missed")
+          .reduce((sum, [, n]) => sum + n, 0);
+        return {
+          launchesLastMinute: a.recent,
+          launchesLastHour: launched,
+          succeededLastHour: count("success"),
+          failedLastHour: count("failed"),
+          missedLastHour: count("missed"),
+          lostLastHour: count("lost"),
+          running: deps.runningExecutions().length,
+          latenessP50Ms: a.latenessP50Ms ?? 0,
+          latenessP99Ms: a.latenessP99Ms ?? 0,
+          jobsFailing: failing,
+          jobsTotal: total,
+        };
+      }),
   });
+}
+
+/** Adds ClusterService (GetCluster) over the `cluster()` port and the replicated running set. */
+export function registerClusterService(router: ConnectRouter, deps: ApiDeps): void {
+  router.service(ClusterService, {
+    getCluster: () =>
+      guard(() => {
+        const view = deps.cluster();
+        const running = new Map<string, number>();
+        for (const e of deps.runningExecutions()) {
+          running.set(e.node_name, (running.get(e.node_name) ?? 0) + 1);
+        }
+        return {
+          leader: view.leader,
+          term: BigInt(view.term),
+          commitIndex: BigInt(view.commitIndex),
+          appliedIndex: BigInt(view.appliedIndex),
+          node: deps.nodeName,
+          members: view.members.map((m) => ({
+            name: m.name,
+            addr: m.addr,
+            role: m.role,
+            raftState: m.raftState,
+            gossipState: m.gossipState,
+            tags: { ...m.tags },
+            running: running.get(m.name) ?? 0,
+          })),
+        };
+      }),
+  });
+}
+
+/**
+ * Launches of enabled jobs over the next `hours`: a histogram and the soonest ones. Each job's
+ * stored `next` skips jobs with nothing in the window and gives the first slot for free; the
+ * schedule is stepped only for later slots, within limits.upcomingSlotsMax steps in total
+ * (then `truncated`).
+ */
+export function upcoming(
+  deps: ApiDeps,
+  hoursReq: number,
+  bucketReq: number,
+  limitReq: number,
+): {
+  from: Timestamp;
+  buckets: number[];
+  bucketMinutes: number;
+  soonest: { jobName: string; at: Timestamp }[];
+  truncated: boolean;
+} {
+  const hours = hoursReq === 0 ? limits.upcomingHoursMax : hoursReq;
+  const bucketMinutes = bucketReq === 0 ? 15 : bucketReq;
+  const limit = limitReq === 0 ? 50 : limitReq;
+  if (hours > limits.upcomingHoursMax) {
+    throw invalid(`field "hours" is ${hours}, above the limit ${limits.upcomingHoursMax}`);
+  }
+  if (bucketMinutes > 60) throw invalid(`field "bucket_minutes" is ${bucketMinutes}, above 60`);
+  if (limit > limits.upcomingListMax) {
+    throw invalid(`field "limit" is ${limit}, above the limit ${limits.upcomingListMax}`);
+  }
+  const from = deps.nowMs();
+  const end = from + hours * 3_600_000;
+  const bucketMs = bucketMinutes * 60_000;
+  const buckets = new Array<number>(Math.ceil((end - from) / bucketMs)).fill(0);
+  const soonest: { job: string; at: number }[] = [];
+  let budget = limits.upcomingSlotsMax;
+  let truncated = false;
+  for (const job of deps.allJobs()) {
+    if (job.disabled || job.next === null || job.next >= end) continue;
+    if (budget <= 0) {
+      truncated = true;
+      break;
+    }
+    // The stored `next` is the first slot for free (unless the scheduler is behind); a daily
+    // job then costs one schedule step, and the steps grow for frequent schedules.
+    let after = from;
+    if (job.next > from) {
+      buckets[Math.floor((job.next - from) / bucketMs)]!++;
+      soonest.push({ job: job.name, at: job.next });
+      after = job.next;
+    }
+    let step = 1;
+    for (;;) {
+      const want = Math.min(step, budget);
+      const slots = deps.nextRuns(job, after, want);
+      budget -= slots.length;
+      for (const at of slots) {
+        if (at >= end) break;
+        buckets[Math.floor((at - from) / bucketMs)]!++;
+        soonest.push({ job: job.name, at });
+      }
+      const last = slots[slots.length - 1];
+      if (last === undefined || last >= end || slots.length < want) break; // window or schedule over
+      if (budget <= 0) {
+        truncated = true;
+        break;
+      }
+      after = last;
+      step = Math.min(step * 4, 4_096);
+    }
+    if (soonest.length > limit * 8) {
+      soonest.sort((a, b) => a.at - b.at || (a.job < b.job ? -1 : 1));
+      soonest.length = limit;
+    }
+  }
+  soonest.sort((a, b) => a.at - b.at || (a.job < b.job ? -1 : 1));
+  return {
+    from: timestampFromMs(from),
+    buckets,
+    bucketMinutes,
+    soonest: soonest.slice(0, limit).map((s) => ({ jobName: s.job, at: timestampFromMs(s.at) })),
+    truncated,
+  };
 }
 
 async function* watchExecution(

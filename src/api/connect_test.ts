@@ -32,6 +32,7 @@ import {
   validateJob,
 } from "../state/mod.ts";
 import { ExecutionSchema, type Job, JobSchema, JobService } from "../gen/tock/v1/job_pb.ts";
+import { ClusterService } from "../gen/tock/v1/cluster_pb.ts";
 import {
   executionToProto,
   jobToBody,
@@ -40,7 +41,7 @@ import {
   mountConnect,
   registerJobService,
 } from "./connect.ts";
-import type { ApiDeps } from "./deps.ts";
+import type { ApiDeps, ClusterView } from "./deps.ts";
 
 const t0 = Date.parse("2026-01-01T00:00:00Z");
 
@@ -57,9 +58,38 @@ class TestNode {
   readonly outputs = new Map<string, Output>();
   /** Watches that ended because their signal aborted (client cancelled). */
   abortedWatches = 0;
+  /** What the cluster() port reports (a test may replace it). */
+  cluster: ClusterView = {
+    leader: "node1",
+    term: 3,
+    commitIndex: 10,
+    appliedIndex: 9,
+    members: [
+      {
+        name: "node1",
+        addr: "127.0.0.1:8080",
+        role: "server",
+        raftState: "leader",
+        gossipState: "alive",
+        tags: { dc: "a" },
+      },
+      {
+        name: "node2",
+        addr: "127.0.0.1:8081",
+        role: "agent",
+        raftState: "",
+        gossipState: "suspect",
+        tags: {},
+      },
+    ],
+  };
+
+  /** onStateChange listeners (the API registers one). */
+  readonly changeListeners: Array<() => void> = [];
 
   propose(cmd: Command): { job?: StateJob; execution?: Execution } {
     const r = apply(this.store, cmd);
+    for (const l of this.changeListeners) l();
     if (!r.ok) throw r.error;
     const out: { job?: StateJob; execution?: Execution } = {};
     if (r.job) out.job = r.job;
@@ -171,7 +201,11 @@ class TestNode {
       getJob: (name) => this.store.getJob(name),
       allJobs: () => this.store.allJobs(),
       executionsOf: (job) => this.store.executionsOf(job),
-      runningExecutions: () => [],
+      jobsByName: () => this.store.allJobs(),
+      runningExecutions: () =>
+        this.store.allJobs().flatMap((j) =>
+          this.store.executionsOf(j.name).filter((e) => e.status === "running")
+        ),
       executionOutput: (job, id) => this.text(job, id),
       watchOutput: (job, id, signal) => this.watchOutput(job, id, signal),
       checkExecutor: (executor, config) => {
@@ -200,6 +234,24 @@ class TestNode {
       members: () => [],
       leader: () => undefined,
       isLeader: () => true,
+      cluster: () => this.cluster,
+      onStateChange: (listener) => this.changeListeners.push(listener),
+      activity: (sinceMs, recentSinceMs) => {
+        const all = this.store.allJobs().flatMap((j) => this.store.executionsOf(j.name));
+        const byStatus: Record<string, number> = {};
+        const late: number[] = [];
+        let recent = 0;
+        for (const e of all) {
+          if (e.group < sinceMs) continue;
+          byStatus[e.status] = (byStatus[e.status] ?? 0) + 1;
+          if (e.group >= recentSinceMs && e.status !== "missed") recent++;
+          if (e.started_at !== null) late.push(e.started_at - e.group);
+        }
+        late.sort((a, b) => a - b);
+        const at = (p: number) =>
+          late.length === 0 ? null : late[Math.min(late.length - 1, Math.floor(late.length * p))]!;
+        return { byStatus, recent, latenessP50Ms: at(0.5), latenessP99Ms: at(0.99) };
+      },
       metricsText: () => "",
     };
   }
@@ -684,6 +736,157 @@ function nextTurn(): Promise<void> {
 function jobToProtoLike(init: Record<string, unknown>): Job {
   return create(JobSchema, init as MessageInitShape<typeof JobSchema>);
 }
+
+describe("dashboard and jobs-table reads (the web UI's methods)", () => {
+  // Reads go as Connect GET here, as the UI sends them (cacheable, ETag-able).
+  const transport = () => createConnectTransport({ baseUrl, useHttpGet: true });
+  const jobs = () => createClient(JobService, transport());
+  const upsert = (
+    name: string,
+    extra: {
+      owner?: string;
+      tags?: Record<string, string>;
+      schedule?: string;
+      disabled?: boolean;
+    } = {},
+  ) =>
+    jobs().upsertJob({
+      job: {
+        name,
+        schedule: "@every 1h",
+        executor: "shell",
+        executorConfig: { command: "true" },
+        ...extra,
+      },
+    });
+
+  test("ListJobs filters by tags, owner and failed-within, and returns each job's recent results", async () => {
+    await upsert("ui-a", { owner: "ops", tags: { role: "web" } });
+    await upsert("ui-b", { owner: "dev", tags: { role: "web" } });
+    await upsert("ui-c", { owner: "ops" });
+    const ok = node.runJob("ui-a");
+    node.finish("ui-a", ok.id, true);
+    node.nowMs += 1;
+    const bad = node.runJob("ui-b");
+    node.finish("ui-b", bad.id, false);
+    const names = (r: { jobs: { name: string }[] }) => r.jobs.map((j) => j.name);
+    expect(names(await jobs().listJobs({ q: "ui-", tags: { role: "web" } }))).toEqual([
+      "ui-a",
+      "ui-b",
+    ]);
+    expect(names(await jobs().listJobs({ q: "ui-", owner: "ops" }))).toEqual(["ui-a", "ui-c"]);
+    expect(names(await jobs().listJobs({ q: "ui-", failedWithinSeconds: 3600 }))).toEqual(["ui-b"]);
+    node.nowMs += 3_601_000;
+    expect(names(await jobs().listJobs({ q: "ui-", failedWithinSeconds: 3600 }))).toEqual([]);
+    expect((await jobs().listJobs({ q: "ui-", failedWithinSeconds: 86_400 })).total).toBe(1);
+    const withRecent = await jobs().listJobs({ q: "ui-", recentRuns: 5 });
+    expect(withRecent.recent["ui-a"]?.statuses).toEqual(["success"]);
+    expect(withRecent.recent["ui-b"]?.statuses).toEqual(["failed"]);
+    expect(withRecent.recent["ui-c"]?.statuses).toEqual([]);
+    const err = await connectError(jobs().listJobs({ recentRuns: limits.recentRunsMax + 1 }));
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(err.rawMessage).toContain(`"recent_runs"`);
+  });
+
+  test("ListRunningExecutions lists the running ones only; GetCluster counts them per member", async () => {
+    await upsert("ui-run");
+    const e = node.runJob("ui-run");
+    const running = await jobs().listRunningExecutions({});
+    expect(running.executions.map((x) => `${x.jobName}/${x.id}`)).toContain(`ui-run/${e.id}`);
+    expect(running.executions.every((x) => x.status === "running")).toBe(true);
+    const cluster = await createClient(ClusterService, transport()).getCluster({});
+    expect(cluster.leader).toBe("node1");
+    expect(cluster.node).toBe("node1");
+    expect(cluster.term).toBe(3n);
+    expect(cluster.members.map((m) => [m.name, m.role, m.raftState, m.gossipState])).toEqual([
+      ["node1", "server", "leader", "alive"],
+      ["node2", "agent", "", "suspect"],
+    ]);
+    expect(cluster.members[0]?.running).toBe(running.executions.length);
+    expect(cluster.members[0]?.tags).toEqual({ dc: "a" });
+    node.finish("ui-run", e.id, true);
+    expect((await jobs().listRunningExecutions({})).executions.some((x) => x.id === e.id)).toBe(
+      false,
+    );
+  });
+
+  test("GetActivity counts the last hour's outcomes by slot and the lateness percentiles", async () => {
+    await upsert("ui-act");
+    const before = await jobs().getActivity({});
+    const a = node.runJob("ui-act");
+    node.finish("ui-act", a.id, false);
+    node.nowMs += 1;
+    const b = node.runJob("ui-act");
+    node.finish("ui-act", b.id, true);
+    const after = await jobs().getActivity({});
+    expect(after.failedLastHour - before.failedLastHour).toBe(1);
+    expect(after.succeededLastHour - before.succeededLastHour).toBe(1);
+    expect(after.launchesLastHour - before.launchesLastHour).toBe(2);
+    expect(after.launchesLastMinute).toBeGreaterThanOrEqual(2);
+    expect(after.jobsTotal).toBe(node.store.countJobs());
+    expect(after.latenessP99Ms).toBeGreaterThanOrEqual(0);
+  });
+
+  test("GetUpcoming buckets the next hours' launches and lists the soonest, skipping disabled jobs", async () => {
+    const from = node.nowMs;
+    await upsert("ui-up-every", { schedule: "@every 30m" });
+    await upsert("ui-up-off", { schedule: "@every 1m", disabled: true });
+    const res = await jobs().getUpcoming({ hours: 2, bucketMinutes: 60, limit: 500 });
+    expect(timestampMs(res.from!)).toBe(from);
+    expect(res.bucketMinutes).toBe(60);
+    expect(res.buckets.length).toBe(2);
+    const mine = res.soonest.filter((s) => s.jobName.startsWith("ui-up-"));
+    // @every 30m is aligned to the epoch: every half hour strictly after `from`, before the end.
+    const half = 1_800_000;
+    const expected: number[] = [];
+    for (let t = (Math.floor(from / half) + 1) * half; t < from + 2 * 3_600_000; t += half) {
+      expected.push(t);
+    }
+    expect(mine.map((s) => s.jobName)).toEqual(expected.map(() => "ui-up-every"));
+    expect(mine.map((s) => timestampMs(s.at!))).toEqual(expected);
+    const times = mine.map((s) => timestampMs(s.at!));
+    expect(times.every((t) => t > from && t < from + 2 * 3_600_000)).toBe(true);
+    expect(res.truncated).toBe(false);
+    const total = res.buckets.reduce((x, y) => x + y, 0);
+    expect(total).toBe(res.soonest.length);
+    const bad = await connectError(jobs().getUpcoming({ hours: 25 }));
+    expect(bad.code).toBe(Code.InvalidArgument);
+    expect(bad.rawMessage).toContain(`"hours"`);
+  });
+
+  test("WatchChanges sends the revision at once, then a new one after changes; cancel ends it", async () => {
+    const abort = new AbortController();
+    const stream = jobs().watchChanges({}, { signal: abort.signal })[Symbol.asyncIterator]();
+    const first = await stream.next();
+    expect(first.done).toBe(false);
+    const r0 = first.value!.revision;
+    const pending = stream.next();
+    // Several changes in a burst arrive as one message with a later revision.
+    await upsert("ui-ch-1");
+    await upsert("ui-ch-2");
+    const second = await pending;
+    expect(second.value!.revision).toBeGreaterThan(r0);
+    abort.abort();
+    await stream.next().catch(() => undefined);
+  });
+
+  test("reads answer Connect GET requests; writes do not", async () => {
+    const get = await fetch(
+      `${baseUrl}/tock.v1.JobService/GetJob?connect=v1&encoding=json&message=${
+        encodeURIComponent(JSON.stringify({ name: "ui-a" }))
+      }`,
+    );
+    expect(get.status).toBe(200);
+    expect(((await get.json()) as { job: { name: string } }).job.name).toBe("ui-a");
+    const write = await fetch(
+      `${baseUrl}/tock.v1.JobService/DeleteJob?connect=v1&encoding=json&message=${
+        encodeURIComponent(JSON.stringify({ name: "ui-a" }))
+      }`,
+    );
+    expect(write.status).toBe(404);
+    expect(node.store.getJob("ui-a")).toBeDefined();
+  });
+});
 
 describe("Connect JSON wire", () => {
   const post = (method: string, body: unknown) =>

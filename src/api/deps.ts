@@ -41,6 +41,43 @@ export interface ClusterPort {
   leave(): Promise<Member[]>;
 }
 
+/**
+ * The cluster as this node sees it, for ClusterService.GetCluster (the dashboard). A single
+ * node reports itself as the only member and the leader. Raft fields are 0 / "" when unknown.
+ */
+export interface ClusterView {
+  /** Name of the Raft leader; "" while there is none. */
+  leader: string;
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  members: ClusterMemberView[];
+}
+
+export interface ClusterMemberView {
+  name: string;
+  /** host:port of the member's HTTP API. */
+  addr: string;
+  /** "server" votes in Raft; "agent" only runs jobs. */
+  role: "server" | "agent";
+  /** "leader" | "follower" | "candidate" | "learner", or "" when not in the Raft group. */
+  raftState: string;
+  /** "alive" | "suspect" | "dead" | "left". */
+  gossipState: string;
+  tags: Record<string, string>;
+}
+
+/** Executions by slot since an instant (the dashboard's "last hour"), from the state store. */
+export interface ActivityView {
+  /** Executions whose slot is at or after `sinceMs`, by status (running, success, failed...). */
+  byStatus: Record<string, number>;
+  /** Launched ones (any status but missed) whose slot is at or after `recentSinceMs`. */
+  recent: number;
+  /** Slot-to-start lateness percentiles (ms) of the started ones; null when none started. */
+  latenessP50Ms: number | null;
+  latenessP99Ms: number | null;
+}
+
 export interface ApiDeps {
   nodeName: string;
   version: string;
@@ -52,6 +89,8 @@ export interface ApiDeps {
   /** Read-only state. */
   getJob(name: string): Job | undefined;
   allJobs(): Iterable<Job>;
+  /** Every job in name order (the store keeps the order; lists sorted by name skip a sort). */
+  jobsByName(): readonly Job[];
   executionsOf(job: string): Execution[];
   runningExecutions(): Execution[];
   /** Full output of an execution if this node has it (else undefined: use the summary tail). */
@@ -77,9 +116,18 @@ export interface ApiDeps {
   members(): Member[];
   leader(): Member | undefined;
   isLeader(): boolean;
+  /**
+   * Registers `listener` to run after every command applied to the replicated state (once, at
+   * start-up; the API fans it out to WatchChanges streams). It must return quickly.
+   */
+  onStateChange(listener: () => void): void;
+  /** Leader, members and their Raft/gossip states (ClusterService). */
+  cluster(): ClusterView;
+  /** Execution counts and lateness by slot: at/after `sinceMs`, and how many at/after `recentSinceMs`. */
+  activity(sinceMs: number, recentSinceMs: number): ActivityView;
   /** Prometheus text for /metrics. */
   metricsText(): string;
-  cluster?: ClusterPort;
+  clusterOps?: ClusterPort;
 }
 
 export type { ApiExecution };

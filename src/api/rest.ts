@@ -414,13 +414,13 @@ function statusBody(deps: ApiDeps) {
   const members = deps.members();
   return {
     agent: { name: deps.nodeName, version: deps.version },
-    serf: deps.cluster?.serf() ?? {
+    serf: deps.clusterOps?.serf() ?? {
       members: String(members.length),
       failed: String(members.filter((m) => m.Status === 4).length),
       left: String(members.filter((m) => m.Status === 3).length),
       encrypted: "false",
     },
     tags: deps.tags,
-    ...(deps.cluster === undefined ? {} : { raft: deps.cluster.raft() }),
+    ...(deps.clusterOps === undefined ? {} : { raft: deps.clusterOps.raft() }),
   };
 }

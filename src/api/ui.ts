@@ -5,6 +5,14 @@
  * binary, with no files on disk.
  */
 import type { Context, Hono } from "hono";
+import { limits } from "../lib/mod.ts";
+import {
+  compressible,
+  encodeBytes,
+  type Encoding,
+  etagMatches,
+  negotiateEncoding,
+} from "./http_cache.ts";
 import { type UiAsset, uiAssets } from "./ui_assets.gen.ts";
 
 /** Hashed names never change content: a year, the longest value caches honour. */
@@ -60,23 +68,44 @@ export function resolveUiAsset(rest: string): string | undefined {
   return undefined;
 }
 
+const encoded = new Map<string, Uint8Array<ArrayBuffer>>();
+
+/** An asset compressed once at the best level, then kept (the set of assets is fixed). */
+function encodedOf(name: string, asset: UiAsset, encoding: Encoding): Uint8Array<ArrayBuffer> {
+  const key = `${encoding}:${name}`;
+  let bytes = encoded.get(key);
+  if (bytes === undefined) {
+    bytes = encodeBytes(bytesOf(name, asset), encoding, true) as Uint8Array<ArrayBuffer>;
+    encoded.set(key, bytes);
+  }
+  return bytes;
+}
+
 function serveAsset(c: Context, name: string): Response {
   const asset = uiAssets[name];
   if (asset === undefined) {
     return c.json({ error: `no UI file ${c.req.path}` }, 404);
   }
+  const raw = bytesOf(name, asset);
+  const encoding = compressible(asset.contentType) && raw.length >= limits.compressBytesMin
+    ? negotiateEncoding(c.req.header("accept-encoding"))
+    : null;
+  // Each encoding is another representation, so it gets its own strong validator.
+  const etag = encoding === null ? asset.etag : `${asset.etag.slice(0, -1)}.${encoding}"`;
   const headers: Record<string, string> = {
     "content-type": asset.contentType,
     "cache-control": asset.immutable ? immutableCacheControl : revalidateCacheControl,
-    etag: asset.etag,
+    etag,
+    vary: "Accept-Encoding",
     "x-content-type-options": "nosniff",
   };
   if (name.endsWith(".html")) headers["content-security-policy"] = contentSecurityPolicy;
-  const ifNoneMatch = c.req.header("if-none-match");
-  if (ifNoneMatch !== undefined && ifNoneMatch.split(",").some((t) => t.trim() === asset.etag)) {
+  if (etagMatches(c.req.header("if-none-match"), etag)) {
     return new Response(null, { status: 304, headers });
   }
-  return new Response(bytesOf(name, asset), { status: 200, headers });
+  if (encoding === null) return new Response(raw, { status: 200, headers });
+  headers["content-encoding"] = encoding;
+  return new Response(encodedOf(name, asset, encoding), { status: 200, headers });
 }
 
 /** Mounts `GET /` (303 → /ui/ for browsers, else 404), `/ui` and `/ui/*` on the app. */

@@ -121,7 +121,7 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
     ...node.api,
     members: () => node.api.members(),
     leader: () => node.api.leaderMember(),
-    cluster: {
+    clusterOps: {
       raft: node.api.raft,
       serf: () => node.membership.serfStats(),
       ready: node.api.ready,

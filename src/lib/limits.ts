@@ -130,6 +130,20 @@ export const slotsPerCallMax = 100_000;
 export const nextRunsMax = 1_000;
 /** Bytes of output in one WatchExecution message: small frames keep browsers and proxies responsive. */
 export const watchChunkBytesMax = 64 * 1024;
+/** Latest results per job a ListJobs page may ask for (executions): the UI's strip shows ~20. */
+export const recentRunsMax = 50;
+/** Schedule steps one GetUpcoming call may take in total (slots): bounds the 24 h histogram's
+ * cost at 100k jobs; beyond it the answer says `truncated`. */
+export const upcomingSlotsMax = 200_000;
+/** Soonest launches one GetUpcoming call may list (entries): a timeline shows a page of them. */
+export const upcomingListMax = 500;
+/** Hours ahead GetUpcoming may look: the UI's "next 24 h" timeline. */
+export const upcomingHoursMax = 24;
+/** Milliseconds WatchChanges waits after a change before telling clients (coalescing): at 1,000
+ * runs/s a page refetches at most this often instead of once per change. */
+export const changeNotifyMs = 500;
+/** Bytes below which an API or UI response is sent uncompressed: compression would not pay. */
+export const compressBytesMin = 1_024;
 
 // ---- executor ----
 

@@ -413,6 +413,40 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     };
   };
 
+  /** Members from gossip with their place in Raft; addresses are RPC addresses (HTTP is not gossiped). */
+  const clusterView = () => {
+    const st = s.status();
+    const gossipState = { alive: "alive", leaving: "alive", left: "left", failed: "dead" } as const;
+    const members = membership.members().map((m) => {
+      const id = m.tags.nodeId;
+      const raftState = id === nodeId
+        ? (st.role === "leader" ? "leader" : st.config.learners.includes(id) ? "learner" : st.role)
+        : id === st.leader
+        ? "leader"
+        : st.config.voters.includes(id)
+        ? "follower"
+        : st.config.learners.includes(id)
+        ? "learner"
+        : "";
+      return {
+        name: m.name,
+        addr: m.tags.rpcAddr,
+        role: m.tags.server ? "server" as const : "agent" as const,
+        raftState: raftState === "preCandidate" ? "candidate" : raftState,
+        gossipState: gossipState[m.status],
+        tags: { ...m.rawTags },
+      };
+    });
+    const leader = membership.members().find((m) => m.tags.nodeId === st.leader)?.name ?? "";
+    return {
+      leader,
+      term: st.term,
+      commitIndex: st.commit,
+      appliedIndex: store.appliedIndex,
+      members,
+    };
+  };
+
   /** Readiness: a leader is known and this server has applied everything it knows committed. */
   const ready = (): { ready: boolean; reason: string } => {
     const st = s.status();
@@ -434,6 +468,7 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     propose: (cmd: Parameters<Door["propose"]>[0]) => d.propose(cmd),
     getJob: (name: string) => store.peekJob(name),
     allJobs: () => store.jobsView(),
+    jobsByName: () => store.jobsByName(),
     executionsOf: (job: string) => store.executionsOf(job),
     runningExecutions: () => store.runningExecutions(),
     executionOutput: (job: string, id: string) => output.read(job, id),
@@ -452,6 +487,14 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
       return runner.finished(job, id);
     },
     isLeader: () => s.role === "leader",
+    /** The cluster as this server sees it (ClusterService.GetCluster, the dashboard). */
+    cluster: () => clusterView(),
+    activity: (sinceMs: number, recentSinceMs: number) =>
+      store.activitySince(sinceMs, recentSinceMs),
+    onStateChange: (listener: () => void) => {
+      store.onApplied(() => listener());
+      store.onReloaded(() => listener());
+    },
     metricsText: () =>
       metrics.text({
         jobs: store.jobCount,

@@ -14,6 +14,12 @@ export interface JobQuery {
   order?: string;
   start?: string;
   end?: string;
+  /** Every pair must be among the job's tags. */
+  tags?: Record<string, string>;
+  /** Exact owner. */
+  owner?: string;
+  /** Only jobs whose last_error is at or after this instant (epoch ms; "failed in the last hour"). */
+  failedSinceMs?: number;
 }
 
 export const sortableJobFields = [
@@ -37,8 +43,15 @@ function index(field: "_start" | "_end", value: string | undefined, fallback: nu
   return Number(value);
 }
 
-/** Returns the page and the total after filtering (for X-Total-Count). */
-export function queryJobs(all: Job[], query: JobQuery): { jobs: Job[]; total: number } {
+/**
+ * Returns the page and the total after filtering (for X-Total-Count). `byName` says `all` is
+ * already in name order (the store keeps it), so a list by name needs no sort.
+ */
+export function queryJobs(
+  all: readonly Job[],
+  query: JobQuery,
+  byName = false,
+): { jobs: Job[]; total: number } {
   let sortField: SortField = "name";
   if (query.sort !== undefined && query.sort !== "" && query.sort !== "id") {
     if (!(sortableJobFields as readonly string[]).includes(query.sort)) {
@@ -51,11 +64,24 @@ export function queryJobs(all: Job[], query: JobQuery): { jobs: Job[]; total: nu
     sortField = query.sort as SortField;
   }
   const meta = Object.entries(query.metadata ?? {});
-  const filtered = all.filter((j) => {
+  const tags = Object.entries(query.tags ?? {});
+  const failedSince = query.failedSinceMs;
+  const filtering = !!query.q || meta.length > 0 || tags.length > 0 || !!query.owner ||
+    failedSince !== undefined || !!query.status || !!query.disabled;
+  // Without filters the list is `all` itself (no copy of 100k jobs); it is never mutated here.
+  const filtered: readonly Job[] = !filtering ? all : all.filter((j) => {
     if (query.q && !j.name.includes(query.q) && !j.displayname.includes(query.q)) return false;
     if (meta.length > 0) {
       if (!j.metadata) return false;
       for (const [k, v] of meta) if (j.metadata[k] !== v) return false;
+    }
+    if (tags.length > 0) {
+      if (!j.tags) return false;
+      for (const [k, v] of tags) if (j.tags[k] !== v) return false;
+    }
+    if (query.owner !== undefined && query.owner !== "" && j.owner !== query.owner) return false;
+    if (failedSince !== undefined && (j.last_error === null || j.last_error < failedSince)) {
+      return false;
     }
     if (query.status !== undefined && query.status !== "") {
       const want = query.status === "untriggered" ? "" : query.status;
@@ -69,20 +95,39 @@ export function queryJobs(all: Job[], query: JobQuery): { jobs: Job[]; total: nu
     return true;
   });
   const desc = query.order === "DESC";
-  const key = (j: Job): string | number => {
-    const v = j[sortField];
-    return v === null ? -Infinity : v;
-  };
-  filtered.sort((a, b) => {
-    const ka = key(a), kb = key(b);
-    const c = ka < kb ? -1 : ka > kb ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-    return desc ? -c : c;
-  });
-  const total = filtered.length;
+  const sorted: readonly Job[] = byName && sortField === "name"
+    ? (desc ? [...filtered].reverse() : filtered)
+    : sortJobs(filtered, sortField, desc);
+  const total = sorted.length;
   const start = index("_start", query.start, 0);
   const end = Math.min(index("_end", query.end, total), total);
   if (query.end !== undefined && query.end !== "" && start > Number(query.end)) {
     throw invalid(`query parameter _start (${start}) is greater than _end (${query.end})`);
   }
-  return { jobs: start >= end ? [] : filtered.slice(start, end), total };
+  return { jobs: start >= end ? [] : sorted.slice(start, end), total };
+}
+
+/**
+ * Jobs ordered by a field, ties by name; `desc` reverses the whole order. Lists run to 100k
+ * jobs, so the common case avoids a comparator over objects: names are unique, so they sort
+ * with the engine's native string order (the same code-unit order as `<`), and other fields
+ * sort an index array over precomputed keys.
+ */
+export function sortJobs(jobs: readonly Job[], field: SortField, desc: boolean): Job[] {
+  if (field === "name") {
+    const byName = new Map<string, Job>();
+    for (const j of jobs) byName.set(j.name, j);
+    const names = jobs.map((j) => j.name).sort();
+    if (desc) names.reverse();
+    return names.map((n) => byName.get(n) as Job);
+  }
+  const keys = jobs.map((j): string | number => j[field] ?? -Infinity);
+  const order = jobs.map((_, i) => i);
+  order.sort((a, b) => {
+    const ka = keys[a] as string | number, kb = keys[b] as string | number;
+    const na = (jobs[a] as Job).name, nb = (jobs[b] as Job).name;
+    const c = ka < kb ? -1 : ka > kb ? 1 : na < nb ? -1 : na > nb ? 1 : 0;
+    return desc ? -c : c;
+  });
+  return order.map((i) => jobs[i] as Job);
 }

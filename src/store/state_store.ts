@@ -33,9 +33,21 @@ create table if not exists executions (
 ) strict;
 create index if not exists executions_by_time on executions (job_name, grp, attempt);
 create index if not exists executions_by_status on executions (status) where status = 'running';
+create index if not exists executions_by_slot on executions (grp);
 create table if not exists requests (rid text primary key, idx integer not null) strict;
 create index if not exists requests_by_idx on requests (idx);
 `;
+
+/** Executions by slot since an instant: what the dashboard's "last hour" figures count. */
+export interface ExecutionActivity {
+  /** Executions whose slot is at or after `sinceMs`, by status. */
+  byStatus: Record<string, number>;
+  /** Launched ones (any status but missed) whose slot is at or after `recentSinceMs`. */
+  recent: number;
+  /** Slot-to-start lateness (ms) percentiles over started ones; null when none started. */
+  latenessP50Ms: number | null;
+  latenessP99Ms: number | null;
+}
 
 /** One log entry for the state machine: a command (with its request id) or a Raft no-op. */
 export interface LogItem {
@@ -66,6 +78,10 @@ export class SqliteStateStore implements StateStore {
   #jobs = new Map<string, Job>();
   /** Job writes of the open transaction; null marks a delete. Merged into #jobs on commit. */
   #pending: Map<string, Job | null> | null = null;
+  /** Job names in code-unit order, rebuilt on demand after a job is created or deleted. */
+  #sortedNames: string[] | null = null;
+  /** The jobs in that order, rebuilt on demand after any job write (quiet lists cost nothing). */
+  #byName: Job[] | null = null;
   #appliedIndex: number;
   #listeners: Array<(cmd: Command, result: ApplyResult) => void> = [];
   #batchListeners: Array<(items: readonly AppliedItem[]) => void> = [];
@@ -174,7 +190,9 @@ export class SqliteStateStore implements StateStore {
       }
       throw e;
     }
+    if (this.#pending.size > 0) this.#byName = null;
     for (const [name, job] of this.#pending) {
+      if ((job === null) === this.#jobs.has(name)) this.#sortedNames = null; // created or deleted
       if (job === null) this.#jobs.delete(name);
       else this.#jobs.set(name, job);
     }
@@ -247,6 +265,19 @@ export class SqliteStateStore implements StateStore {
   /** Read-only view of every job, unordered (do not mutate). */
   jobsView(): Iterable<Job> {
     return this.#jobs.values();
+  }
+
+  /**
+   * Every job in name order (read-only: do not mutate the array or the jobs). The order changes
+   * only when a job is created or deleted and the array only when a job is written, so both are
+   * kept and a 100k-job list by name needs no sort, and no copy while nothing changed.
+   */
+  jobsByName(): readonly Job[] {
+    if (this.#byName === null) {
+      if (this.#sortedNames === null) this.#sortedNames = [...this.#jobs.keys()].sort();
+      this.#byName = this.#sortedNames.map((n) => this.#jobs.get(n) as Job);
+    }
+    return this.#byName;
   }
 
   get jobCount(): number {
@@ -345,6 +376,43 @@ export class SqliteStateStore implements StateStore {
         )
         .all(job);
     return rows.map((r) => JSON.parse(r["body"] as string) as Execution);
+  }
+
+  /** Counts and lateness of executions by slot (indexed by executions_by_slot). */
+  activitySince(sinceMs: number, recentSinceMs: number): ExecutionActivity {
+    const byStatus: Record<string, number> = {};
+    for (
+      const r of this.#db
+        .prepare("select status, count(*) as n from executions where grp >= ? group by status")
+        .all(sinceMs)
+    ) byStatus[r["status"] as string] = Number(r["n"]);
+    const recent = this.#db.prepare(
+      "select count(*) as n from executions where grp >= ? and status != 'missed'",
+    ).get(
+      recentSinceMs,
+    );
+    const late = "json_extract(body, '$.started_at') - grp";
+    const started = this.#db
+      .prepare(
+        `select count(*) as n from executions where grp >= ? and json_extract(body, '$.started_at') is not null`,
+      )
+      .get(sinceMs);
+    const n = Number(started?.["n"] ?? 0);
+    const percentile = (p: number): number | null => {
+      if (n === 0) return null;
+      const r = this.#db
+        .prepare(
+          `select ${late} as late from executions where grp >= ? and json_extract(body, '$.started_at') is not null order by late limit 1 offset ?`,
+        )
+        .get(sinceMs, Math.min(n - 1, Math.floor(n * p)));
+      return r ? Number(r["late"]) : null;
+    };
+    return {
+      byStatus,
+      recent: Number(recent?.["n"] ?? 0),
+      latenessP50Ms: percentile(0.5),
+      latenessP99Ms: percentile(0.99),
+    };
   }
 
   close(): void {

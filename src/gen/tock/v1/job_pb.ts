@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tock/v1/job.proto.
  */
 export const file_tock_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChF0b2NrL3YxL2pvYi5wcm90bxIHdG9jay52MSJqCglTdHJpbmdNYXASLgoGdmFsdWVzGAEgAygLMh4udG9jay52MS5TdHJpbmdNYXAuVmFsdWVzRW50cnkaLQoLVmFsdWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKJCQoDSm9iEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGlzcGxheW5hbWUYAyABKAkSEAoIdGltZXpvbmUYBCABKAkSEAoIc2NoZWR1bGUYBSABKAkSDQoFb3duZXIYBiABKAkSEwoLb3duZXJfZW1haWwYByABKAkSFQoNc3VjY2Vzc19jb3VudBgIIAEoAxITCgtlcnJvcl9jb3VudBgJIAEoAxI1CgxsYXN0X3N1Y2Nlc3MYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSACIAQESMwoKbGFzdF9lcnJvchgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAYgBARIQCghkaXNhYmxlZBgMIAEoCBIkCgR0YWdzGA0gAygLMhYudG9jay52MS5Kb2IuVGFnc0VudHJ5EiwKCG1ldGFkYXRhGA4gAygLMhoudG9jay52MS5Kb2IuTWV0YWRhdGFFbnRyeRIPCgdyZXRyaWVzGA8gASgNEhYKDmRlcGVuZGVudF9qb2JzGBAgAygJEhIKCnBhcmVudF9qb2IYESABKAkSMAoKcHJvY2Vzc29ycxgSIAMoCzIcLnRvY2sudjEuSm9iLlByb2Nlc3NvcnNFbnRyeRITCgtjb25jdXJyZW5jeRgTIAEoCRIQCghleGVjdXRvchgUIAEoCRI5Cg9leGVjdXRvcl9jb25maWcYFSADKAsyIC50b2NrLnYxLkpvYi5FeGVjdXRvckNvbmZpZ0VudHJ5Eg4KBnN0YXR1cxgWIAEoCRItCgRuZXh0GBcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgCiAEBEhEKCWVwaGVtZXJhbBgYIAEoCBIyCglzdGFydHNfYXQYGSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAOIAQESMwoKZXhwaXJlc19hdBgaIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIBIgBARIWCg5taXNmaXJlX3BvbGljeRgbIAEoCRIZChFzdGFydGluZ19kZWFkbGluZRgcIAEoCRITCgtyZXRyeV9kZWxheRgdIAEoCRIXCg9yZXRyeV9kZWxheV9tYXgYHiABKAkaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGkUKD1Byb2Nlc3NvcnNFbnRyeRILCgNrZXkYASABKAkSIQoFdmFsdWUYAiABKAsyEi50b2NrLnYxLlN0cmluZ01hcDoCOAEaNQoTRXhlY3V0b3JDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg8KDV9sYXN0X3N1Y2Nlc3NCDQoLX2xhc3RfZXJyb3JCBwoFX25leHRCDAoKX3N0YXJ0c19hdEINCgtfZXhwaXJlc19hdCL8AgoJRXhlY3V0aW9uEgoKAmlkGAEgASgJEhAKCGpvYl9uYW1lGAIgASgJEjMKCnN0YXJ0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSACIAQESNAoLZmluaXNoZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAGIAQESDwoHc3VjY2VzcxgFIAEoCBIOCgZvdXRwdXQYBiABKAkSEQoJbm9kZV9uYW1lGAcgASgJEg0KBWdyb3VwGAggASgDEg8KB2F0dGVtcHQYCSABKA0SGAoQb3V0cHV0X3RydW5jYXRlZBgKIAEoCBIOCgZzdGF0dXMYCyABKAkSFgoJZXhpdF9jb2RlGAwgASgFSAKIAQESEwoLb3V0cHV0X3NpemUYDSABKAMSDgoGcmVhc29uGA4gASgJQg0KC19zdGFydGVkX2F0Qg4KDF9maW5pc2hlZF9hdEIMCgpfZXhpdF9jb2RlIpACCg9MaXN0Sm9ic1JlcXVlc3QSCQoBcRgBIAEoCRI4CghtZXRhZGF0YRgCIAMoCzImLnRvY2sudjEuTGlzdEpvYnNSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSDgoGc3RhdHVzGAMgASgJEhUKCGRpc2FibGVkGAQgASgISACIAQESDAoEc29ydBgFIAEoCRINCgVvcmRlchgGIAEoCRISCgVzdGFydBgHIAEoDUgBiAEBEhAKA2VuZBgIIAEoDUgCiAEBGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUILCglfZGlzYWJsZWRCCAoGX3N0YXJ0QgYKBF9lbmQiPQoQTGlzdEpvYnNSZXNwb25zZRIaCgRqb2JzGAEgAygLMgwudG9jay52MS5Kb2ISDQoFdG90YWwYAiABKA0iHQoNR2V0Sm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIisKDkdldEpvYlJlc3BvbnNlEhkKA2pvYhgBIAEoCzIMLnRvY2sudjEuSm9iIkQKEFVwc2VydEpvYlJlcXVlc3QSGQoDam9iGAEgASgLMgwudG9jay52MS5Kb2ISFQoNcnVuX29uX2NyZWF0ZRgCIAEoCCIuChFVcHNlcnRKb2JSZXNwb25zZRIZCgNqb2IYASABKAsyDC50b2NrLnYxLkpvYiIgChBEZWxldGVKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiLgoRRGVsZXRlSm9iUmVzcG9uc2USGQoDam9iGAEgASgLMgwudG9jay52MS5Kb2IiLAoNUnVuSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBWZvcmNlGAIgASgIIjcKDlJ1bkpvYlJlc3BvbnNlEiUKCWV4ZWN1dGlvbhgBIAEoCzISLnRvY2sudjEuRXhlY3V0aW9uIiAKEFRvZ2dsZUpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSIuChFUb2dnbGVKb2JSZXNwb25zZRIZCgNqb2IYASABKAsyDC50b2NrLnYxLkpvYiJfChVMaXN0RXhlY3V0aW9uc1JlcXVlc3QSEAoIam9iX25hbWUYASABKAkSHgoRb3V0cHV0X3NpemVfbGltaXQYAiABKA1IAIgBAUIUChJfb3V0cHV0X3NpemVfbGltaXQiQAoWTGlzdEV4ZWN1dGlvbnNSZXNwb25zZRImCgpleGVjdXRpb25zGAEgAygLMhIudG9jay52MS5FeGVjdXRpb24iPQoTR2V0RXhlY3V0aW9uUmVxdWVzdBIQCghqb2JfbmFtZRgBIAEoCRIUCgxleGVjdXRpb25faWQYAiABKAkiPQoUR2V0RXhlY3V0aW9uUmVzcG9uc2USJQoJZXhlY3V0aW9uGAEgASgLMhIudG9jay52MS5FeGVjdXRpb24iPgoUS2lsbEV4ZWN1dGlvblJlcXVlc3QSEAoIam9iX25hbWUYASABKAkSFAoMZXhlY3V0aW9uX2lkGAIgASgJIj4KFUtpbGxFeGVjdXRpb25SZXNwb25zZRIlCglleGVjdXRpb24YASABKAsyEi50b2NrLnYxLkV4ZWN1dGlvbiJnChJHZXROZXh0UnVuc1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIJCgFuGAIgASgNEi4KBWFmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAiAEBQggKBl9hZnRlciI/ChNHZXROZXh0UnVuc1Jlc3BvbnNlEigKBHJ1bnMYASADKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIj8KFVdhdGNoRXhlY3V0aW9uUmVxdWVzdBIQCghqb2JfbmFtZRgBIAEoCRIUCgxleGVjdXRpb25faWQYAiABKAkiWwoWV2F0Y2hFeGVjdXRpb25SZXNwb25zZRIQCgZvdXRwdXQYASABKAxIABImCghmaW5pc2hlZBgCIAEoCzISLnRvY2sudjEuRXhlY3V0aW9uSABCBwoFZXZlbnQyngYKCkpvYlNlcnZpY2USPwoITGlzdEpvYnMSGC50b2NrLnYxLkxpc3RKb2JzUmVxdWVzdBoZLnRvY2sudjEuTGlzdEpvYnNSZXNwb25zZRI5CgZHZXRKb2ISFi50b2NrLnYxLkdldEpvYlJlcXVlc3QaFy50b2NrLnYxLkdldEpvYlJlc3BvbnNlEkIKCVVwc2VydEpvYhIZLnRvY2sudjEuVXBzZXJ0Sm9iUmVxdWVzdBoaLnRvY2sudjEuVXBzZXJ0Sm9iUmVzcG9uc2USQgoJRGVsZXRlSm9iEhkudG9jay52MS5EZWxldGVKb2JSZXF1ZXN0GhoudG9jay52MS5EZWxldGVKb2JSZXNwb25zZRI5CgZSdW5Kb2ISFi50b2NrLnYxLlJ1bkpvYlJlcXVlc3QaFy50b2NrLnYxLlJ1bkpvYlJlc3BvbnNlEkIKCVRvZ2dsZUpvYhIZLnRvY2sudjEuVG9nZ2xlSm9iUmVxdWVzdBoaLnRvY2sudjEuVG9nZ2xlSm9iUmVzcG9uc2USUQoOTGlzdEV4ZWN1dGlvbnMSHi50b2NrLnYxLkxpc3RFeGVjdXRpb25zUmVxdWVzdBofLnRvY2sudjEuTGlzdEV4ZWN1dGlvbnNSZXNwb25zZRJLCgxHZXRFeGVjdXRpb24SHC50b2NrLnYxLkdldEV4ZWN1dGlvblJlcXVlc3QaHS50b2NrLnYxLkdldEV4ZWN1dGlvblJlc3BvbnNlEk4KDUtpbGxFeGVjdXRpb24SHS50b2NrLnYxLktpbGxFeGVjdXRpb25SZXF1ZXN0Gh4udG9jay52MS5LaWxsRXhlY3V0aW9uUmVzcG9uc2USSAoLR2V0TmV4dFJ1bnMSGy50b2NrLnYxLkdldE5leHRSdW5zUmVxdWVzdBocLnRvY2sudjEuR2V0TmV4dFJ1bnNSZXNwb25zZRJTCg5XYXRjaEV4ZWN1dGlvbhIeLnRvY2sudjEuV2F0Y2hFeGVjdXRpb25SZXF1ZXN0Gh8udG9jay52MS5XYXRjaEV4ZWN1dGlvblJlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChF0b2NrL3YxL2pvYi5wcm90bxIHdG9jay52MSJqCglTdHJpbmdNYXASLgoGdmFsdWVzGAEgAygLMh4udG9jay52MS5TdHJpbmdNYXAuVmFsdWVzRW50cnkaLQoLVmFsdWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKJCQoDSm9iEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGlzcGxheW5hbWUYAyABKAkSEAoIdGltZXpvbmUYBCABKAkSEAoIc2NoZWR1bGUYBSABKAkSDQoFb3duZXIYBiABKAkSEwoLb3duZXJfZW1haWwYByABKAkSFQoNc3VjY2Vzc19jb3VudBgIIAEoAxITCgtlcnJvcl9jb3VudBgJIAEoAxI1CgxsYXN0X3N1Y2Nlc3MYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSACIAQESMwoKbGFzdF9lcnJvchgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAYgBARIQCghkaXNhYmxlZBgMIAEoCBIkCgR0YWdzGA0gAygLMhYudG9jay52MS5Kb2IuVGFnc0VudHJ5EiwKCG1ldGFkYXRhGA4gAygLMhoudG9jay52MS5Kb2IuTWV0YWRhdGFFbnRyeRIPCgdyZXRyaWVzGA8gASgNEhYKDmRlcGVuZGVudF9qb2JzGBAgAygJEhIKCnBhcmVudF9qb2IYESABKAkSMAoKcHJvY2Vzc29ycxgSIAMoCzIcLnRvY2sudjEuSm9iLlByb2Nlc3NvcnNFbnRyeRITCgtjb25jdXJyZW5jeRgTIAEoCRIQCghleGVjdXRvchgUIAEoCRI5Cg9leGVjdXRvcl9jb25maWcYFSADKAsyIC50b2NrLnYxLkpvYi5FeGVjdXRvckNvbmZpZ0VudHJ5Eg4KBnN0YXR1cxgWIAEoCRItCgRuZXh0GBcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgCiAEBEhEKCWVwaGVtZXJhbBgYIAEoCBIyCglzdGFydHNfYXQYGSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAOIAQESMwoKZXhwaXJlc19hdBgaIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIBIgBARIWCg5taXNmaXJlX3BvbGljeRgbIAEoCRIZChFzdGFydGluZ19kZWFkbGluZRgcIAEoCRITCgtyZXRyeV9kZWxheRgdIAEoCRIXCg9yZXRyeV9kZWxheV9tYXgYHiABKAkaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGkUKD1Byb2Nlc3NvcnNFbnRyeRILCgNrZXkYASABKAkSIQoFdmFsdWUYAiABKAsyEi50b2NrLnYxLlN0cmluZ01hcDoCOAEaNQoTRXhlY3V0b3JDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg8KDV9sYXN0X3N1Y2Nlc3NCDQoLX2xhc3RfZXJyb3JCBwoFX25leHRCDAoKX3N0YXJ0c19hdEINCgtfZXhwaXJlc19hdCL8AgoJRXhlY3V0aW9uEgoKAmlkGAEgASgJEhAKCGpvYl9uYW1lGAIgASgJEjMKCnN0YXJ0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSACIAQESNAoLZmluaXNoZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAGIAQESDwoHc3VjY2VzcxgFIAEoCBIOCgZvdXRwdXQYBiABKAkSEQoJbm9kZV9uYW1lGAcgASgJEg0KBWdyb3VwGAggASgDEg8KB2F0dGVtcHQYCSABKA0SGAoQb3V0cHV0X3RydW5jYXRlZBgKIAEoCBIOCgZzdGF0dXMYCyABKAkSFgoJZXhpdF9jb2RlGAwgASgFSAKIAQESEwoLb3V0cHV0X3NpemUYDSABKAMSDgoGcmVhc29uGA4gASgJQg0KC19zdGFydGVkX2F0Qg4KDF9maW5pc2hlZF9hdEIMCgpfZXhpdF9jb2RlItEDCg9MaXN0Sm9ic1JlcXVlc3QSCQoBcRgBIAEoCRI4CghtZXRhZGF0YRgCIAMoCzImLnRvY2sudjEuTGlzdEpvYnNSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSDgoGc3RhdHVzGAMgASgJEhUKCGRpc2FibGVkGAQgASgISACIAQESDAoEc29ydBgFIAEoCRINCgVvcmRlchgGIAEoCRISCgVzdGFydBgHIAEoDUgBiAEBEhAKA2VuZBgIIAEoDUgCiAEBEjAKBHRhZ3MYCSADKAsyIi50b2NrLnYxLkxpc3RKb2JzUmVxdWVzdC5UYWdzRW50cnkSDQoFb3duZXIYCiABKAkSIgoVZmFpbGVkX3dpdGhpbl9zZWNvbmRzGAsgASgNSAOIAQESEwoLcmVjZW50X3J1bnMYDCABKA0aLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgsKCV9kaXNhYmxlZEIICgZfc3RhcnRCBgoEX2VuZEIYChZfZmFpbGVkX3dpdGhpbl9zZWNvbmRzIh4KClJlY2VudFJ1bnMSEAoIc3RhdHVzZXMYASADKAkiuAEKEExpc3RKb2JzUmVzcG9uc2USGgoEam9icxgBIAMoCzIMLnRvY2sudjEuSm9iEg0KBXRvdGFsGAIgASgNEjUKBnJlY2VudBgDIAMoCzIlLnRvY2sudjEuTGlzdEpvYnNSZXNwb25zZS5SZWNlbnRFbnRyeRpCCgtSZWNlbnRFbnRyeRILCgNrZXkYASABKAkSIgoFdmFsdWUYAiABKAsyEy50b2NrLnYxLlJlY2VudFJ1bnM6AjgBIh4KHExpc3RSdW5uaW5nRXhlY3V0aW9uc1JlcXVlc3QiRwodTGlzdFJ1bm5pbmdFeGVjdXRpb25zUmVzcG9uc2USJgoKZXhlY3V0aW9ucxgBIAMoCzISLnRvY2sudjEuRXhlY3V0aW9uIkoKEkdldFVwY29taW5nUmVxdWVzdBINCgVob3VycxgBIAEoDRIWCg5idWNrZXRfbWludXRlcxgCIAEoDRINCgVsaW1pdBgDIAEoDSJKCg5VcGNvbWluZ0xhdW5jaBIQCghqb2JfbmFtZRgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipQEKE0dldFVwY29taW5nUmVzcG9uc2USKAoEZnJvbRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHYnVja2V0cxgCIAMoDRIWCg5idWNrZXRfbWludXRlcxgDIAEoDRIoCgdzb29uZXN0GAQgAygLMhcudG9jay52MS5VcGNvbWluZ0xhdW5jaBIRCgl0cnVuY2F0ZWQYBSABKAgiFQoTV2F0Y2hDaGFuZ2VzUmVxdWVzdCIoChRXYXRjaENoYW5nZXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCIUChJHZXRBY3Rpdml0eVJlcXVlc3QipQIKE0dldEFjdGl2aXR5UmVzcG9uc2USHAoUbGF1bmNoZXNfbGFzdF9taW51dGUYASABKA0SGgoSbGF1bmNoZXNfbGFzdF9ob3VyGAIgASgNEhsKE3N1Y2NlZWRlZF9sYXN0X2hvdXIYAyABKA0SGAoQZmFpbGVkX2xhc3RfaG91chgEIAEoDRIYChBtaXNzZWRfbGFzdF9ob3VyGAUgASgNEhYKDmxvc3RfbGFzdF9ob3VyGAYgASgNEg8KB3J1bm5pbmcYByABKA0SFwoPbGF0ZW5lc3NfcDUwX21zGAggASgBEhcKD2xhdGVuZXNzX3A5OV9tcxgJIAEoARIUCgxqb2JzX2ZhaWxpbmcYCiABKA0SEgoKam9ic190b3RhbBgLIAEoDSIdCg1HZXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkiKwoOR2V0Sm9iUmVzcG9uc2USGQoDam9iGAEgASgLMgwudG9jay52MS5Kb2IiRAoQVXBzZXJ0Sm9iUmVxdWVzdBIZCgNqb2IYASABKAsyDC50b2NrLnYxLkpvYhIVCg1ydW5fb25fY3JlYXRlGAIgASgIIi4KEVVwc2VydEpvYlJlc3BvbnNlEhkKA2pvYhgBIAEoCzIMLnRvY2sudjEuSm9iIiAKEERlbGV0ZUpvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSIuChFEZWxldGVKb2JSZXNwb25zZRIZCgNqb2IYASABKAsyDC50b2NrLnYxLkpvYiIsCg1SdW5Kb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkSDQoFZm9yY2UYAiABKAgiNwoOUnVuSm9iUmVzcG9uc2USJQoJZXhlY3V0aW9uGAEgASgLMhIudG9jay52MS5FeGVjdXRpb24iIAoQVG9nZ2xlSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIi4KEVRvZ2dsZUpvYlJlc3BvbnNlEhkKA2pvYhgBIAEoCzIMLnRvY2sudjEuSm9iIl8KFUxpc3RFeGVjdXRpb25zUmVxdWVzdBIQCghqb2JfbmFtZRgBIAEoCRIeChFvdXRwdXRfc2l6ZV9saW1pdBgCIAEoDUgAiAEBQhQKEl9vdXRwdXRfc2l6ZV9saW1pdCJAChZMaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEiYKCmV4ZWN1dGlvbnMYASADKAsyEi50b2NrLnYxLkV4ZWN1dGlvbiI9ChNHZXRFeGVjdXRpb25SZXF1ZXN0EhAKCGpvYl9uYW1lGAEgASgJEhQKDGV4ZWN1dGlvbl9pZBgCIAEoCSI9ChRHZXRFeGVjdXRpb25SZXNwb25zZRIlCglleGVjdXRpb24YASABKAsyEi50b2NrLnYxLkV4ZWN1dGlvbiI+ChRLaWxsRXhlY3V0aW9uUmVxdWVzdBIQCghqb2JfbmFtZRgBIAEoCRIUCgxleGVjdXRpb25faWQYAiABKAkiPgoVS2lsbEV4ZWN1dGlvblJlc3BvbnNlEiUKCWV4ZWN1dGlvbhgBIAEoCzISLnRvY2sudjEuRXhlY3V0aW9uImcKEkdldE5leHRSdW5zUmVxdWVzdBIMCgRuYW1lGAEgASgJEgkKAW4YAiABKA0SLgoFYWZ0ZXIYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSACIAQFCCAoGX2FmdGVyIj8KE0dldE5leHRSdW5zUmVzcG9uc2USKAoEcnVucxgBIAMoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPwoVV2F0Y2hFeGVjdXRpb25SZXF1ZXN0EhAKCGpvYl9uYW1lGAEgASgJEhQKDGV4ZWN1dGlvbl9pZBgCIAEoCSJbChZXYXRjaEV4ZWN1dGlvblJlc3BvbnNlEhAKBm91dHB1dBgBIAEoDEgAEiYKCGZpbmlzaGVkGAIgASgLMhIudG9jay52MS5FeGVjdXRpb25IAEIHCgVldmVudDKRCQoKSm9iU2VydmljZRJECghMaXN0Sm9icxIYLnRvY2sudjEuTGlzdEpvYnNSZXF1ZXN0GhkudG9jay52MS5MaXN0Sm9ic1Jlc3BvbnNlIgOQAgESPgoGR2V0Sm9iEhYudG9jay52MS5HZXRKb2JSZXF1ZXN0GhcudG9jay52MS5HZXRKb2JSZXNwb25zZSIDkAIBEkIKCVVwc2VydEpvYhIZLnRvY2sudjEuVXBzZXJ0Sm9iUmVxdWVzdBoaLnRvY2sudjEuVXBzZXJ0Sm9iUmVzcG9uc2USQgoJRGVsZXRlSm9iEhkudG9jay52MS5EZWxldGVKb2JSZXF1ZXN0GhoudG9jay52MS5EZWxldGVKb2JSZXNwb25zZRI5CgZSdW5Kb2ISFi50b2NrLnYxLlJ1bkpvYlJlcXVlc3QaFy50b2NrLnYxLlJ1bkpvYlJlc3BvbnNlEkIKCVRvZ2dsZUpvYhIZLnRvY2sudjEuVG9nZ2xlSm9iUmVxdWVzdBoaLnRvY2sudjEuVG9nZ2xlSm9iUmVzcG9uc2USVgoOTGlzdEV4ZWN1dGlvbnMSHi50b2NrLnYxLkxpc3RFeGVjdXRpb25zUmVxdWVzdBofLnRvY2sudjEuTGlzdEV4ZWN1dGlvbnNSZXNwb25zZSIDkAIBElAKDEdldEV4ZWN1dGlvbhIcLnRvY2sudjEuR2V0RXhlY3V0aW9uUmVxdWVzdBodLnRvY2sudjEuR2V0RXhlY3V0aW9uUmVzcG9uc2UiA5ACARJOCg1LaWxsRXhlY3V0aW9uEh0udG9jay52MS5LaWxsRXhlY3V0aW9uUmVxdWVzdBoeLnRvY2sudjEuS2lsbEV4ZWN1dGlvblJlc3BvbnNlEk0KC0dldE5leHRSdW5zEhsudG9jay52MS5HZXROZXh0UnVuc1JlcXVlc3QaHC50b2NrLnYxLkdldE5leHRSdW5zUmVzcG9uc2UiA5ACARJTCg5XYXRjaEV4ZWN1dGlvbhIeLnRvY2sudjEuV2F0Y2hFeGVjdXRpb25SZXF1ZXN0Gh8udG9jay52MS5XYXRjaEV4ZWN1dGlvblJlc3BvbnNlMAESawoVTGlzdFJ1bm5pbmdFeGVjdXRpb25zEiUudG9jay52MS5MaXN0UnVubmluZ0V4ZWN1dGlvbnNSZXF1ZXN0GiYudG9jay52MS5MaXN0UnVubmluZ0V4ZWN1dGlvbnNSZXNwb25zZSIDkAIBEk0KC0dldFVwY29taW5nEhsudG9jay52MS5HZXRVcGNvbWluZ1JlcXVlc3QaHC50b2NrLnYxLkdldFVwY29taW5nUmVzcG9uc2UiA5ACARJNCgxXYXRjaENoYW5nZXMSHC50b2NrLnYxLldhdGNoQ2hhbmdlc1JlcXVlc3QaHS50b2NrLnYxLldhdGNoQ2hhbmdlc1Jlc3BvbnNlMAESTQoLR2V0QWN0aXZpdHkSGy50b2NrLnYxLkdldEFjdGl2aXR5UmVxdWVzdBocLnRvY2sudjEuR2V0QWN0aXZpdHlSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A string-to-string map as a message, so it can be a map value (processor settings).
@@ -379,6 +379,34 @@ export type ListJobsRequest = Message<"tock.v1.ListJobsRequest"> & {
    * @generated from field: optional uint32 end = 8;
    */
   end?: number | undefined;
+
+  /**
+   * The job must have every tag pair exactly (Dkron tags, e.g. "server": "true").
+   *
+   * @generated from field: map<string, string> tags = 9;
+   */
+  tags: { [key: string]: string };
+
+  /**
+   * Exact owner.
+   *
+   * @generated from field: string owner = 10;
+   */
+  owner: string;
+
+  /**
+   * Only jobs whose last failure is at most this many seconds old (3600: failed in the last hour).
+   *
+   * @generated from field: optional uint32 failed_within_seconds = 11;
+   */
+  failedWithinSeconds?: number | undefined;
+
+  /**
+   * Return the statuses of each listed job's last N executions in `recent` (at most 50).
+   *
+   * @generated from field: uint32 recent_runs = 12;
+   */
+  recentRuns: number;
 };
 
 /**
@@ -387,6 +415,25 @@ export type ListJobsRequest = Message<"tock.v1.ListJobsRequest"> & {
  */
 export const ListJobsRequestSchema: GenMessage<ListJobsRequest> = /*@__PURE__*/
   messageDesc(file_tock_v1_job, 3);
+
+/**
+ * Statuses of a job's latest executions, oldest first.
+ *
+ * @generated from message tock.v1.RecentRuns
+ */
+export type RecentRuns = Message<"tock.v1.RecentRuns"> & {
+  /**
+   * @generated from field: repeated string statuses = 1;
+   */
+  statuses: string[];
+};
+
+/**
+ * Describes the message tock.v1.RecentRuns.
+ * Use `create(RecentRunsSchema)` to create a new message.
+ */
+export const RecentRunsSchema: GenMessage<RecentRuns> = /*@__PURE__*/
+  messageDesc(file_tock_v1_job, 4);
 
 /**
  * @generated from message tock.v1.ListJobsResponse
@@ -403,6 +450,13 @@ export type ListJobsResponse = Message<"tock.v1.ListJobsResponse"> & {
    * @generated from field: uint32 total = 2;
    */
   total: number;
+
+  /**
+   * Job name -> its last `recent_runs` results, for the listed jobs.
+   *
+   * @generated from field: map<string, tock.v1.RecentRuns> recent = 3;
+   */
+  recent: { [key: string]: RecentRuns };
 };
 
 /**
@@ -410,7 +464,260 @@ export type ListJobsResponse = Message<"tock.v1.ListJobsResponse"> & {
  * Use `create(ListJobsResponseSchema)` to create a new message.
  */
 export const ListJobsResponseSchema: GenMessage<ListJobsResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 4);
+  messageDesc(file_tock_v1_job, 5);
+
+/**
+ * @generated from message tock.v1.ListRunningExecutionsRequest
+ */
+export type ListRunningExecutionsRequest = Message<"tock.v1.ListRunningExecutionsRequest"> & {
+};
+
+/**
+ * Describes the message tock.v1.ListRunningExecutionsRequest.
+ * Use `create(ListRunningExecutionsRequestSchema)` to create a new message.
+ */
+export const ListRunningExecutionsRequestSchema: GenMessage<ListRunningExecutionsRequest> = /*@__PURE__*/
+  messageDesc(file_tock_v1_job, 6);
+
+/**
+ * @generated from message tock.v1.ListRunningExecutionsResponse
+ */
+export type ListRunningExecutionsResponse = Message<"tock.v1.ListRunningExecutionsResponse"> & {
+  /**
+   * Every execution with status running, cluster-wide, oldest slot first (outputs empty).
+   *
+   * @generated from field: repeated tock.v1.Execution executions = 1;
+   */
+  executions: Execution[];
+};
+
+/**
+ * Describes the message tock.v1.ListRunningExecutionsResponse.
+ * Use `create(ListRunningExecutionsResponseSchema)` to create a new message.
+ */
+export const ListRunningExecutionsResponseSchema: GenMessage<ListRunningExecutionsResponse> = /*@__PURE__*/
+  messageDesc(file_tock_v1_job, 7);
+
+/**
+ * @generated from message tock.v1.GetUpcomingRequest
+ */
+export type GetUpcomingRequest = Message<"tock.v1.GetUpcomingRequest"> & {
+  /**
+   * The window from now, in hours (1..24; 0 means 24).
+   *
+   * @generated from field: uint32 hours = 1;
+   */
+  hours: number;
+
+  /**
+   * Width of one histogram bucket in minutes (1..60; 0 means 15).
+   *
+   * @generated from field: uint32 bucket_minutes = 2;
+   */
+  bucketMinutes: number;
+
+  /**
+   * How many of the soonest launches to list (0 means 50, at most 500).
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message tock.v1.GetUpcomingRequest.
+ * Use `create(GetUpcomingRequestSchema)` to create a new message.
+ */
+export const GetUpcomingRequestSchema: GenMessage<GetUpcomingRequest> = /*@__PURE__*/
+  messageDesc(file_tock_v1_job, 8);
+
+/**
+ * @generated from message tock.v1.UpcomingLaunch
+ */
+export type UpcomingLaunch = Message<"tock.v1.UpcomingLaunch"> & {
+  /**
+   * @generated from field: string job_name = 1;
+   */
+  jobName: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp at = 2;
+   */
+  at?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message tock.v1.UpcomingLaunch.
+ * Use `create(UpcomingLaunchSchema)` to create a new message.
+ */
+export const UpcomingLaunchSchema: GenMessage<UpcomingLaunch> = /*@__PURE__*/
+  messageDesc(file_tock_v1_job, 9);
+
+/**
+ * @generated from message tock.v1.GetUpcomingResponse
+ */
+export type GetUpcomingResponse = Message<"tock.v1.GetUpcomingResponse"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp from = 1;
+   */
+  from?: Timestamp | undefined;
+
+  /**
+   * Launches per bucket from `from`; bucket i starts at from + i * bucket_minutes.
+   *
+   * @generated from field: repeated uint32 buckets = 2;
+   */
+  buckets: number[];
+
+  /**
+   * @generated from field: uint32 bucket_minutes = 3;
+   */
+  bucketMinutes: number;
+
+  /**
+   * The soonest launches in the window, soonest first.
+   *
+   * @generated from field: repeated tock.v1.UpcomingLaunch soonest = 4;
+   */
+  soonest: UpcomingLaunch[];
+
+  /**
+   * True when the slot budget ran out: buckets undercount (the server names the budget).
+   *
+   * @generated from field: bool truncated = 5;
+   */
+  truncated: boolean;
+};
+
+/**
+ * Describes the message tock.v1.GetUpcomingResponse.
+ * Use `create(GetUpcomingResponseSchema)` to create a new message.
+ */
+export const GetUpcomingResponseSchema: GenMessage<GetUpcomingResponse> = /*@__PURE__*/
+  messageDesc(file_tock_v1_job, 10);
+
+/**
+ * @generated from message tock.v1.WatchChangesRequest
+ */
+export type WatchChangesRequest = Message<"tock.v1.WatchChangesRequest"> & {
+};
+
+/**
+ * Describes the message tock.v1.WatchChangesRequest.
+ * Use `create(WatchChangesRequestSchema)` to create a new message.
+ */
+export const WatchChangesRequestSchema: GenMessage<WatchChangesRequest> = /*@__PURE__*/
+  messageDesc(file_tock_v1_job, 11);
+
+/**
+ * Sent once on subscribe and then whenever the replicated state changed (coalesced): a client
+ * refetches what it shows only when the revision moves, instead of polling.
+ *
+ * @generated from message tock.v1.WatchChangesResponse
+ */
+export type WatchChangesResponse = Message<"tock.v1.WatchChangesResponse"> & {
+  /**
+   * Counts changes seen by the answering node since it started; compare for inequality only.
+   *
+   * @generated from field: uint64 revision = 1;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message tock.v1.WatchChangesResponse.
+ * Use `create(WatchChangesResponseSchema)` to create a new message.
+ */
+export const WatchChangesResponseSchema: GenMessage<WatchChangesResponse> = /*@__PURE__*/
+  messageDesc(file_tock_v1_job, 12);
+
+/**
+ * @generated from message tock.v1.GetActivityRequest
+ */
+export type GetActivityRequest = Message<"tock.v1.GetActivityRequest"> & {
+};
+
+/**
+ * Describes the message tock.v1.GetActivityRequest.
+ * Use `create(GetActivityRequestSchema)` to create a new message.
+ */
+export const GetActivityRequestSchema: GenMessage<GetActivityRequest> = /*@__PURE__*/
+  messageDesc(file_tock_v1_job, 13);
+
+/**
+ * @generated from message tock.v1.GetActivityResponse
+ */
+export type GetActivityResponse = Message<"tock.v1.GetActivityResponse"> & {
+  /**
+   * Executions started in the last minute and in the last hour (by slot).
+   *
+   * @generated from field: uint32 launches_last_minute = 1;
+   */
+  launchesLastMinute: number;
+
+  /**
+   * @generated from field: uint32 launches_last_hour = 2;
+   */
+  launchesLastHour: number;
+
+  /**
+   * Outcomes in the last hour (by slot).
+   *
+   * @generated from field: uint32 succeeded_last_hour = 3;
+   */
+  succeededLastHour: number;
+
+  /**
+   * @generated from field: uint32 failed_last_hour = 4;
+   */
+  failedLastHour: number;
+
+  /**
+   * @generated from field: uint32 missed_last_hour = 5;
+   */
+  missedLastHour: number;
+
+  /**
+   * @generated from field: uint32 lost_last_hour = 6;
+   */
+  lostLastHour: number;
+
+  /**
+   * @generated from field: uint32 running = 7;
+   */
+  running: number;
+
+  /**
+   * Slot to start, over executions started in the last hour; 0 when none.
+   *
+   * @generated from field: double lateness_p50_ms = 8;
+   */
+  latenessP50Ms: number;
+
+  /**
+   * @generated from field: double lateness_p99_ms = 9;
+   */
+  latenessP99Ms: number;
+
+  /**
+   * Jobs whose current status is failed.
+   *
+   * @generated from field: uint32 jobs_failing = 10;
+   */
+  jobsFailing: number;
+
+  /**
+   * @generated from field: uint32 jobs_total = 11;
+   */
+  jobsTotal: number;
+};
+
+/**
+ * Describes the message tock.v1.GetActivityResponse.
+ * Use `create(GetActivityResponseSchema)` to create a new message.
+ */
+export const GetActivityResponseSchema: GenMessage<GetActivityResponse> = /*@__PURE__*/
+  messageDesc(file_tock_v1_job, 14);
 
 /**
  * @generated from message tock.v1.GetJobRequest
@@ -427,7 +734,7 @@ export type GetJobRequest = Message<"tock.v1.GetJobRequest"> & {
  * Use `create(GetJobRequestSchema)` to create a new message.
  */
 export const GetJobRequestSchema: GenMessage<GetJobRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 5);
+  messageDesc(file_tock_v1_job, 15);
 
 /**
  * @generated from message tock.v1.GetJobResponse
@@ -444,7 +751,7 @@ export type GetJobResponse = Message<"tock.v1.GetJobResponse"> & {
  * Use `create(GetJobResponseSchema)` to create a new message.
  */
 export const GetJobResponseSchema: GenMessage<GetJobResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 6);
+  messageDesc(file_tock_v1_job, 16);
 
 /**
  * @generated from message tock.v1.UpsertJobRequest
@@ -469,7 +776,7 @@ export type UpsertJobRequest = Message<"tock.v1.UpsertJobRequest"> & {
  * Use `create(UpsertJobRequestSchema)` to create a new message.
  */
 export const UpsertJobRequestSchema: GenMessage<UpsertJobRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 7);
+  messageDesc(file_tock_v1_job, 17);
 
 /**
  * @generated from message tock.v1.UpsertJobResponse
@@ -488,7 +795,7 @@ export type UpsertJobResponse = Message<"tock.v1.UpsertJobResponse"> & {
  * Use `create(UpsertJobResponseSchema)` to create a new message.
  */
 export const UpsertJobResponseSchema: GenMessage<UpsertJobResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 8);
+  messageDesc(file_tock_v1_job, 18);
 
 /**
  * @generated from message tock.v1.DeleteJobRequest
@@ -505,7 +812,7 @@ export type DeleteJobRequest = Message<"tock.v1.DeleteJobRequest"> & {
  * Use `create(DeleteJobRequestSchema)` to create a new message.
  */
 export const DeleteJobRequestSchema: GenMessage<DeleteJobRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 9);
+  messageDesc(file_tock_v1_job, 19);
 
 /**
  * @generated from message tock.v1.DeleteJobResponse
@@ -524,7 +831,7 @@ export type DeleteJobResponse = Message<"tock.v1.DeleteJobResponse"> & {
  * Use `create(DeleteJobResponseSchema)` to create a new message.
  */
 export const DeleteJobResponseSchema: GenMessage<DeleteJobResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 10);
+  messageDesc(file_tock_v1_job, 20);
 
 /**
  * @generated from message tock.v1.RunJobRequest
@@ -548,7 +855,7 @@ export type RunJobRequest = Message<"tock.v1.RunJobRequest"> & {
  * Use `create(RunJobRequestSchema)` to create a new message.
  */
 export const RunJobRequestSchema: GenMessage<RunJobRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 11);
+  messageDesc(file_tock_v1_job, 21);
 
 /**
  * @generated from message tock.v1.RunJobResponse
@@ -567,7 +874,7 @@ export type RunJobResponse = Message<"tock.v1.RunJobResponse"> & {
  * Use `create(RunJobResponseSchema)` to create a new message.
  */
 export const RunJobResponseSchema: GenMessage<RunJobResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 12);
+  messageDesc(file_tock_v1_job, 22);
 
 /**
  * @generated from message tock.v1.ToggleJobRequest
@@ -584,7 +891,7 @@ export type ToggleJobRequest = Message<"tock.v1.ToggleJobRequest"> & {
  * Use `create(ToggleJobRequestSchema)` to create a new message.
  */
 export const ToggleJobRequestSchema: GenMessage<ToggleJobRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 13);
+  messageDesc(file_tock_v1_job, 23);
 
 /**
  * @generated from message tock.v1.ToggleJobResponse
@@ -603,7 +910,7 @@ export type ToggleJobResponse = Message<"tock.v1.ToggleJobResponse"> & {
  * Use `create(ToggleJobResponseSchema)` to create a new message.
  */
 export const ToggleJobResponseSchema: GenMessage<ToggleJobResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 14);
+  messageDesc(file_tock_v1_job, 24);
 
 /**
  * @generated from message tock.v1.ListExecutionsRequest
@@ -627,7 +934,7 @@ export type ListExecutionsRequest = Message<"tock.v1.ListExecutionsRequest"> & {
  * Use `create(ListExecutionsRequestSchema)` to create a new message.
  */
 export const ListExecutionsRequestSchema: GenMessage<ListExecutionsRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 15);
+  messageDesc(file_tock_v1_job, 25);
 
 /**
  * @generated from message tock.v1.ListExecutionsResponse
@@ -646,7 +953,7 @@ export type ListExecutionsResponse = Message<"tock.v1.ListExecutionsResponse"> &
  * Use `create(ListExecutionsResponseSchema)` to create a new message.
  */
 export const ListExecutionsResponseSchema: GenMessage<ListExecutionsResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 16);
+  messageDesc(file_tock_v1_job, 26);
 
 /**
  * @generated from message tock.v1.GetExecutionRequest
@@ -668,7 +975,7 @@ export type GetExecutionRequest = Message<"tock.v1.GetExecutionRequest"> & {
  * Use `create(GetExecutionRequestSchema)` to create a new message.
  */
 export const GetExecutionRequestSchema: GenMessage<GetExecutionRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 17);
+  messageDesc(file_tock_v1_job, 27);
 
 /**
  * @generated from message tock.v1.GetExecutionResponse
@@ -687,7 +994,7 @@ export type GetExecutionResponse = Message<"tock.v1.GetExecutionResponse"> & {
  * Use `create(GetExecutionResponseSchema)` to create a new message.
  */
 export const GetExecutionResponseSchema: GenMessage<GetExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 18);
+  messageDesc(file_tock_v1_job, 28);
 
 /**
  * @generated from message tock.v1.KillExecutionRequest
@@ -709,7 +1016,7 @@ export type KillExecutionRequest = Message<"tock.v1.KillExecutionRequest"> & {
  * Use `create(KillExecutionRequestSchema)` to create a new message.
  */
 export const KillExecutionRequestSchema: GenMessage<KillExecutionRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 19);
+  messageDesc(file_tock_v1_job, 29);
 
 /**
  * @generated from message tock.v1.KillExecutionResponse
@@ -728,7 +1035,7 @@ export type KillExecutionResponse = Message<"tock.v1.KillExecutionResponse"> & {
  * Use `create(KillExecutionResponseSchema)` to create a new message.
  */
 export const KillExecutionResponseSchema: GenMessage<KillExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 20);
+  messageDesc(file_tock_v1_job, 30);
 
 /**
  * @generated from message tock.v1.GetNextRunsRequest
@@ -759,7 +1066,7 @@ export type GetNextRunsRequest = Message<"tock.v1.GetNextRunsRequest"> & {
  * Use `create(GetNextRunsRequestSchema)` to create a new message.
  */
 export const GetNextRunsRequestSchema: GenMessage<GetNextRunsRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 21);
+  messageDesc(file_tock_v1_job, 31);
 
 /**
  * @generated from message tock.v1.GetNextRunsResponse
@@ -776,7 +1083,7 @@ export type GetNextRunsResponse = Message<"tock.v1.GetNextRunsResponse"> & {
  * Use `create(GetNextRunsResponseSchema)` to create a new message.
  */
 export const GetNextRunsResponseSchema: GenMessage<GetNextRunsResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 22);
+  messageDesc(file_tock_v1_job, 32);
 
 /**
  * @generated from message tock.v1.WatchExecutionRequest
@@ -798,7 +1105,7 @@ export type WatchExecutionRequest = Message<"tock.v1.WatchExecutionRequest"> & {
  * Use `create(WatchExecutionRequestSchema)` to create a new message.
  */
 export const WatchExecutionRequestSchema: GenMessage<WatchExecutionRequest> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 23);
+  messageDesc(file_tock_v1_job, 33);
 
 /**
  * One event of a watch: output bytes as produced, and last the finished execution summary.
@@ -829,10 +1136,11 @@ export type WatchExecutionResponse = Message<"tock.v1.WatchExecutionResponse"> &
  * Use `create(WatchExecutionResponseSchema)` to create a new message.
  */
 export const WatchExecutionResponseSchema: GenMessage<WatchExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_tock_v1_job, 24);
+  messageDesc(file_tock_v1_job, 34);
 
 /**
  * Jobs and executions; the same operations as REST /v1, plus next runs and a live output watch.
+ * Reads have no side effects, so Connect clients may send them as GET (cacheable, ETag).
  *
  * @generated from service tock.v1.JobService
  */
@@ -928,6 +1236,46 @@ export const JobService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchExecutionRequestSchema;
     output: typeof WatchExecutionResponseSchema;
+  },
+  /**
+   * Every running execution in the cluster (the "Running now" page).
+   *
+   * @generated from rpc tock.v1.JobService.ListRunningExecutions
+   */
+  listRunningExecutions: {
+    methodKind: "unary";
+    input: typeof ListRunningExecutionsRequestSchema;
+    output: typeof ListRunningExecutionsResponseSchema;
+  },
+  /**
+   * A histogram of scheduled launches over the next hours, and the soonest ones.
+   *
+   * @generated from rpc tock.v1.JobService.GetUpcoming
+   */
+  getUpcoming: {
+    methodKind: "unary";
+    input: typeof GetUpcomingRequestSchema;
+    output: typeof GetUpcomingResponseSchema;
+  },
+  /**
+   * A revision that moves whenever jobs or executions change; ends only when the client leaves.
+   *
+   * @generated from rpc tock.v1.JobService.WatchChanges
+   */
+  watchChanges: {
+    methodKind: "server_streaming";
+    input: typeof WatchChangesRequestSchema;
+    output: typeof WatchChangesResponseSchema;
+  },
+  /**
+   * Launch rate, outcomes and lateness over the last hour (the dashboard).
+   *
+   * @generated from rpc tock.v1.JobService.GetActivity
+   */
+  getActivity: {
+    methodKind: "unary";
+    input: typeof GetActivityRequestSchema;
+    output: typeof GetActivityResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tock_v1_job, 0);
