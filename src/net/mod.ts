@@ -13,3 +13,13 @@ export {
 export { type GossipNodeOptions, startGossipNode } from "./node.ts";
 export { encryptionOverheadBytes, generateKey, Keyring, parseKey } from "./keyring.ts";
 export { type FrameSecurity, type Opened, openFrame, sealFrame } from "./packet.ts";
+export {
+  attachKeyringOps,
+  type KeyringOp,
+  KeyringOps,
+  type KeyringOpsOptions,
+  keyringQueryNames,
+  type KeyringResult,
+  type QueryPort,
+} from "./keyring_ops.ts";
+export { readKeyringFile, writeKeyringFile } from "./keyring_file.ts";
