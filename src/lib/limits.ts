@@ -103,6 +103,8 @@ export const gossipQuerySeenMinMs = 30_000;
 export const gossipQueryTimeoutMsMax = 300_000;
 /** Keys in one gossip keyring: rotation needs 2; more only slows decryption of every frame. */
 export const gossipKeyringKeysMax = 8;
+/** Bytes of a /v1/keyring request body: {"key": "<44 base64 chars>"} with room to spare. */
+export const keyringBodyBytesMax = 4_096;
 
 // ---- schedule ----
 
