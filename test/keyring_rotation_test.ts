@@ -158,7 +158,7 @@ describe("gossip key rotation across 5 real shells", () => {
       expect(r.errors["plain"]).toMatch(/encryption is not enabled/);
       expect(s.keyring).toBeUndefined();
       // A malformed key is refused before any query is sent.
-      expect(() => a.ops.install("not-a-key")).toThrow(/16, 24 or 32/);
+      await expect(a.ops.install("not-a-key")).rejects.toThrow(/16, 24 or 32/);
     },
     60_000,
   );

@@ -19,7 +19,7 @@ import {
   GossipKeyResponseSchema,
 } from "../gen/tock/v1/gossip_pb.ts";
 import type { GossipCore, QueryEvent } from "../gossip/mod.ts";
-import { errorMessage, invalid, limits, TockError } from "../lib/mod.ts";
+import { errorMessage, invalid, isTockError, limits, TockError } from "../lib/mod.ts";
 import { Keyring, parseKey } from "./keyring.ts";
 
 export type KeyringOp = "install" | "use" | "remove" | "list";
@@ -107,41 +107,58 @@ export class KeyringOps {
 
   /** Every member's keys: key → holders, primary key → users. */
   list(): Promise<KeyringResult> {
-    return this.#start("list", "");
+    return this.#promise("list", "");
   }
   /** Installs `key` (base64) on every member for decryption. */
   install(key: string): Promise<KeyringResult> {
-    return this.#start("install", this.#checked(key));
+    return this.#promise("install", key);
   }
   /**
    * Makes `key` the primary on every member. Refused (conflict) before anything changes unless
    * every member answered a listing and holds the key: a member without it would stop
    * understanding the others and soon be declared failed.
    */
-  async use(key: string): Promise<KeyringResult> {
-    const k = this.#checked(key);
-    const listing = await this.list();
-    const holders = listing.keys[k] ?? 0;
-    const problems = [
-      ...listing.missing.map((n) => `${n} did not answer`),
-      ...Object.entries(listing.errors).map(([n, why]) => `${n}: ${why}`),
-      ...Object.entries(listing.keysByNode).filter(([n, ks]) =>
-        listing.errors[n] === undefined && !ks.includes(k)
-      ).map(([n]) => `${n} lacks it`),
-    ];
-    if (holders < listing.members || problems.length > 0) {
-      throw new TockError(
-        "conflict",
-        `gossip key not made primary: ${holders} of ${listing.members} members hold it${
-          problems.length > 0 ? ` (${problems.join("; ")})` : ""
-        }; install it everywhere first`,
-      );
-    }
-    return this.#start("use", k);
+  use(key: string): Promise<KeyringResult> {
+    return this.#promise("use", key);
   }
   /** Removes `key` from every member; each member refuses if it is still its primary. */
   remove(key: string): Promise<KeyringResult> {
-    return this.#start("remove", this.#checked(key));
+    return this.#promise("remove", key);
+  }
+
+  /**
+   * The callback form of the four operations, for synchronous drivers (the simulator): `done`
+   * or `fail` runs inside the gossip turn that completes the operation. A malformed key
+   * throws at once (invalid); a refused `use` calls `fail` with a conflict.
+   */
+  run(
+    op: KeyringOp,
+    key: string,
+    done: (r: KeyringResult) => void,
+    fail: (e: TockError) => void,
+  ): void {
+    const k = op === "list" ? "" : this.#checked(key);
+    if (op !== "use") {
+      this.#start(op, k, done);
+      return;
+    }
+    this.#start("list", "", (listing) => {
+      const refusal = useRefusal(listing, k);
+      if (refusal !== undefined) {
+        fail(refusal);
+        return;
+      }
+      try {
+        this.#start("use", k, done);
+      } catch (e) {
+        // Runs inside a gossip turn: an error here must reach the caller, not the shell.
+        fail(isTockError(e) ? e : new TockError("internal", errorMessage(e)));
+      }
+    });
+  }
+
+  #promise(op: KeyringOp, key: string): Promise<KeyringResult> {
+    return new Promise((resolve, reject) => this.run(op, key, resolve, reject));
   }
 
   /** Stops answering and abandons operations in flight (they resolve with what arrived). */
@@ -158,7 +175,7 @@ export class KeyringOps {
     return b64(parseKey(key));
   }
 
-  #start(op: KeyringOp, key: string): Promise<KeyringResult> {
+  #start(op: KeyringOp, key: string, done: (r: KeyringResult) => void): void {
     const core = this.#port.core;
     const expected = new Set(
       core.members().filter((m) => m.state === "alive" || m.state === "suspect").map((m) => m.name),
@@ -174,9 +191,7 @@ export class KeyringOps {
       payload,
       Math.min(timeoutMs, limits.gossipQueryTimeoutMsMax),
     );
-    return new Promise((resolve) => {
-      this.#pending.set(id, { op, expected, answers: new Map(), resolve });
-    });
+    this.#pending.set(id, { op, expected, answers: new Map(), resolve: done });
   }
 
   #onQuery(e: QueryEvent): void {
@@ -281,6 +296,25 @@ export class KeyringOps {
     }
     p.resolve(r);
   }
+}
+
+/** Why `use key` must not proceed given a fresh listing, or undefined when every member holds it. */
+function useRefusal(listing: KeyringResult, key: string): TockError | undefined {
+  const holders = listing.keys[key] ?? 0;
+  const problems = [
+    ...listing.missing.map((n) => `${n} did not answer`),
+    ...Object.entries(listing.errors).map(([n, why]) => `${n}: ${why}`),
+    ...Object.entries(listing.keysByNode).filter(([n, ks]) =>
+      listing.errors[n] === undefined && !ks.includes(key)
+    ).map(([n]) => `${n} lacks it`),
+  ];
+  if (holders >= listing.members && problems.length === 0) return undefined;
+  return new TockError(
+    "conflict",
+    `gossip key not made primary: ${holders} of ${listing.members} members hold it${
+      problems.length > 0 ? ` (${problems.join("; ")})` : ""
+    }; install it everywhere first`,
+  );
 }
 
 function applyOp(ring: Keyring, op: "install" | "use" | "remove", key: Uint8Array): void {
