@@ -84,9 +84,12 @@ interface Relay {
 
 /** A query this node started: who answered so far, until its deadline. */
 interface OpenQuery {
-  name: string;
+  msg: QueryMsg;
+  startMs: number;
   deadlineMs: number;
   responders: Set<string>;
+  /** Re-asks done so far (at 1/3 and 2/3 of the timeout, gossipQueryReasksMax in all). */
+  reasks: number;
 }
 
 /** A query this node received (its own included): for dedupe and to answer it once. */
@@ -323,12 +326,7 @@ export class GossipCore {
     while (this.#openQueries.has(id) || this.#seenQueries.has(queryKey(this.name, id))) {
       id = (id + 1) >>> 0;
     }
-    this.#openQueries.set(id, {
-      name,
-      deadlineMs: this.#nowMs + timeoutMs,
-      responders: new Set(),
-    });
-    this.#handleQuery({
+    const msg: QueryMsg = {
       type: "query",
       id,
       name,
@@ -336,7 +334,15 @@ export class GossipCore {
       sourceNode: this.name,
       sourceAddr: this.addr,
       timeoutMs,
+    };
+    this.#openQueries.set(id, {
+      msg,
+      startMs: this.#nowMs,
+      deadlineMs: this.#nowMs + timeoutMs,
+      responders: new Set(),
+      reasks: 0,
     });
+    this.#handleQuery(msg);
     return id;
   }
 
@@ -407,11 +413,11 @@ export class GossipCore {
         this.#pushQueryEvent({
           type: "queryDone",
           id,
-          name: q.name,
+          name: q.msg.name,
           responses: q.responders.size,
           atMs: now,
         });
-      }
+      } else this.#maybeReask(q);
     }
     if (!this.#leaving && now >= this.#nextProbeMs) this.#startProbe();
     if (now >= this.#nextGossipMs) {
@@ -1098,6 +1104,28 @@ export class GossipCore {
       deadlineMs,
       atMs: this.#nowMs,
     });
+  }
+
+  /**
+   * Answers travel once by UDP and the query by gossip, so a member may miss one or the other.
+   * At 1/3 and 2/3 of the timeout, ask every live member that has not answered again,
+   * directly: a member that never got the query answers it, one that answered re-sends.
+   */
+  #maybeReask(q: OpenQuery): boolean {
+    if (q.reasks >= limits.gossipQueryReasksMax) return false;
+    const span = q.deadlineMs - q.startMs;
+    const due = q.startMs + Math.floor((span * (q.reasks + 1)) / (limits.gossipQueryReasksMax + 1));
+    if (this.#nowMs < due) return false;
+    q.reasks++;
+    for (const n of this.#nodes.values()) {
+      if (
+        n.name !== this.name && !q.responders.has(n.name) &&
+        (n.state === "alive" || n.state === "suspect")
+      ) {
+        this.#send(n.addr, [q.msg]);
+      }
+    }
+    return true;
   }
 
   #sendQueryResponse(q: SeenQuery, id: number): void {

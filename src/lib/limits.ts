@@ -101,6 +101,8 @@ export const gossipQueriesSeenMax = 1_024;
 export const gossipQuerySeenMinMs = 30_000;
 /** Milliseconds a query may collect answers (Serf's default is seconds; 5 min is plenty). */
 export const gossipQueryTimeoutMsMax = 300_000;
+/** Times a query's originator asks silent members again, directly (lost query or answer). */
+export const gossipQueryReasksMax = 2;
 /** Keys in one gossip keyring: rotation needs 2; more only slows decryption of every frame. */
 export const gossipKeyringKeysMax = 8;
 /** Bytes of a /v1/keyring request body: {"key": "<44 base64 chars>"} with room to spare. */
