@@ -1,6 +1,11 @@
 /**
  * net: the gossip IO shell. UDP datagrams (node:dgram) and TCP push-pull (node:net) around the
  * pure core in src/gossip, with cluster labels and an AES-GCM keyring. Runs on Bun and Deno.
+ *
+ * Cluster-wide key rotation: on every node, right after startGossipNode,
+ * `const ops = attachKeyringOps(shell, { persist: (keys) => writeKeyringFile(path, keys) })`;
+ * then `await ops.install(k) / ops.use(k) / ops.remove(k) / ops.list()` on any one node returns
+ * the aggregate KeyringResult (members, acks, errors by node, missing, key → holders).
  */
 export {
   type Clock,
