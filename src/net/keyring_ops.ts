@@ -19,7 +19,7 @@ import {
   GossipKeyResponseSchema,
 } from "../gen/tock/v1/gossip_pb.ts";
 import type { GossipCore, QueryEvent } from "../gossip/mod.ts";
-import { errorMessage, invalid, isTockError, limits, TockError } from "../lib/mod.ts";
+import { assertNever, errorMessage, invalid, isTockError, limits, TockError } from "../lib/mod.ts";
 import { Keyring, parseKey } from "./keyring.ts";
 
 export type KeyringOp = "install" | "use" | "remove" | "list";
@@ -35,7 +35,7 @@ export const keyringQueryNames: Record<KeyringOp, string> = {
 /** The aggregate answer of one keyring operation across the cluster. */
 export interface KeyringResult {
   op: KeyringOp;
-  /** Members alive when the operation started, this node included (Serf NumNodes). */
+  /** Members alive when the operation started, this node included, plus any later member that answered (Serf NumNodes). */
   members: number;
   /** Members that answered, ok or not (Serf NumResp). */
   responses: number;
@@ -223,6 +223,8 @@ export class KeyringOps {
         if (p !== undefined) this.#finish(e.id, p);
         return;
       }
+      default:
+        assertNever(e, "query event");
     }
   }
 
@@ -270,7 +272,8 @@ export class KeyringOps {
     this.#pending.delete(id);
     const r: KeyringResult = {
       op: p.op,
-      members: p.expected.size,
+      // A member that joined after the start and answered counts too.
+      members: new Set([...p.expected, ...p.answers.keys()]).size,
       responses: p.answers.size,
       acks: 0,
       errors: {},
