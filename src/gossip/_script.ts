@@ -13,11 +13,14 @@
  *   cut A B | cut A->B | heal    crash NAME               restart NAME [inc=N] [seed=N]
  *   inject TO alive|suspect|dead node=X inc=N [from=Y]    settags NAME k=v;k=v
  *   event NAME EVNAME PAYLOAD    leave NAME               members NAME        health NAME
+ *   query NAME QNAME PAYLOAD [timeout=MS]   start a query (every node answers "<node>:ok" at
+ *       once unless muted)      mute NAME   respond NAME FROM ID PAYLOAD   closequery NAME ID
+ *   drop A->B TYPE               lose the next message of TYPE from A to B (once)
  */
 import { Prng } from "../lib/mod.ts";
 import { makeConfig, type ProfileName } from "./config.ts";
 import { GossipCore } from "./core.ts";
-import type { GossipEvent, Msg, OutPacket, OutStream } from "./types.ts";
+import type { GossipEvent, Msg, OutPacket, OutStream, QueryEvent } from "./types.ts";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -64,6 +67,25 @@ export function fmtMsg(m: Msg): string {
       }from=${m.sourceNode} states=${
         m.states.map((s) => `${s.node}:${s.state}:${s.incarnation}`).join(",")
       } ltime=${m.eventLtime})`;
+    case "query":
+      return `query#${m.id}(${m.name} from=${m.sourceNode} "${
+        text.decode(m.payload)
+      }" timeout=${m.timeoutMs})`;
+    case "queryResponse":
+      return `qresp#${m.id}(from=${m.from} "${text.decode(m.payload)}")`;
+  }
+}
+
+function fmtQuery(e: QueryEvent): string {
+  switch (e.type) {
+    case "query":
+      return `query #${e.id} from=${e.from} ${e.name} "${
+        text.decode(e.payload)
+      }" deadline=${e.deadlineMs}`;
+    case "queryResponse":
+      return `response #${e.id} from=${e.from} "${text.decode(e.payload)}"`;
+    case "queryDone":
+      return `done #${e.id} ${e.name} responses=${e.responses}`;
   }
 }
 
@@ -102,6 +124,11 @@ class World {
   cores = new Map<string, GossipCore>();
   down = new Set<string>();
   cut = new Set<string>();
+  /** "A->B type" entries: the next such message is lost (once). */
+  drops = new Set<string>();
+  muted = new Set<string>();
+  /** Id of the last query started, for `respond`/`closequery ... last`. */
+  lastQuery = 0;
   log: string[] = [];
 
   core(name: string): GossipCore {
@@ -140,11 +167,22 @@ class World {
       if (this.down.has(name)) continue;
       const out = c.takeOutput();
       for (const e of out.events) this.log.push(`${prefix}${name}: ${fmtEvent(e)}`);
+      for (const q of out.queries) {
+        this.log.push(`${prefix}${name}: ${fmtQuery(q)}`);
+        if (q.type === "query" && !this.muted.has(name)) {
+          c.respond(q.from, q.id, utf8.encode(`${name}:ok`));
+        }
+      }
       for (const p of out.packets) batch.push([name, p, false]);
       for (const s of out.streams) batch.push([name, s, true]);
     }
     for (const [from, p, isStream] of batch) {
-      const msgs = isStream ? [(p as OutStream).msg] : (p as OutPacket).msgs;
+      const all = isStream ? [(p as OutStream).msg] : (p as OutPacket).msgs;
+      const msgs = all.filter((m) => !this.drops.delete(`${from}->${p.to} ${m.type}`));
+      if (msgs.length < all.length) {
+        this.log.push(`${prefix}${from}->${p.to}: dropped ${all.length - msgs.length} message(s)`);
+      }
+      if (msgs.length === 0) continue;
       const lost = this.down.has(p.to) || this.cut.has(`${from}->${p.to}`) ||
         !this.cores.has(p.to);
       if (verbose) {
@@ -176,6 +214,10 @@ function kvArgs(args: string[]): [string[], Record<string, string>] {
     else pos.push(a);
   }
   return [pos, kv];
+}
+
+function queryId(w: World, s: string | undefined): number {
+  return s === "last" ? w.lastQuery : Number(s);
 }
 
 function exec(w: World, cmd: string): string {
@@ -222,7 +264,25 @@ function exec(w: World, cmd: string): string {
     }
     case "heal":
       w.cut.clear();
+      w.drops.clear();
       return "ok";
+    case "drop":
+      w.drops.add(`${pos[0]} ${pos[1]}`);
+      return "ok";
+    case "mute":
+      w.muted.add(pos[0] ?? "");
+      return "ok";
+    case "query": {
+      const c = w.core(pos[0] ?? "");
+      w.lastQuery = c.query(pos[1] ?? "", utf8.encode(pos[2] ?? ""), Number(kv["timeout"] ?? 1000));
+      return `id=${w.lastQuery}`;
+    }
+    case "respond":
+      w.core(pos[0] ?? "").respond(pos[1] ?? "", queryId(w, pos[2]), utf8.encode(pos[3] ?? ""));
+      w.settle(true, "");
+      return w.log.join("\n") || "ok";
+    case "closequery":
+      return String(w.core(pos[0] ?? "").closeQuery(queryId(w, pos[1])));
     case "crash":
       w.down.add(pos[0] ?? "");
       w.core(pos[0] ?? "").takeOutput();

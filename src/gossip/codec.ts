@@ -103,6 +103,10 @@ function msgToWire(m: Msg): GossipMessage {
       });
     case "pushPull":
       return create(GossipMessageSchema, { kind: { case: "pushPull", value: pushPullToWire(m) } });
+    case "query":
+      return create(GossipMessageSchema, { kind: { case: "query", value: m } });
+    case "queryResponse":
+      return create(GossipMessageSchema, { kind: { case: "queryResponse", value: m } });
     default:
       return assertNever(m, "gossip message");
   }
@@ -286,6 +290,43 @@ function msgFromWire(w: GossipMessage): Decoded<Msg> {
       return userEventFromWire(k.value);
     case "pushPull":
       return pushPullFromWire(k.value);
+    case "query": {
+      const v = k.value;
+      const err = checkStr(v.name, limits.gossipEventNameBytesMax, "query name") ??
+        (v.name.length === 0 ? "query name is empty" : undefined) ??
+        checkName(v.sourceNode, "query source") ?? checkAddr(v.sourceAddr, "query source addr") ??
+        (v.payload.length > limits.gossipQueryPayloadBytesMax
+          ? `query payload ${v.payload.length} bytes > ${limits.gossipQueryPayloadBytesMax}`
+          : undefined) ??
+        (v.timeoutMs === 0 || v.timeoutMs > limits.gossipQueryTimeoutMsMax
+          ? `query timeout ${v.timeoutMs} ms outside 1..${limits.gossipQueryTimeoutMsMax}`
+          : undefined);
+      if (err !== undefined) return bad(err);
+      return {
+        ok: true,
+        value: {
+          type: "query",
+          id: v.id,
+          name: v.name,
+          payload: v.payload,
+          sourceNode: v.sourceNode,
+          sourceAddr: v.sourceAddr,
+          timeoutMs: v.timeoutMs,
+        },
+      };
+    }
+    case "queryResponse": {
+      const v = k.value;
+      const err = checkName(v.from, "query response sender") ??
+        (v.payload.length > limits.gossipQueryResponseBytesMax
+          ? `query response ${v.payload.length} bytes > ${limits.gossipQueryResponseBytesMax}`
+          : undefined);
+      if (err !== undefined) return bad(err);
+      return {
+        ok: true,
+        value: { type: "queryResponse", id: v.id, from: v.from, payload: v.payload },
+      };
+    }
     case undefined:
       return bad("message without a kind");
     default:

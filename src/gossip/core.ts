@@ -22,6 +22,9 @@ import type {
   Output,
   PingMsg,
   PushPullMsg,
+  QueryEvent,
+  QueryMsg,
+  QueryResponseMsg,
   SuspectMsg,
   UserEventMsg,
 } from "./types.ts";
@@ -79,6 +82,26 @@ interface Relay {
   deadlineMs: number;
 }
 
+/** A query this node started: who answered so far, until its deadline. */
+interface OpenQuery {
+  msg: QueryMsg;
+  startMs: number;
+  deadlineMs: number;
+  responders: Set<string>;
+  /** Re-asks done so far (at 1/3 and 2/3 of the timeout, gossipQueryReasksMax in all). */
+  reasks: number;
+}
+
+/** A query this node received (its own included): for dedupe and to answer it once. */
+interface SeenQuery {
+  sourceNode: string;
+  sourceAddr: string;
+  deadlineMs: number;
+  forgetAtMs: number;
+  /** Our answer, kept to re-send when a duplicate shows the originator may have missed it. */
+  response: Uint8Array | undefined;
+}
+
 interface EventSlot {
   ltime: number;
   events: UserEventMsg[];
@@ -91,6 +114,11 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const utf8 = new TextEncoder();
+
+/** Dedupe key of a query: ids are unique per originator only. */
+function queryKey(source: string, id: number): string {
+  return `${source}\u0000${id}`;
+}
 
 export class GossipCore {
   readonly name: string;
@@ -122,7 +150,9 @@ export class GossipCore {
   #eventClock = 0;
   #eventSlots: Array<EventSlot | undefined> = new Array(limits.gossipEventBufferSize);
   #eventKey = 0;
-  #out: Output = { packets: [], streams: [], events: [] };
+  #openQueries = new Map<number, OpenQuery>();
+  #seenQueries = new Map<string, SeenQuery>();
+  #out: Output = { packets: [], streams: [], events: [], queries: [] };
 
   constructor(opts: CoreOptions) {
     validateConfig(opts.config);
@@ -260,6 +290,98 @@ export class GossipCore {
     return ltime;
   }
 
+  /**
+   * Starts a query (Serf's Query): disseminated to every member, delivered locally too, and
+   * answered by each member once (core.respond) straight to this node until `timeoutMs` passes.
+   * Answers arrive as queryResponse outputs, then queryDone at the deadline. Returns its id.
+   */
+  query(name: string, payload: Uint8Array, timeoutMs: number): number {
+    if (name.length === 0 || utf8.encode(name).length > limits.gossipEventNameBytesMax) {
+      throw new TockError(
+        "invalid",
+        `query name "${name}" must be 1..${limits.gossipEventNameBytesMax} bytes`,
+      );
+    }
+    if (payload.length > limits.gossipQueryPayloadBytesMax) {
+      throw new TockError(
+        "too_large",
+        `query "${name}" payload is ${payload.length} bytes, limit ${limits.gossipQueryPayloadBytesMax}`,
+      );
+    }
+    if (
+      !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > limits.gossipQueryTimeoutMsMax
+    ) {
+      throw new TockError(
+        "invalid",
+        `query "${name}" timeout ${timeoutMs} ms must be an integer in 1..${limits.gossipQueryTimeoutMsMax}`,
+      );
+    }
+    if (this.#openQueries.size >= limits.gossipQueriesOpenMax) {
+      throw new TockError(
+        "overloaded",
+        `${limits.gossipQueriesOpenMax} queries are already collecting answers; retry later`,
+      );
+    }
+    let id = this.#prng.nextU32();
+    while (this.#openQueries.has(id) || this.#seenQueries.has(queryKey(this.name, id))) {
+      id = (id + 1) >>> 0;
+    }
+    const msg: QueryMsg = {
+      type: "query",
+      id,
+      name,
+      payload,
+      sourceNode: this.name,
+      sourceAddr: this.addr,
+      timeoutMs,
+    };
+    this.#openQueries.set(id, {
+      msg,
+      startMs: this.#nowMs,
+      deadlineMs: this.#nowMs + timeoutMs,
+      responders: new Set(),
+      reasks: 0,
+    });
+    this.#handleQuery(msg);
+    return id;
+  }
+
+  /**
+   * Answers query `id` of `from` (its originator) once, before its deadline. Throws not_found
+   * for a query never seen or already forgotten, timeout past the deadline, conflict when
+   * already answered, too_large over gossipQueryResponseBytesMax.
+   */
+  respond(from: string, id: number, payload: Uint8Array): void {
+    const q = this.#seenQueries.get(queryKey(from, id));
+    if (q === undefined) {
+      throw new TockError("not_found", `query ${id} of "${from}" is unknown or forgotten`);
+    }
+    if (this.#nowMs > q.deadlineMs) {
+      throw new TockError("timeout", `query ${id} of "${from}" is past its deadline`);
+    }
+    if (q.response !== undefined) {
+      throw new TockError("conflict", `query ${id} of "${from}" was already answered`);
+    }
+    if (payload.length > limits.gossipQueryResponseBytesMax) {
+      throw new TockError(
+        "too_large",
+        `query response is ${payload.length} bytes, limit ${limits.gossipQueryResponseBytesMax}`,
+      );
+    }
+    q.response = payload;
+    this.#sendQueryResponse(q, id);
+  }
+
+  /** Stops collecting answers for query `id` (no queryDone follows). False when not open. */
+  closeQuery(id: number): boolean {
+    return this.#openQueries.delete(id);
+  }
+
+  /** Queries this node started that still collect answers. */
+  get openQueries(): number {
+    return this.#openQueries.size;
+  }
+
   /** Advances the clock by one tick and runs every timer that is due. */
   tick(): void {
     this.#nowMs += this.config.tickMs;
@@ -284,6 +406,18 @@ export class GossipCore {
           });
         }
       }
+    }
+    for (const [id, q] of this.#openQueries) {
+      if (now >= q.deadlineMs) {
+        this.#openQueries.delete(id);
+        this.#pushQueryEvent({
+          type: "queryDone",
+          id,
+          name: q.msg.name,
+          responses: q.responders.size,
+          atMs: now,
+        });
+      } else this.#maybeReask(q);
     }
     if (!this.#leaving && now >= this.#nextProbeMs) this.#startProbe();
     if (now >= this.#nextGossipMs) {
@@ -374,6 +508,12 @@ export class GossipCore {
         case "pushPull":
           this.#handlePushPull(m);
           break;
+        case "query":
+          this.#handleQuery(m);
+          break;
+        case "queryResponse":
+          this.#handleQueryResponse(m);
+          break;
         default:
           assertNever(m, "gossip message");
       }
@@ -383,7 +523,7 @@ export class GossipCore {
   /** Takes everything produced since the last call: packets, push-pull frames and events. */
   takeOutput(): Output {
     const out = this.#out;
-    this.#out = { packets: [], streams: [], events: [] };
+    this.#out = { packets: [], streams: [], events: [], queries: [] };
     return out;
   }
 
@@ -731,6 +871,9 @@ export class GossipCore {
   }
 
   #reap(): void {
+    for (const [key, q] of this.#seenQueries) {
+      if (this.#nowMs >= q.forgetAtMs) this.#seenQueries.delete(key);
+    }
     for (const n of [...this.#nodes.values()]) {
       if (n.name === this.name) continue;
       const age = this.#nowMs - n.stateChangeMs;
@@ -919,6 +1062,105 @@ export class GossipCore {
       ltime: e.ltime,
       atMs: this.#nowMs,
     });
+  }
+
+  // ---------------------------------------------------------------- queries (Serf)
+
+  #handleQuery(m: QueryMsg): void {
+    const key = queryKey(m.sourceNode, m.id);
+    const seen = this.#seenQueries.get(key);
+    if (seen !== undefined) {
+      this.stats.stale++;
+      // Our answer went once over UDP; a duplicate copy while the query is open is a cheap
+      // moment to send it again in case it was lost (the originator deduplicates).
+      if (
+        seen.response !== undefined && m.sourceNode !== this.name &&
+        this.#nowMs <= seen.deadlineMs
+      ) {
+        this.#sendQueryResponse(seen, m.id);
+      }
+      return;
+    }
+    if (this.#seenQueries.size >= limits.gossipQueriesSeenMax) {
+      this.stats.queueDropped++;
+      return;
+    }
+    const deadlineMs = this.#nowMs + m.timeoutMs;
+    this.#seenQueries.set(key, {
+      sourceNode: m.sourceNode,
+      sourceAddr: m.sourceAddr,
+      deadlineMs,
+      forgetAtMs: this.#nowMs + Math.max(m.timeoutMs, limits.gossipQuerySeenMinMs),
+      response: undefined,
+    });
+    this.#broadcasts.enqueue(`q:${key}`, m);
+    this.stats.queries++;
+    this.#pushQueryEvent({
+      type: "query",
+      id: m.id,
+      from: m.sourceNode,
+      name: m.name,
+      payload: m.payload,
+      deadlineMs,
+      atMs: this.#nowMs,
+    });
+  }
+
+  /**
+   * Answers travel once by UDP and the query by gossip, so a member may miss one or the other.
+   * At 1/3 and 2/3 of the timeout, ask every live member that has not answered again,
+   * directly: a member that never got the query answers it, one that answered re-sends.
+   */
+  #maybeReask(q: OpenQuery): boolean {
+    if (q.reasks >= limits.gossipQueryReasksMax) return false;
+    const span = q.deadlineMs - q.startMs;
+    const due = q.startMs + Math.floor((span * (q.reasks + 1)) / (limits.gossipQueryReasksMax + 1));
+    if (this.#nowMs < due) return false;
+    q.reasks++;
+    for (const n of this.#nodes.values()) {
+      if (
+        n.name !== this.name && !q.responders.has(n.name) &&
+        (n.state === "alive" || n.state === "suspect")
+      ) {
+        this.#send(n.addr, [q.msg]);
+      }
+    }
+    return true;
+  }
+
+  #sendQueryResponse(q: SeenQuery, id: number): void {
+    const payload = q.response;
+    assert(payload !== undefined, "query response sent before it was set");
+    const msg: QueryResponseMsg = { type: "queryResponse", id, from: this.name, payload };
+    if (q.sourceNode === this.name) this.#handleQueryResponse(msg);
+    else this.#send(q.sourceAddr, [msg]);
+  }
+
+  #handleQueryResponse(m: QueryResponseMsg): void {
+    const q = this.#openQueries.get(m.id);
+    if (
+      q === undefined || q.responders.has(m.from) || q.responders.size >= limits.gossipMembersMax
+    ) {
+      this.stats.stale++;
+      return;
+    }
+    q.responders.add(m.from);
+    this.stats.queryResponses++;
+    this.#pushQueryEvent({
+      type: "queryResponse",
+      id: m.id,
+      from: m.from,
+      payload: m.payload,
+      atMs: this.#nowMs,
+    });
+  }
+
+  #pushQueryEvent(e: QueryEvent): void {
+    if (this.#out.queries.length >= limits.gossipEventsQueueMax) {
+      this.stats.eventsDropped++;
+      return;
+    }
+    this.#out.queries.push(e);
   }
 
   // ---------------------------------------------------------------- helpers

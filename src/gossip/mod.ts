@@ -12,6 +12,9 @@
  * core.userEvent("deploy", bytes);   // Lamport-ordered, deduplicated, delivered everywhere
  * core.leave();                      // peers report "left", not "failed"
  * core.members();                    // [{ name, addr, tags, state, incarnation }]
+ * const id = core.query("name", bytes, timeoutMs); // Serf query: every member answers once
+ * // output.queries: { type: "query" } → core.respond(from, id, bytes); originator gets
+ * // { type: "queryResponse", from } per member, then { type: "queryDone" } at the deadline
  * // every tickMs: core.tick(); on a datagram: core.receive(fromAddr, plaintext)
  * const { packets, streams, events } = core.takeOutput();
  * // events: { type: "member", kind: join|update|leave|failed|reap, member } | { type: "user", ... }
@@ -59,4 +62,7 @@ export type {
   Output,
   OutStream,
   PushPullMsg,
+  QueryEvent,
+  QueryMsg,
+  QueryResponseMsg,
 } from "./types.ts";

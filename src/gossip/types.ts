@@ -56,6 +56,27 @@ export interface UserEventMsg {
   name: string;
   payload: Uint8Array;
 }
+/**
+ * A Serf-like query: disseminated like a user event (deduplicated by source and id), answered
+ * by each member with one QueryResponseMsg sent straight to `sourceAddr`.
+ */
+export interface QueryMsg {
+  type: "query";
+  id: number;
+  name: string;
+  payload: Uint8Array;
+  sourceNode: string;
+  sourceAddr: string;
+  /** Relative: a receiver answers until its receive time plus this. */
+  timeoutMs: number;
+}
+export interface QueryResponseMsg {
+  type: "queryResponse";
+  /** The query's id; with `to` implicit (responses go to the originator only). */
+  id: number;
+  from: string;
+  payload: Uint8Array;
+}
 export interface PushNodeState {
   node: string;
   addr: string;
@@ -84,7 +105,9 @@ export type Msg =
   | SuspectMsg
   | DeadMsg
   | UserEventMsg
-  | PushPullMsg;
+  | PushPullMsg
+  | QueryMsg
+  | QueryResponseMsg;
 
 /** A datagram to send: the shell encodes, encrypts and sends it over UDP. */
 export interface OutPacket {
@@ -113,11 +136,31 @@ export type GossipEvent =
   | { type: "member"; kind: MemberEventKind; member: Member; atMs: number }
   | { type: "user"; name: string; payload: Uint8Array; ltime: number; atMs: number };
 
+/**
+ * Query traffic for the node, kept apart from GossipEvent so member/user listeners are unchanged.
+ * query: answer with core.respond(from, id, payload) before deadlineMs (core time);
+ * queryResponse: one member's answer to a query this node started (one per member);
+ * queryDone: a query this node started reached its deadline (not emitted after closeQuery).
+ */
+export type QueryEvent =
+  | {
+    type: "query";
+    id: number;
+    from: string;
+    name: string;
+    payload: Uint8Array;
+    deadlineMs: number;
+    atMs: number;
+  }
+  | { type: "queryResponse"; id: number; from: string; payload: Uint8Array; atMs: number }
+  | { type: "queryDone"; id: number; name: string; responses: number; atMs: number };
+
 /** Everything the core wants done since the last takeOutput(). */
 export interface Output {
   packets: OutPacket[];
   streams: OutStream[];
   events: GossipEvent[];
+  queries: QueryEvent[];
 }
 
 /** Counters for drops and protocol activity; every drop is counted, never silent. */
@@ -144,6 +187,10 @@ export interface GossipStats {
   suspects: number;
   refutes: number;
   deads: number;
+  /** Queries received and handed to the node (duplicates excluded). */
+  queries: number;
+  /** Query responses accepted by this node as originator. */
+  queryResponses: number;
 }
 
 export function zeroStats(): GossipStats {
@@ -164,5 +211,7 @@ export function zeroStats(): GossipStats {
     suspects: 0,
     refutes: 0,
     deads: 0,
+    queries: 0,
+    queryResponses: 0,
   };
 }

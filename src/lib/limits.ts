@@ -104,6 +104,24 @@ export const gossipEventBufferSize = 512;
 export const gossipEventsQueueMax = 65_536;
 /** Indirect probes relayed for others at once; more are dropped and counted. */
 export const gossipRelaysMax = 1_024;
+/** Bytes of a query payload: with name, source and address it fits one 1400-byte datagram. */
+export const gossipQueryPayloadBytesMax = 512;
+/** Bytes of one query response payload (a keyring listing of 8 keys is ~400). */
+export const gossipQueryResponseBytesMax = 768;
+/** Queries this node started and still collects answers for; more are refused (overloaded). */
+export const gossipQueriesOpenMax = 64;
+/** Queries remembered for dedupe (and to re-send our answer to a duplicate); more are dropped, counted. */
+export const gossipQueriesSeenMax = 1_024;
+/** Milliseconds a query is remembered for dedupe at least: longer than its gossip lifetime. */
+export const gossipQuerySeenMinMs = 30_000;
+/** Milliseconds a query may collect answers (Serf's default is seconds; 5 min is plenty). */
+export const gossipQueryTimeoutMsMax = 300_000;
+/** Times a query's originator asks silent members again, directly (lost query or answer). */
+export const gossipQueryReasksMax = 2;
+/** Keys in one gossip keyring: rotation needs 2; more only slows decryption of every frame. */
+export const gossipKeyringKeysMax = 8;
+/** Bytes of a /v1/keyring request body: {"key": "<44 base64 chars>"} with room to spare. */
+export const keyringBodyBytesMax = 4_096;
 
 // ---- schedule ----
 

@@ -7,9 +7,9 @@
 import { Buffer } from "node:buffer";
 import type { RemoteInfo, Socket as UdpSocket } from "node:dgram";
 import { connect, type Server, type Socket as TcpSocket } from "node:net";
-import { encodePacket, type GossipCore, type GossipEvent } from "../gossip/mod.ts";
+import { encodePacket, type GossipCore, type GossipEvent, type QueryEvent } from "../gossip/mod.ts";
 import { type Clock, errorMessage, limits, systemClock } from "../lib/mod.ts";
-import { encryptionOverheadBytes } from "./keyring.ts";
+import { encryptionOverheadBytes, type Keyring } from "./keyring.ts";
 import { type FrameSecurity, openFrame, sealFrame } from "./packet.ts";
 
 /** Ticks replayed at most per timer turn after a stall (e.g. SIGSTOP): 60 s of 10 ms ticks. */
@@ -65,6 +65,7 @@ export class GossipShell {
   readonly #clock: Clock;
   readonly #security: FrameSecurity;
   #listeners = new Set<(e: GossipEvent) => void>();
+  #queryListeners = new Set<(e: QueryEvent) => void>();
   #stopTimer: (() => void) | undefined;
   #lastTickAt = 0;
   #stopped = false;
@@ -82,6 +83,17 @@ export class GossipShell {
   onEvent(fn: (e: GossipEvent) => void): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
+  }
+
+  /** Subscribes to query traffic (queries to answer, answers to ours); returns the unsubscribe. */
+  onQuery(fn: (e: QueryEvent) => void): () => void {
+    this.#queryListeners.add(fn);
+    return () => this.#queryListeners.delete(fn);
+  }
+
+  /** The frame keyring (undefined: frames travel in plaintext). */
+  get keyring(): Keyring | undefined {
+    return this.#security.keyring;
   }
 
   start(): void {
@@ -210,6 +222,15 @@ export class GossipShell {
           fn(e);
         } catch (err) {
           console.error(`gossip event listener failed: ${errorMessage(err)}`);
+        }
+      }
+    }
+    for (const q of out.queries) {
+      for (const fn of this.#queryListeners) {
+        try {
+          fn(q);
+        } catch (err) {
+          console.error(`gossip query listener failed: ${errorMessage(err)}`);
         }
       }
     }

@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { invalid, TockError } from "../lib/mod.ts";
+import { invalid, limits, TockError } from "../lib/mod.ts";
 
 export const encryptionVersion = 1;
 export const nonceBytes = 12;
@@ -56,7 +56,24 @@ export class Keyring {
   /** Installs a key for decryption (the first installed key becomes primary). */
   install(key: Uint8Array): void {
     checkKey(key);
-    if (!this.#keys.some((k) => sameKey(k, key))) this.#keys.push(new Uint8Array(key));
+    if (this.#keys.some((k) => sameKey(k, key))) return;
+    if (this.#keys.length >= limits.gossipKeyringKeysMax) {
+      throw new TockError(
+        "too_large",
+        `gossip keyring already holds ${limits.gossipKeyringKeysMax} keys; remove one first`,
+      );
+    }
+    this.#keys.push(new Uint8Array(key));
+  }
+
+  /** Copies of the installed keys, primary first. */
+  keys(): Uint8Array[] {
+    return this.#keys.map((k) => new Uint8Array(k));
+  }
+
+  /** True when `key` is installed. */
+  has(key: Uint8Array): boolean {
+    return this.#keys.some((k) => sameKey(k, key));
   }
 
   /** Makes an installed key the primary (used to encrypt). */

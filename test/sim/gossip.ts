@@ -6,11 +6,15 @@
  *  - falseDead: no node that is alive (merely paused/slow, never crashed) is declared failed,
  *               in scenarios without partitions (violation with Lifeguard on; counted always);
  *  - converge: after a heal, every live node sees every live node alive within the bound;
- *  - tags:     a tag change reaches every live node within the bound.
+ *  - tags:     a tag change reaches every live node within the bound;
+ *  - rotation: (scenario "rotation") install → use → remove of a new gossip key through keyring
+ *              queries (src/net KeyringOps), each step acknowledged by every live member, every
+ *              keyring ending with only the new key; packets carry the sender's primary key and
+ *              a receiver without it drops them (counted), as decryption would.
  * Every run replays from its seed; the trace hash proves it (determinism self-check).
  *
  * CLI: bun run test/sim/gossip.ts --seeds N [--seed S] [--nodes 5|20] [--profile lan|local|fast]
- *        [--lifeguard on|off] [--scenario crash|pause|slow|partition|mixed] [--duration-ms D]
+ *        [--lifeguard on|off] [--scenario crash|pause|slow|partition|mixed|rotation] [--duration-ms D]
  *        [--loss 0.02] [--compare] [--bug ignoreRefute] [--verbose]
  * Last line: gossip-sim seeds=N violations=V false_dead=F detect_p99_ms=D
  */
@@ -22,17 +26,21 @@ import {
   makeConfig,
   type Msg,
   type ProfileName,
+  type QueryEvent,
   suspicionMinMs,
 } from "../../src/gossip/mod.ts";
 import { Prng } from "../../src/lib/mod.ts";
+import { Buffer } from "node:buffer";
+import { Keyring, KeyringOps } from "../../src/net/mod.ts";
 import { SimNet } from "./net.ts";
 
 /**
  * crash: 1 node (2 at N = 20) crashes; pause: one node stops processing for up to 2 s at a time;
  * slow: one node handles every message late (a lag up to 2 s that drifts); partition: two
- * groups split for 2–30 s, then heal; mixed: crash + pause.
+ * groups split for 2–30 s, then heal; mixed: crash + pause; rotation: a key rotation while one
+ * node pauses (not in defaultOptions' seed rotation: pass it explicitly).
  */
-export type Scenario = "crash" | "pause" | "slow" | "partition" | "mixed";
+export type Scenario = "crash" | "pause" | "slow" | "partition" | "mixed" | "rotation";
 
 export interface GossipSimOptions {
   seed: number;
@@ -48,6 +56,8 @@ export interface GossipSimOptions {
   /** Longest pause of the slow node (ms); capped below the suspicion minimum by the checker's rule. */
   pauseMaxMs: number;
   bug?: "ignoreRefute";
+  /** rotation checker self-test: one node never answers keyring queries. */
+  silentKeyringNode?: boolean;
   /** Receives a line per delivery, pause and event, for replaying a failing seed. */
   trace?: (line: string) => void;
 }
@@ -64,6 +74,10 @@ export interface GossipSimResult {
   disseminateMs: number[];
   /** Encoded bytes sent by n0 per second (datagrams + push-pull streams, before encryption). */
   bytesPerNodeSec: number;
+  /** rotation: ms from the start of each step (install, use, remove) to its aggregate answer. */
+  rotationMs: number[];
+  /** rotation: packets dropped because the receiver did not hold the sender's primary key. */
+  keyRejected: number;
   traceHash: string;
 }
 
@@ -90,6 +104,8 @@ export function defaultOptions(
 interface Packet {
   msgs: Msg[];
   stream: boolean;
+  /** rotation: the sender's primary key (what it would have encrypted with). */
+  key?: Uint8Array;
 }
 
 interface SimNode {
@@ -101,6 +117,10 @@ interface SimNode {
   /** Messages waiting out the slow node's processing lag, FIFO. */
   lagged: Array<{ at: number; from: string; msgs: Msg[] }>;
   missedTicks: number;
+  /** rotation only: the node's keyring, its keyring operations and their query listeners. */
+  keyring?: Keyring;
+  ops?: KeyringOps;
+  queryListeners: Array<(e: QueryEvent) => void>;
 }
 
 /** FNV-1a over strings, for the determinism self-check. */
@@ -161,6 +181,7 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
       inbox: [],
       lagged: [],
       missedTicks: 0,
+      queryListeners: [],
     });
     if (name !== "n0") core.join(["n0"]);
   }
@@ -177,7 +198,8 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
   // Pauses stay below the suspicion minimum (the rule under test), and at most 2 s.
   const pauseMax = Math.min(o.pauseMaxMs, suspMin - 4 * tickMs);
   const doCrash = o.scenario === "crash" || o.scenario === "mixed";
-  const doPause = o.scenario === "pause" || o.scenario === "mixed";
+  const doRotate = o.scenario === "rotation";
+  const doPause = o.scenario === "pause" || o.scenario === "mixed" || doRotate;
   const doLag = o.scenario === "slow";
   const doPartition = o.scenario === "partition";
   const slow = doPause || doLag ? names[prng.int(0, names.length)] : undefined;
@@ -214,6 +236,68 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
   const failedSeen = new Map<string, Map<string, number>>(); // target -> observer -> time
   let nextPause = warmupMs;
 
+  // ---- key rotation (scenario "rotation"): keys drawn from the seed, ops on every node
+  const rotationMs: number[] = [];
+  let keyRejected = 0;
+  const drawKey = () => {
+    const k = new Uint8Array(32);
+    for (let i = 0; i < 32; i += 4) new DataView(k.buffer).setUint32(i, prng.nextU32());
+    return k;
+  };
+  const k1 = drawKey();
+  const k2 = drawKey();
+  const b64 = (k: Uint8Array) => Buffer.from(k).toString("base64");
+  let rotationDone = false;
+  if (doRotate) {
+    for (const n of nodes.values()) {
+      const keyring = new Keyring([k1]);
+      n.keyring = keyring;
+      const silent = o.silentKeyringNode === true && n.name === names.at(-1);
+      n.ops = new KeyringOps({
+        core: n.core,
+        keyring,
+        onQuery: (fn) => {
+          if (!silent) n.queryListeners.push(fn);
+          return () => {};
+        },
+      });
+    }
+  }
+  const rotateFrom = names[1] ?? "n0";
+  const steps: Array<["install" | "use" | "remove", Uint8Array]> = [
+    ["install", k2],
+    ["use", k2],
+    ["remove", k1],
+  ];
+  const startStep = (i: number, now: () => number) => {
+    const step = steps[i];
+    if (step === undefined) {
+      rotationDone = true;
+      return;
+    }
+    const [op, key] = step;
+    const origin = nodes.get(rotateFrom) as SimNode;
+    const at = now();
+    o.trace?.(`t=${at} rotation ${op} from ${rotateFrom}`);
+    origin.ops?.run(op, b64(key), (r) => {
+      const t = now();
+      rotationMs.push(t - at);
+      hash.add(`rotation ${op} ${r.acks}/${r.members}`);
+      const live = [...nodes.values()].filter((n) => n.crashedAt === undefined).length;
+      if (r.acks !== live || Object.keys(r.errors).length > 0 || r.missing.length > 0) {
+        violations.push(
+          `t=${t} rotation ${op} acknowledged by ${r.acks} of ${live} live members (errors ${
+            JSON.stringify(r.errors)
+          }, missing ${r.missing.join(",")})`,
+        );
+      }
+      startStep(i + 1, now);
+    }, (e) => {
+      violations.push(`t=${now()} rotation ${op} refused: ${e.message}`);
+    });
+  };
+  let simNow = 0;
+
   const handleEvents = (obs: string, events: GossipEvent[], now: number) => {
     for (const e of events) {
       if (e.type !== "member") continue;
@@ -246,11 +330,17 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
   const flush = (n: SimNode, now: number) => {
     const out = n.core.takeOutput();
     handleEvents(n.name, out.events, now);
+    for (const q of out.queries) for (const fn of n.queryListeners) fn(q);
+    // The primary after this turn's keyring changes is what the shell would encrypt with.
+    const key = n.keyring?.keys()[0];
+    const tag = key === undefined ? {} : { key };
     for (const p of out.packets) {
       hash.add(`${n.name}>${p.to}:${p.msgs.length}`);
-      net.send(n.name, p.to, { msgs: p.msgs, stream: false }, now);
+      net.send(n.name, p.to, { msgs: p.msgs, stream: false, ...tag }, now);
     }
-    for (const s of out.streams) net.send(n.name, s.to, { msgs: [s.msg], stream: true }, now);
+    for (const s of out.streams) {
+      net.send(n.name, s.to, { msgs: [s.msg], stream: true, ...tag }, now);
+    }
     // Encode one node's traffic for the bytes/s figure (the others skip the codec for speed).
     if (n.name === "n0") {
       for (const p of out.packets) bytesN0 += encodePacket(p.msgs).length;
@@ -259,6 +349,8 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
   };
 
   for (let now = tickMs; now <= o.durationMs; now += tickMs) {
+    simNow = now;
+    if (doRotate && now === warmupMs) startStep(0, () => simNow);
     // -- faults
     for (const c of crashes) {
       const n = nodes.get(c.name) as SimNode;
@@ -294,6 +386,11 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
     for (const m of net.deliverDue(now)) {
       const dst = nodes.get(m.to);
       if (dst === undefined || dst.crashedAt !== undefined) continue;
+      if (m.msg.key !== undefined && dst.keyring !== undefined && !dst.keyring.has(m.msg.key)) {
+        keyRejected++;
+        o.trace?.(`t=${now} ${m.from}->${m.to}: rejected (no key)`);
+        continue;
+      }
       o.trace?.(
         `t=${now} ${m.from}->${m.to}${m.msg.stream ? " tcp" : ""}: ${
           m.msg.msgs.map((x) => JSON.stringify(x)).join(" ")
@@ -380,6 +477,15 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
     }
     if (missing === 0) detectMs.push(worst);
   }
+  if (doRotate) {
+    if (!rotationDone) violations.push(`rotation did not finish: ${rotationMs.length} of 3 steps`);
+    for (const n of nodes.values()) {
+      const keys = n.keyring?.keys().map(b64) ?? [];
+      if (n.crashedAt === undefined && (keys.length !== 1 || keys[0] !== b64(k2))) {
+        violations.push(`${n.name} ends with ${keys.length} keys, not only the new one`);
+      }
+    }
+  }
   const seconds = o.durationMs / 1000;
   return {
     seed: o.seed,
@@ -389,6 +495,8 @@ export function runGossipSim(o: GossipSimOptions): GossipSimResult {
     detectMs,
     disseminateMs,
     bytesPerNodeSec: Math.round(bytesN0 / seconds),
+    rotationMs,
+    keyRejected,
     traceHash: hash.hex(),
   };
 }
@@ -439,7 +547,11 @@ if (import.meta.main) {
       console.log(
         `seed=${s} scenario=${r.scenario} violations=${r.violations.length} false_dead=${r.falseDead} detect_ms=${
           r.detectMs.join(",")
-        } dissem_ms=${r.disseminateMs.join(",")} hash=${r.traceHash}`,
+        } dissem_ms=${r.disseminateMs.join(",")}${
+          r.rotationMs.length > 0
+            ? ` rotation_ms=${r.rotationMs.join(",")} key_rejected=${r.keyRejected}`
+            : ""
+        } hash=${r.traceHash}`,
       );
       for (const v of r.violations.slice(0, 5)) console.log(`  ${v}`);
     }

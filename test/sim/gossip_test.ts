@@ -36,6 +36,28 @@ describe("gossip simulator", () => {
     30_000,
   );
 
+  test(
+    "key rotation (install → use → remove) over 16 seeds, N = 5 and 20, with loss and a pausing node: every step acknowledged by every live member, no false dead",
+    () => {
+      const failures: string[] = [];
+      for (let seed = 1; seed <= 16; seed++) {
+        const r = runGossipSim(defaultOptions(seed, { scenario: "rotation", durationMs: 40_000 }));
+        for (const v of r.violations) failures.push(`seed ${seed}: ${v}`);
+        expect(r.rotationMs.length).toBe(3);
+        expect(r.falseDead).toBe(0);
+      }
+      expect(failures).toEqual([]);
+    },
+    60_000,
+  );
+
+  test("the rotation checker reports a member that never answers keyring queries", () => {
+    const r = runGossipSim(
+      defaultOptions(2, { scenario: "rotation", durationMs: 40_000, silentKeyringNode: true }),
+    );
+    expect(r.violations.join("\n")).toMatch(/rotation install acknowledged by 4 of 5/);
+  }, 30_000);
+
   test("a run replays exactly from its seed (same trace hash twice)", () => {
     const a = runGossipSim(defaultOptions(7));
     const b = runGossipSim(defaultOptions(7));

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tock/v1/gossip.proto.
  */
 export const file_tock_v1_gossip: GenFile = /*@__PURE__*/
-  fileDesc("ChR0b2NrL3YxL2dvc3NpcC5wcm90bxIHdG9jay52MSI4CgxHb3NzaXBQYWNrZXQSKAoIbWVzc2FnZXMYASADKAsyFi50b2NrLnYxLkdvc3NpcE1lc3NhZ2UijwMKDUdvc3NpcE1lc3NhZ2USIwoEcGluZxgBIAEoCzITLnRvY2sudjEuR29zc2lwUGluZ0gAEjQKDWluZGlyZWN0X3BpbmcYAiABKAsyGy50b2NrLnYxLkdvc3NpcEluZGlyZWN0UGluZ0gAEiEKA2FjaxgDIAEoCzISLnRvY2sudjEuR29zc2lwQWNrSAASIwoEbmFjaxgEIAEoCzITLnRvY2sudjEuR29zc2lwTmFja0gAEiUKBWFsaXZlGAUgASgLMhQudG9jay52MS5Hb3NzaXBBbGl2ZUgAEikKB3N1c3BlY3QYBiABKAsyFi50b2NrLnYxLkdvc3NpcFN1c3BlY3RIABIjCgRkZWFkGAcgASgLMhMudG9jay52MS5Hb3NzaXBEZWFkSAASLgoKdXNlcl9ldmVudBgIIAEoCzIYLnRvY2sudjEuR29zc2lwVXNlckV2ZW50SAASLAoJcHVzaF9wdWxsGAkgASgLMhcudG9jay52MS5Hb3NzaXBQdXNoUHVsbEgAQgYKBGtpbmQiVAoKR29zc2lwUGluZxIOCgZzZXFfbm8YASABKA0SDAoEbm9kZRgCIAEoCRITCgtzb3VyY2Vfbm9kZRgDIAEoCRITCgtzb3VyY2VfYWRkchgEIAEoCSJ9ChJHb3NzaXBJbmRpcmVjdFBpbmcSDgoGc2VxX25vGAEgASgNEgwKBG5vZGUYAiABKAkSEQoJbm9kZV9hZGRyGAMgASgJEgwKBG5hY2sYBCABKAgSEwoLc291cmNlX25vZGUYBSABKAkSEwoLc291cmNlX2FkZHIYBiABKAkiGwoJR29zc2lwQWNrEg4KBnNlcV9ubxgBIAEoDSIcCgpHb3NzaXBOYWNrEg4KBnNlcV9ubxgBIAEoDSJMCgtHb3NzaXBBbGl2ZRITCgtpbmNhcm5hdGlvbhgBIAEoBBIMCgRub2RlGAIgASgJEgwKBGFkZHIYAyABKAkSDAoEbWV0YRgEIAEoDCJACg1Hb3NzaXBTdXNwZWN0EhMKC2luY2FybmF0aW9uGAEgASgEEgwKBG5vZGUYAiABKAkSDAoEZnJvbRgDIAEoCSI9CgpHb3NzaXBEZWFkEhMKC2luY2FybmF0aW9uGAEgASgEEgwKBG5vZGUYAiABKAkSDAoEZnJvbRgDIAEoCSI/Cg9Hb3NzaXBVc2VyRXZlbnQSDQoFbHRpbWUYASABKAQSDAoEbmFtZRgCIAEoCRIPCgdwYXlsb2FkGAMgASgMIn0KE0dvc3NpcFB1c2hOb2RlU3RhdGUSDAoEbm9kZRgBIAEoCRIMCgRhZGRyGAIgASgJEgwKBG1ldGEYAyABKAwSEwoLaW5jYXJuYXRpb24YBCABKAQSJwoFc3RhdGUYBSABKA4yGC50b2NrLnYxLkdvc3NpcE5vZGVTdGF0ZSLEAQoOR29zc2lwUHVzaFB1bGwSDAoEam9pbhgBIAEoCBINCgVyZXBseRgCIAEoCBITCgtzb3VyY2Vfbm9kZRgDIAEoCRITCgtzb3VyY2VfYWRkchgEIAEoCRIsCgZzdGF0ZXMYBSADKAsyHC50b2NrLnYxLkdvc3NpcFB1c2hOb2RlU3RhdGUSEwoLZXZlbnRfbHRpbWUYBiABKAQSKAoGZXZlbnRzGAcgAygLMhgudG9jay52MS5Hb3NzaXBVc2VyRXZlbnQiJwoJR29zc2lwVGFnEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCSIuCgpHb3NzaXBUYWdzEiAKBHRhZ3MYASADKAsyEi50b2NrLnYxLkdvc3NpcFRhZyqoAQoPR29zc2lwTm9kZVN0YXRlEiEKHUdPU1NJUF9OT0RFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXR09TU0lQX05PREVfU1RBVEVfQUxJVkUQARIdChlHT1NTSVBfTk9ERV9TVEFURV9TVVNQRUNUEAISGgoWR09TU0lQX05PREVfU1RBVEVfREVBRBADEhoKFkdPU1NJUF9OT0RFX1NUQVRFX0xFRlQQBGIGcHJvdG8z");
+  fileDesc("ChR0b2NrL3YxL2dvc3NpcC5wcm90bxIHdG9jay52MSI4CgxHb3NzaXBQYWNrZXQSKAoIbWVzc2FnZXMYASADKAsyFi50b2NrLnYxLkdvc3NpcE1lc3NhZ2Ui7gMKDUdvc3NpcE1lc3NhZ2USIwoEcGluZxgBIAEoCzITLnRvY2sudjEuR29zc2lwUGluZ0gAEjQKDWluZGlyZWN0X3BpbmcYAiABKAsyGy50b2NrLnYxLkdvc3NpcEluZGlyZWN0UGluZ0gAEiEKA2FjaxgDIAEoCzISLnRvY2sudjEuR29zc2lwQWNrSAASIwoEbmFjaxgEIAEoCzITLnRvY2sudjEuR29zc2lwTmFja0gAEiUKBWFsaXZlGAUgASgLMhQudG9jay52MS5Hb3NzaXBBbGl2ZUgAEikKB3N1c3BlY3QYBiABKAsyFi50b2NrLnYxLkdvc3NpcFN1c3BlY3RIABIjCgRkZWFkGAcgASgLMhMudG9jay52MS5Hb3NzaXBEZWFkSAASLgoKdXNlcl9ldmVudBgIIAEoCzIYLnRvY2sudjEuR29zc2lwVXNlckV2ZW50SAASLAoJcHVzaF9wdWxsGAkgASgLMhcudG9jay52MS5Hb3NzaXBQdXNoUHVsbEgAEiUKBXF1ZXJ5GAogASgLMhQudG9jay52MS5Hb3NzaXBRdWVyeUgAEjYKDnF1ZXJ5X3Jlc3BvbnNlGAsgASgLMhwudG9jay52MS5Hb3NzaXBRdWVyeVJlc3BvbnNlSABCBgoEa2luZCJUCgpHb3NzaXBQaW5nEg4KBnNlcV9ubxgBIAEoDRIMCgRub2RlGAIgASgJEhMKC3NvdXJjZV9ub2RlGAMgASgJEhMKC3NvdXJjZV9hZGRyGAQgASgJIn0KEkdvc3NpcEluZGlyZWN0UGluZxIOCgZzZXFfbm8YASABKA0SDAoEbm9kZRgCIAEoCRIRCglub2RlX2FkZHIYAyABKAkSDAoEbmFjaxgEIAEoCBITCgtzb3VyY2Vfbm9kZRgFIAEoCRITCgtzb3VyY2VfYWRkchgGIAEoCSIbCglHb3NzaXBBY2sSDgoGc2VxX25vGAEgASgNIhwKCkdvc3NpcE5hY2sSDgoGc2VxX25vGAEgASgNIkwKC0dvc3NpcEFsaXZlEhMKC2luY2FybmF0aW9uGAEgASgEEgwKBG5vZGUYAiABKAkSDAoEYWRkchgDIAEoCRIMCgRtZXRhGAQgASgMIkAKDUdvc3NpcFN1c3BlY3QSEwoLaW5jYXJuYXRpb24YASABKAQSDAoEbm9kZRgCIAEoCRIMCgRmcm9tGAMgASgJIj0KCkdvc3NpcERlYWQSEwoLaW5jYXJuYXRpb24YASABKAQSDAoEbm9kZRgCIAEoCRIMCgRmcm9tGAMgASgJIj8KD0dvc3NpcFVzZXJFdmVudBINCgVsdGltZRgBIAEoBBIMCgRuYW1lGAIgASgJEg8KB3BheWxvYWQYAyABKAwidgoLR29zc2lwUXVlcnkSCgoCaWQYASABKA0SDAoEbmFtZRgCIAEoCRIPCgdwYXlsb2FkGAMgASgMEhMKC3NvdXJjZV9ub2RlGAQgASgJEhMKC3NvdXJjZV9hZGRyGAUgASgJEhIKCnRpbWVvdXRfbXMYBiABKA0iQAoTR29zc2lwUXVlcnlSZXNwb25zZRIKCgJpZBgBIAEoDRIMCgRmcm9tGAIgASgJEg8KB3BheWxvYWQYAyABKAwiHwoQR29zc2lwS2V5UmVxdWVzdBILCgNrZXkYASABKAkiUwoRR29zc2lwS2V5UmVzcG9uc2USCgoCb2sYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIMCgRrZXlzGAMgAygJEhMKC3ByaW1hcnlfa2V5GAQgASgJIn0KE0dvc3NpcFB1c2hOb2RlU3RhdGUSDAoEbm9kZRgBIAEoCRIMCgRhZGRyGAIgASgJEgwKBG1ldGEYAyABKAwSEwoLaW5jYXJuYXRpb24YBCABKAQSJwoFc3RhdGUYBSABKA4yGC50b2NrLnYxLkdvc3NpcE5vZGVTdGF0ZSLEAQoOR29zc2lwUHVzaFB1bGwSDAoEam9pbhgBIAEoCBINCgVyZXBseRgCIAEoCBITCgtzb3VyY2Vfbm9kZRgDIAEoCRITCgtzb3VyY2VfYWRkchgEIAEoCRIsCgZzdGF0ZXMYBSADKAsyHC50b2NrLnYxLkdvc3NpcFB1c2hOb2RlU3RhdGUSEwoLZXZlbnRfbHRpbWUYBiABKAQSKAoGZXZlbnRzGAcgAygLMhgudG9jay52MS5Hb3NzaXBVc2VyRXZlbnQiJwoJR29zc2lwVGFnEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCSIuCgpHb3NzaXBUYWdzEiAKBHRhZ3MYASADKAsyEi50b2NrLnYxLkdvc3NpcFRhZyqoAQoPR29zc2lwTm9kZVN0YXRlEiEKHUdPU1NJUF9OT0RFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXR09TU0lQX05PREVfU1RBVEVfQUxJVkUQARIdChlHT1NTSVBfTk9ERV9TVEFURV9TVVNQRUNUEAISGgoWR09TU0lQX05PREVfU1RBVEVfREVBRBADEhoKFkdPU1NJUF9OT0RFX1NUQVRFX0xFRlQQBGIGcHJvdG8z");
 
 /**
  * One datagram or one stream frame: several messages packed together.
@@ -99,6 +99,18 @@ export type GossipMessage = Message<"tock.v1.GossipMessage"> & {
      */
     value: GossipPushPull;
     case: "pushPull";
+  } | {
+    /**
+     * @generated from field: tock.v1.GossipQuery query = 10;
+     */
+    value: GossipQuery;
+    case: "query";
+  } | {
+    /**
+     * @generated from field: tock.v1.GossipQueryResponse query_response = 11;
+     */
+    value: GossipQueryResponse;
+    case: "queryResponse";
   } | { case: undefined; value?: undefined };
 };
 
@@ -341,6 +353,134 @@ export const GossipUserEventSchema: GenMessage<GossipUserEvent> = /*@__PURE__*/
   messageDesc(file_tock_v1_gossip, 9);
 
 /**
+ * A Serf-like query: disseminated like a user event, answered by each member directly to
+ * `source_addr`. `timeout_ms` is relative: each receiver's deadline is its receive time plus it.
+ *
+ * @generated from message tock.v1.GossipQuery
+ */
+export type GossipQuery = Message<"tock.v1.GossipQuery"> & {
+  /**
+   * @generated from field: uint32 id = 1;
+   */
+  id: number;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: bytes payload = 3;
+   */
+  payload: Uint8Array;
+
+  /**
+   * @generated from field: string source_node = 4;
+   */
+  sourceNode: string;
+
+  /**
+   * @generated from field: string source_addr = 5;
+   */
+  sourceAddr: string;
+
+  /**
+   * @generated from field: uint32 timeout_ms = 6;
+   */
+  timeoutMs: number;
+};
+
+/**
+ * Describes the message tock.v1.GossipQuery.
+ * Use `create(GossipQuerySchema)` to create a new message.
+ */
+export const GossipQuerySchema: GenMessage<GossipQuery> = /*@__PURE__*/
+  messageDesc(file_tock_v1_gossip, 10);
+
+/**
+ * One member's answer to query `id` of `source_node` (the originator), sent straight to it.
+ *
+ * @generated from message tock.v1.GossipQueryResponse
+ */
+export type GossipQueryResponse = Message<"tock.v1.GossipQueryResponse"> & {
+  /**
+   * @generated from field: uint32 id = 1;
+   */
+  id: number;
+
+  /**
+   * @generated from field: string from = 2;
+   */
+  from: string;
+
+  /**
+   * @generated from field: bytes payload = 3;
+   */
+  payload: Uint8Array;
+};
+
+/**
+ * Describes the message tock.v1.GossipQueryResponse.
+ * Use `create(GossipQueryResponseSchema)` to create a new message.
+ */
+export const GossipQueryResponseSchema: GenMessage<GossipQueryResponse> = /*@__PURE__*/
+  messageDesc(file_tock_v1_gossip, 11);
+
+/**
+ * Payload of the internal keyring queries (_tock_install-key, _tock_use-key, _tock_remove-key):
+ * the base64 key. _tock_list-keys has an empty payload.
+ *
+ * @generated from message tock.v1.GossipKeyRequest
+ */
+export type GossipKeyRequest = Message<"tock.v1.GossipKeyRequest"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+};
+
+/**
+ * Describes the message tock.v1.GossipKeyRequest.
+ * Use `create(GossipKeyRequestSchema)` to create a new message.
+ */
+export const GossipKeyRequestSchema: GenMessage<GossipKeyRequest> = /*@__PURE__*/
+  messageDesc(file_tock_v1_gossip, 12);
+
+/**
+ * A member's answer to a keyring query: the result and, always, its keys (primary first).
+ *
+ * @generated from message tock.v1.GossipKeyResponse
+ */
+export type GossipKeyResponse = Message<"tock.v1.GossipKeyResponse"> & {
+  /**
+   * @generated from field: bool ok = 1;
+   */
+  ok: boolean;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * @generated from field: repeated string keys = 3;
+   */
+  keys: string[];
+
+  /**
+   * @generated from field: string primary_key = 4;
+   */
+  primaryKey: string;
+};
+
+/**
+ * Describes the message tock.v1.GossipKeyResponse.
+ * Use `create(GossipKeyResponseSchema)` to create a new message.
+ */
+export const GossipKeyResponseSchema: GenMessage<GossipKeyResponse> = /*@__PURE__*/
+  messageDesc(file_tock_v1_gossip, 13);
+
+/**
  * @generated from message tock.v1.GossipPushNodeState
  */
 export type GossipPushNodeState = Message<"tock.v1.GossipPushNodeState"> & {
@@ -375,7 +515,7 @@ export type GossipPushNodeState = Message<"tock.v1.GossipPushNodeState"> & {
  * Use `create(GossipPushNodeStateSchema)` to create a new message.
  */
 export const GossipPushNodeStateSchema: GenMessage<GossipPushNodeState> = /*@__PURE__*/
-  messageDesc(file_tock_v1_gossip, 10);
+  messageDesc(file_tock_v1_gossip, 14);
 
 /**
  * Full-state anti-entropy: a request (reply = false) is answered with the receiver's state.
@@ -424,7 +564,7 @@ export type GossipPushPull = Message<"tock.v1.GossipPushPull"> & {
  * Use `create(GossipPushPullSchema)` to create a new message.
  */
 export const GossipPushPullSchema: GenMessage<GossipPushPull> = /*@__PURE__*/
-  messageDesc(file_tock_v1_gossip, 11);
+  messageDesc(file_tock_v1_gossip, 15);
 
 /**
  * @generated from message tock.v1.GossipTag
@@ -446,7 +586,7 @@ export type GossipTag = Message<"tock.v1.GossipTag"> & {
  * Use `create(GossipTagSchema)` to create a new message.
  */
 export const GossipTagSchema: GenMessage<GossipTag> = /*@__PURE__*/
-  messageDesc(file_tock_v1_gossip, 12);
+  messageDesc(file_tock_v1_gossip, 16);
 
 /**
  * Node tags, sorted by key so equal maps encode to equal bytes.
@@ -465,7 +605,7 @@ export type GossipTags = Message<"tock.v1.GossipTags"> & {
  * Use `create(GossipTagsSchema)` to create a new message.
  */
 export const GossipTagsSchema: GenMessage<GossipTags> = /*@__PURE__*/
-  messageDesc(file_tock_v1_gossip, 13);
+  messageDesc(file_tock_v1_gossip, 17);
 
 /**
  * @generated from enum tock.v1.GossipNodeState
