@@ -106,3 +106,20 @@ export async function bounded<T>(
 }
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** A thrown value as a run's error text: an Error's message, anything else as a string. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * errorText plus the cause's message when the error wraps one it does not repeat: clients that
+ * wrap causes (nats: "503" is no responders; kafkajs) would otherwise hide the reason.
+ */
+export function errorTextWithCause(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = (e as { cause?: unknown }).cause;
+  return cause instanceof Error && !e.message.includes(cause.message)
+    ? `${e.message} (${cause.message})`
+    : e.message;
+}

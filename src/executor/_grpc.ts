@@ -33,7 +33,7 @@ import {
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { ServerReflection } from "../gen/grpc/reflection/v1/reflection_pb.ts";
-import { bounded, checkKeys, failed, ok, Stopped, text } from "./_bounded.ts";
+import { bounded, checkKeys, errorText, failed, ok, Stopped, text } from "./_bounded.ts";
 import {
   type ExecutionRequest,
   type ExecutionResult,
@@ -264,7 +264,7 @@ async function call(
 
 function describe(e: unknown): string {
   if (e instanceof ConnectError) return `${Code[e.code]}: ${e.rawMessage}`;
-  return e instanceof Error ? e.message : String(e);
+  return errorText(e);
 }
 
 async function run(req: ExecutionRequest): Promise<ExecutionResult> {

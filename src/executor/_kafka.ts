@@ -16,6 +16,7 @@ import { parseGoBool } from "./_parse.ts";
 import {
   bounded,
   checkKeys,
+  errorTextWithCause,
   failed,
   ok,
   required,
@@ -139,7 +140,9 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
       try {
         await producer.connect();
       } catch (e) {
-        throw new Error(`kafka: cannot connect to ${p.brokers.join(",")}: ${message(e)}`);
+        throw new Error(
+          `kafka: cannot connect to ${p.brokers.join(",")}: ${errorTextWithCause(e)}`,
+        );
       }
       try {
         return await producer.send({
@@ -149,7 +152,7 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
           messages: [{ key: p.key ?? null, value: p.message }],
         });
       } catch (e) {
-        throw new Error(`kafka: producing to "${p.topic}" failed: ${message(e)}`);
+        throw new Error(`kafka: producing to "${p.topic}" failed: ${errorTextWithCause(e)}`);
       }
     }, () => void producer?.disconnect().catch(() => {}));
     const at = sent[0];
@@ -157,20 +160,12 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
     if (at) sink.write(text(`partition ${at.partition} offset ${at.baseOffset ?? "?"}\n`));
     return ok(sink);
   } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : message(e));
+    return failed(sink, e instanceof Stopped ? e.message : errorTextWithCause(e));
   } finally {
     // Not awaited: a disconnect waits for a connect in progress, which would hold an aborted
     // or timed-out run for the client's own timeout.
     void producer?.disconnect().catch(() => {});
   }
-}
-
-function message(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  const cause = (e as { cause?: unknown }).cause;
-  return cause instanceof Error && !e.message.includes(cause.message)
-    ? `${e.message} (${cause.message})`
-    : e.message;
 }
 
 export const kafkaExecutor: Executor = {

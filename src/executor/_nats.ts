@@ -12,6 +12,7 @@ import { parseGoBool } from "./_parse.ts";
 import {
   bounded,
   checkKeys,
+  errorTextWithCause,
   failed,
   ok,
   required,
@@ -88,7 +89,9 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
           name: `tock ${req.jobName}`,
         });
       } catch (e) {
-        throw new Error(`nats: error connecting to NATS at ${p.servers.join(",")}: ${message(e)}`);
+        throw new Error(
+          `nats: error connecting to NATS at ${p.servers.join(",")}: ${errorTextWithCause(e)}`,
+        );
       }
       if (signal.aborted) return;
       const data = text(p.message);
@@ -97,34 +100,27 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
           const reply = await nc.request(p.subject, data, { timeout: timeoutMs });
           sink.write(reply.data);
         } catch (e) {
-          throw new Error(`nats: request on "${p.subject}" failed: ${message(e)}`);
+          throw new Error(`nats: request on "${p.subject}" failed: ${errorTextWithCause(e)}`);
         }
       } else {
         nc.publish(p.subject, data);
         try {
           await nc.flush();
         } catch (e) {
-          throw new Error(`nats: publish on "${p.subject}" was not confirmed: ${message(e)}`);
+          throw new Error(
+            `nats: publish on "${p.subject}" was not confirmed: ${errorTextWithCause(e)}`,
+          );
         }
         sink.write(text("Result: Message successfully sent\n"));
       }
     }, () => void nc?.close().catch(() => {}));
     return ok(sink);
   } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : message(e));
+    return failed(sink, e instanceof Stopped ? e.message : errorTextWithCause(e));
   } finally {
     // Not awaited: closing waits on a broken connection; the run has its answer already.
     void nc?.close().catch(() => {});
   }
-}
-
-function message(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  // The client wraps causes ("503" is no responders); keep both words for the reader.
-  const cause = (e as { cause?: unknown }).cause;
-  return cause instanceof Error && !e.message.includes(cause.message)
-    ? `${e.message} (${cause.message})`
-    : e.message;
 }
 
 export const natsExecutor: Executor = {

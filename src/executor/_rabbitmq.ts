@@ -15,7 +15,7 @@ import { Buffer } from "node:buffer";
 import * as amqp from "amqplib";
 import { limits } from "../lib/mod.ts";
 import { parseGoBool } from "./_parse.ts";
-import { bounded, checkKeys, failed, ok, Stopped, timeoutSeconds } from "./_bounded.ts";
+import { bounded, checkKeys, errorText, failed, ok, Stopped, timeoutSeconds } from "./_bounded.ts";
 import {
   type ExecutionRequest,
   type ExecutionResult,
@@ -129,7 +129,7 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
       try {
         conn = await amqp.connect(p.url, { timeout: timeoutMs });
       } catch (e) {
-        throw new Error(`rabbitmq: cannot connect to ${redacted(p.url)}: ${message(e)}`);
+        throw new Error(`rabbitmq: cannot connect to ${redacted(p.url)}: ${errorText(e)}`);
       }
       conn.on("error", remember);
       const ch = await conn.createConfirmChannel();
@@ -162,7 +162,7 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
         });
         await confirmed;
       } catch (e) {
-        throw new Error(`rabbitmq: publish failed: ${asyncError || message(e)}`);
+        throw new Error(`rabbitmq: publish failed: ${asyncError || errorText(e)}`);
       }
       // A mandatory message that could not be routed comes back (basic.return) before its ack.
       if (returned !== undefined) {
@@ -171,15 +171,11 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
     }, () => void conn?.close().catch(() => {}));
     return ok(sink);
   } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : message(e));
+    return failed(sink, e instanceof Stopped ? e.message : errorText(e));
   } finally {
     // Not awaited: closing waits on a broken connection; the run has its answer already.
     void conn?.close().catch(() => {});
   }
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 function redacted(url: string): string {

@@ -9,6 +9,7 @@ import { splitShellWords } from "./_parse.ts";
 import {
   bounded,
   checkKeys,
+  errorText,
   failed,
   ok,
   required,
@@ -88,26 +89,24 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
       try {
         await client.connect();
       } catch (e) {
-        throw new Error(`redis: cannot connect to ${redacted(p.url)}: ${lastError || message(e)}`);
+        throw new Error(
+          `redis: cannot connect to ${redacted(p.url)}: ${lastError || errorText(e)}`,
+        );
       }
       const [name, ...args] = p.argv;
       try {
         return await client.call(name, ...args);
       } catch (e) {
-        throw new Error(`redis: ${p.argv[0]} failed: ${message(e)}`);
+        throw new Error(`redis: ${p.argv[0]} failed: ${errorText(e)}`);
       }
     }, () => client.disconnect());
     sink.write(text(formatReply(reply)));
     return ok(sink);
   } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : message(e));
+    return failed(sink, e instanceof Stopped ? e.message : errorText(e));
   } finally {
     client.disconnect();
   }
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** The URL with its password replaced, for messages that end up in stored output. */
