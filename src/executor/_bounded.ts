@@ -4,6 +4,7 @@
  * broker that is down or silent ends the run with a reason instead of hanging it.
  */
 import { limits } from "../lib/mod.ts";
+import { parseGoBool } from "./_parse.ts";
 import type { ExecutionResult } from "./_types.ts";
 import type { OutputSink } from "./_types.ts";
 
@@ -62,6 +63,25 @@ export function required(config: Record<string, string>, key: string, message: s
   const v = config[key] ?? "";
   if (v.trim() === "") throw new Error(message);
   return v;
+}
+
+/**
+ * A boolean key as Go's ParseBool reads it ("" = false); anything it refuses is refused, naming
+ * the key and value after `prefix` ("kafka:", "RabbitMQ").
+ */
+export function goBool(config: Record<string, string>, key: string, prefix: string): boolean {
+  const v = config[key] ?? "";
+  if (v === "") return false;
+  const b = parseGoBool(v);
+  if (b === undefined) throw new Error(`${prefix} ${key} "${v}" is not true or false`);
+  return b;
+}
+
+/** Refuses a message over brokerMessageBytesMax; `size` is measured by the caller. */
+export function checkMessageSize(size: number, prefix: string): void {
+  if (size > limits.brokerMessageBytesMax) {
+    throw new Error(`${prefix} message is longer than ${limits.brokerMessageBytesMax} bytes`);
+  }
 }
 
 /** Raised inside bounded() when the deadline passes or the run is aborted. */

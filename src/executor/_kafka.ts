@@ -11,13 +11,13 @@
  * `debug`. Tock's: `timeout` (seconds, default 30).
  */
 import { Kafka, logLevel, type Producer, type SASLOptions } from "kafkajs";
-import { limits } from "../lib/mod.ts";
-import { parseGoBool } from "./_parse.ts";
 import {
   bounded,
   checkKeys,
+  checkMessageSize,
   errorTextWithCause,
   failed,
+  goBool,
   ok,
   required,
   Stopped,
@@ -57,15 +57,6 @@ interface KafkaPlan {
   timeoutS: number;
 }
 
-function flag(config: Record<string, string>, key: string): boolean {
-  // Dkron compares to "true"; anything else Go's ParseBool refuses is refused here.
-  const v = config[key] ?? "";
-  if (v === "") return false;
-  const b = parseGoBool(v);
-  if (b === undefined) throw new Error(`kafka: ${key} "${v}" is not true or false`);
-  return b;
-}
-
 function plan(config: Record<string, string>, strict: boolean): KafkaPlan {
   if (strict) checkKeys(config, known, "kafka");
   const brokers = required(config, "brokerAddress", "brokerAddress is empty")
@@ -80,9 +71,7 @@ function plan(config: Record<string, string>, strict: boolean): KafkaPlan {
     throw new Error(`kafka: topic "${topic}" may only have letters, digits, ".", "_" and "-"`);
   }
   const message = config.message ?? "";
-  if (message.length > limits.brokerMessageBytesMax) {
-    throw new Error(`kafka: message is longer than ${limits.brokerMessageBytesMax} bytes`);
-  }
+  checkMessageSize(message.length, "kafka:");
   let sasl: SASLOptions | undefined;
   const user = config.saslUsername ?? "";
   const pass = config.saslPassword ?? "";
@@ -102,8 +91,9 @@ function plan(config: Record<string, string>, strict: boolean): KafkaPlan {
     topic,
     key: (config.key ?? "") === "" ? undefined : config.key,
     message,
-    tls: flag(config, "tlsEnable"),
-    tlsInsecure: flag(config, "tlsInsecureSkipVerify"),
+    // Dkron compares to "true"; anything else Go's ParseBool refuses is refused here.
+    tls: goBool(config, "tlsEnable", "kafka:"),
+    tlsInsecure: goBool(config, "tlsInsecureSkipVerify", "kafka:"),
     sasl,
     debug: (config.debug ?? "") !== "",
     timeoutS: timeoutSeconds(config, "kafka"),

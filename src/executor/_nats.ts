@@ -8,12 +8,13 @@
  * message) so a connection that broke under the message fails the run instead of passing.
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { parseGoBool } from "./_parse.ts";
 import {
   bounded,
   checkKeys,
+  checkMessageSize,
   errorTextWithCause,
   failed,
+  goBool,
   ok,
   required,
   Stopped,
@@ -26,7 +27,6 @@ import {
   type Executor,
   OutputSink,
 } from "./_types.ts";
-import { limits } from "../lib/mod.ts";
 
 const known = ["url", "subject", "message", "userName", "password", "debug", "request", "timeout"];
 
@@ -46,13 +46,8 @@ function plan(config: Record<string, string>, strict: boolean): NatsPlan {
   const subject = required(config, "subject", "nats: subject is empty");
   if (/\s/.test(subject)) throw new Error(`nats: subject "${subject}" contains whitespace`);
   const message = config.message ?? "";
-  if (message.length > limits.brokerMessageBytesMax) {
-    throw new Error(`nats: message is longer than ${limits.brokerMessageBytesMax} bytes`);
-  }
-  const request = (config.request ?? "") === "" ? false : parseGoBool(config.request as string);
-  if (request === undefined) {
-    throw new Error(`nats: request "${config.request}" is not true or false`);
-  }
+  checkMessageSize(message.length, "nats:");
+  const request = goBool(config, "request", "nats:");
   return {
     servers: url.split(",").map((s) => s.trim()).filter((s) => s !== ""),
     subject,

@@ -13,9 +13,17 @@
  */
 import { Buffer } from "node:buffer";
 import * as amqp from "amqplib";
-import { limits } from "../lib/mod.ts";
-import { parseGoBool } from "./_parse.ts";
-import { bounded, checkKeys, errorText, failed, ok, Stopped, timeoutSeconds } from "./_bounded.ts";
+import {
+  bounded,
+  checkKeys,
+  checkMessageSize,
+  errorText,
+  failed,
+  goBool,
+  ok,
+  Stopped,
+  timeoutSeconds,
+} from "./_bounded.ts";
 import {
   type ExecutionRequest,
   type ExecutionResult,
@@ -54,14 +62,6 @@ interface RabbitPlan {
   timeoutS: number;
 }
 
-function bool(config: Record<string, string>, key: string): boolean {
-  const v = config[key] ?? "";
-  if (v === "") return false;
-  const b = parseGoBool(v);
-  if (b === undefined) throw new Error(`RabbitMQ ${key} "${v}" is not true or false`);
-  return b;
-}
-
 function plan(config: Record<string, string>, strict: boolean): RabbitPlan {
   if (Object.keys(config).length === 0) throw new Error("RabbitMQ config is empty");
   if (strict) checkKeys(config, known, "rabbitmq");
@@ -85,9 +85,7 @@ function plan(config: Record<string, string>, strict: boolean): RabbitPlan {
     }
     body = Buffer.from(s, "base64");
   }
-  if (body.length > limits.brokerMessageBytesMax) {
-    throw new Error(`RabbitMQ message is longer than ${limits.brokerMessageBytesMax} bytes`);
-  }
+  checkMessageSize(body.length, "RabbitMQ");
   const modeText = config["message.delivery_mode"] ?? "";
   const deliveryMode = modeText === "" ? 0 : Number(modeText);
   if (!/^\d+$/.test(modeText || "0") || deliveryMode > 255) {
@@ -99,9 +97,9 @@ function plan(config: Record<string, string>, strict: boolean): RabbitPlan {
     exchange: config.exchange ?? "",
     // Dkron: declared when the key is present and not "false".
     create: "queue.create" in config && config["queue.create"] !== "false",
-    durable: bool(config, "queue.durable"),
-    autoDelete: bool(config, "queue.auto_delete"),
-    exclusive: bool(config, "queue.exclusive"),
+    durable: goBool(config, "queue.durable", "RabbitMQ"),
+    autoDelete: goBool(config, "queue.auto_delete", "RabbitMQ"),
+    exclusive: goBool(config, "queue.exclusive", "RabbitMQ"),
     contentType: config["message.content_type"] || "text/plain",
     deliveryMode,
     messageId: config["message.messageId"] || undefined,
