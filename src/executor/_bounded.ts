@@ -1,12 +1,17 @@
 /**
  * What the broker executors (grpc, nats, rabbitmq, kafka, redis) share: result shapes, the
- * `timeout` key, and one way to bound a client call by the run's abort and a deadline, so a
+ * `timeout` key and their other config checks, error wording, the executor skeleton (plan,
+ * validate, run), and one way to bound a client call by the run's abort and a deadline, so a
  * broker that is down or silent ends the run with a reason instead of hanging it.
  */
 import { limits } from "../lib/mod.ts";
 import { parseGoBool } from "./_parse.ts";
-import type { ExecutionResult } from "./_types.ts";
-import type { OutputSink } from "./_types.ts";
+import {
+  type ExecutionRequest,
+  type ExecutionResult,
+  type Executor,
+  OutputSink,
+} from "./_types.ts";
 
 export function ok(sink: OutputSink, exitCode: number | null = null): ExecutionResult {
   return {
@@ -122,6 +127,72 @@ export async function bounded<T>(
   } finally {
     clearTimeout(timer);
     if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * A broker executor from its config planner and its run. `validate` plans strictly (unknown
+ * keys refused), then runs `check` for what only job create affords (grpc reads its descriptor
+ * set), and returns the thrown message; a run whose config does not plan fails with it.
+ */
+export function brokerExecutor<P>(
+  name: string,
+  plan: (config: Record<string, string>, strict: boolean) => P,
+  run: (req: ExecutionRequest, sink: OutputSink, p: P) => Promise<ExecutionResult>,
+  check: (p: P) => void = () => {},
+): Executor {
+  return {
+    name,
+    validate(config) {
+      try {
+        check(plan(config, true));
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+    async run(req) {
+      const sink = new OutputSink(req);
+      let p: P;
+      try {
+        p = plan(req.config, false);
+      } catch (e) {
+        return failed(sink, (e as Error).message);
+      }
+      return await run(req, sink, p);
+    },
+  };
+}
+
+/** One client call of a run, for boundedRun(). */
+export interface BoundedCall<T> {
+  /** Names the executor in the deadline and abort messages. */
+  what: string;
+  timeoutMs: number;
+  work: (signal: AbortSignal) => Promise<T>;
+  /** The result from work's value; runs only when work won (so no output after a timeout). */
+  done: (value: T) => ExecutionResult;
+  /**
+   * Closes the client: on the deadline or abort, and again however the run ends. Not to be
+   * awaited: closing waits on a broken connection, and the run has its answer already.
+   */
+  close: () => void;
+  /** The error text of a failure other than the deadline or abort. */
+  describe: (e: unknown) => string;
+}
+
+/** Runs `call.work` under bounded() as a run's result; it never rejects for a failed call. */
+export async function boundedRun<T>(
+  sink: OutputSink,
+  signal: AbortSignal,
+  call: BoundedCall<T>,
+): Promise<ExecutionResult> {
+  try {
+    return call.done(await bounded(signal, call.timeoutMs, call.what, call.work, call.close));
+  } catch (e) {
+    return failed(sink, e instanceof Stopped ? e.message : call.describe(e));
+  } finally {
+    call.close();
   }
 }
 

@@ -12,15 +12,14 @@
  */
 import { Kafka, logLevel, type Producer, type SASLOptions } from "kafkajs";
 import {
-  bounded,
+  boundedRun,
+  brokerExecutor,
   checkKeys,
   checkMessageSize,
   errorTextWithCause,
-  failed,
   goBool,
   ok,
   required,
-  Stopped,
   text,
   timeoutSeconds,
 } from "./_bounded.ts";
@@ -28,7 +27,7 @@ import {
   type ExecutionRequest,
   type ExecutionResult,
   type Executor,
-  OutputSink,
+  type OutputSink,
 } from "./_types.ts";
 
 const known = [
@@ -100,14 +99,11 @@ function plan(config: Record<string, string>, strict: boolean): KafkaPlan {
   };
 }
 
-async function run(req: ExecutionRequest): Promise<ExecutionResult> {
-  const sink = new OutputSink(req);
-  let p: KafkaPlan;
-  try {
-    p = plan(req.config, false);
-  } catch (e) {
-    return failed(sink, (e as Error).message);
-  }
+async function run(
+  req: ExecutionRequest,
+  sink: OutputSink,
+  p: KafkaPlan,
+): Promise<ExecutionResult> {
   const timeoutMs = p.timeoutS * 1000;
   const kafka = new Kafka({
     clientId: `tock-${req.jobName}`,
@@ -124,8 +120,10 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
     },
   });
   let producer: Producer | undefined;
-  try {
-    const sent = await bounded(req.signal, timeoutMs, "kafka", async () => {
+  return await boundedRun(sink, req.signal, {
+    what: "kafka",
+    timeoutMs,
+    work: async () => {
       producer = kafka.producer({ allowAutoTopicCreation: true });
       try {
         await producer.connect();
@@ -144,29 +142,18 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
       } catch (e) {
         throw new Error(`kafka: producing to "${p.topic}" failed: ${errorTextWithCause(e)}`);
       }
-    }, () => void producer?.disconnect().catch(() => {}));
-    const at = sent[0];
-    sink.write(text("Result: successfully produced the message on Kafka broker\n"));
-    if (at) sink.write(text(`partition ${at.partition} offset ${at.baseOffset ?? "?"}\n`));
-    return ok(sink);
-  } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : errorTextWithCause(e));
-  } finally {
-    // Not awaited: a disconnect waits for a connect in progress, which would hold an aborted
-    // or timed-out run for the client's own timeout.
-    void producer?.disconnect().catch(() => {});
-  }
+    },
+    done: (sent) => {
+      const at = sent[0];
+      sink.write(text("Result: successfully produced the message on Kafka broker\n"));
+      if (at) sink.write(text(`partition ${at.partition} offset ${at.baseOffset ?? "?"}\n`));
+      return ok(sink);
+    },
+    // A disconnect waits for a connect in progress: awaited, it would hold an aborted or
+    // timed-out run for the client's own timeout.
+    close: () => void producer?.disconnect().catch(() => {}),
+    describe: errorTextWithCause,
+  });
 }
 
-export const kafkaExecutor: Executor = {
-  name: "kafka",
-  validate(config) {
-    try {
-      plan(config, true);
-      return undefined;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  },
-  run,
-};
+export const kafkaExecutor: Executor = brokerExecutor("kafka", plan, run);

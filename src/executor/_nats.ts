@@ -9,15 +9,14 @@
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
-  bounded,
+  boundedRun,
+  brokerExecutor,
   checkKeys,
   checkMessageSize,
   errorTextWithCause,
-  failed,
   goBool,
   ok,
   required,
-  Stopped,
   text,
   timeoutSeconds,
 } from "./_bounded.ts";
@@ -25,7 +24,7 @@ import {
   type ExecutionRequest,
   type ExecutionResult,
   type Executor,
-  OutputSink,
+  type OutputSink,
 } from "./_types.ts";
 
 const known = ["url", "subject", "message", "userName", "password", "debug", "request", "timeout"];
@@ -59,21 +58,16 @@ function plan(config: Record<string, string>, strict: boolean): NatsPlan {
   };
 }
 
-async function run(req: ExecutionRequest): Promise<ExecutionResult> {
-  const sink = new OutputSink(req);
-  let p: NatsPlan;
-  try {
-    p = plan(req.config, false);
-  } catch (e) {
-    return failed(sink, (e as Error).message);
-  }
+async function run(req: ExecutionRequest, sink: OutputSink, p: NatsPlan): Promise<ExecutionResult> {
   if ((req.config.debug ?? "") !== "") {
     sink.note(`nats: servers ${p.servers.join(",")} subject ${p.subject}\n`);
   }
   const timeoutMs = p.timeoutS * 1000;
   let nc: NatsConnection | undefined;
-  try {
-    await bounded(req.signal, timeoutMs, "nats", async (signal) => {
+  return await boundedRun(sink, req.signal, {
+    what: "nats",
+    timeoutMs,
+    work: async (signal) => {
       try {
         nc = await connect({
           servers: p.servers,
@@ -108,25 +102,11 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
         }
         sink.write(text("Result: Message successfully sent\n"));
       }
-    }, () => void nc?.close().catch(() => {}));
-    return ok(sink);
-  } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : errorTextWithCause(e));
-  } finally {
-    // Not awaited: closing waits on a broken connection; the run has its answer already.
-    void nc?.close().catch(() => {});
-  }
+    },
+    done: () => ok(sink),
+    close: () => void nc?.close().catch(() => {}),
+    describe: errorTextWithCause,
+  });
 }
 
-export const natsExecutor: Executor = {
-  name: "nats",
-  validate(config) {
-    try {
-      plan(config, true);
-      return undefined;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  },
-  run,
-};
+export const natsExecutor: Executor = brokerExecutor("nats", plan, run);

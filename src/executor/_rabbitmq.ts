@@ -14,21 +14,20 @@
 import { Buffer } from "node:buffer";
 import * as amqp from "amqplib";
 import {
-  bounded,
+  boundedRun,
+  brokerExecutor,
   checkKeys,
   checkMessageSize,
   errorText,
-  failed,
   goBool,
   ok,
-  Stopped,
   timeoutSeconds,
 } from "./_bounded.ts";
 import {
   type ExecutionRequest,
   type ExecutionResult,
   type Executor,
-  OutputSink,
+  type OutputSink,
 } from "./_types.ts";
 
 const known = [
@@ -108,22 +107,21 @@ function plan(config: Record<string, string>, strict: boolean): RabbitPlan {
   };
 }
 
-async function run(req: ExecutionRequest): Promise<ExecutionResult> {
-  const sink = new OutputSink(req);
-  let p: RabbitPlan;
-  try {
-    p = plan(req.config, false);
-  } catch (e) {
-    return failed(sink, (e as Error).message);
-  }
+async function run(
+  req: ExecutionRequest,
+  sink: OutputSink,
+  p: RabbitPlan,
+): Promise<ExecutionResult> {
   const timeoutMs = p.timeoutS * 1000;
   let conn: amqp.ChannelModel | undefined;
   // Connection and channel errors arrive as events; an 'error' with no listener would throw
   // out of the event loop and take the node down, so both are caught and remembered here.
   let asyncError = "";
   const remember = (e: Error) => (asyncError ||= e.message);
-  try {
-    await bounded(req.signal, timeoutMs, "rabbitmq", async () => {
+  return await boundedRun(sink, req.signal, {
+    what: "rabbitmq",
+    timeoutMs,
+    work: async () => {
       try {
         conn = await amqp.connect(p.url, { timeout: timeoutMs });
       } catch (e) {
@@ -166,29 +164,15 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
       if (returned !== undefined) {
         throw new Error(`rabbitmq: the broker could not route the message (${returned})`);
       }
-    }, () => void conn?.close().catch(() => {}));
-    return ok(sink);
-  } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : errorText(e));
-  } finally {
-    // Not awaited: closing waits on a broken connection; the run has its answer already.
-    void conn?.close().catch(() => {});
-  }
+    },
+    done: () => ok(sink),
+    close: () => void conn?.close().catch(() => {}),
+    describe: errorText,
+  });
 }
 
 function redacted(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:xxxxx@");
 }
 
-export const rabbitmqExecutor: Executor = {
-  name: "rabbitmq",
-  validate(config) {
-    try {
-      plan(config, true);
-      return undefined;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  },
-  run,
-};
+export const rabbitmqExecutor: Executor = brokerExecutor("rabbitmq", plan, run);

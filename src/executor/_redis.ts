@@ -7,13 +7,12 @@
 import { Redis } from "ioredis";
 import { splitShellWords } from "./_parse.ts";
 import {
-  bounded,
+  boundedRun,
+  brokerExecutor,
   checkKeys,
   errorText,
-  failed,
   ok,
   required,
-  Stopped,
   text,
   timeoutSeconds,
 } from "./_bounded.ts";
@@ -21,7 +20,7 @@ import {
   type ExecutionRequest,
   type ExecutionResult,
   type Executor,
-  OutputSink,
+  type OutputSink,
 } from "./_types.ts";
 
 const known = ["url", "command", "timeout"] as const;
@@ -62,14 +61,11 @@ export function formatReply(reply: unknown): string {
   return `${String(reply)}\n`;
 }
 
-async function run(req: ExecutionRequest): Promise<ExecutionResult> {
-  const sink = new OutputSink(req);
-  let p: RedisPlan;
-  try {
-    p = plan(req.config, false);
-  } catch (e) {
-    return failed(sink, (e as Error).message);
-  }
+async function run(
+  req: ExecutionRequest,
+  sink: OutputSink,
+  p: RedisPlan,
+): Promise<ExecutionResult> {
   const timeoutMs = p.timeoutS * 1000;
   // One attempt, no reconnects and no offline queue: a run is one command, and a broker that is
   // down should fail it now with the reason rather than be retried behind the job's back.
@@ -84,8 +80,10 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
   });
   let lastError = "";
   client.on("error", (e: Error) => (lastError = e.message)); // an unhandled 'error' would crash
-  try {
-    const reply = await bounded(req.signal, timeoutMs, "redis", async () => {
+  return await boundedRun(sink, req.signal, {
+    what: "redis",
+    timeoutMs,
+    work: async () => {
       try {
         await client.connect();
       } catch (e) {
@@ -99,14 +97,14 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
       } catch (e) {
         throw new Error(`redis: ${p.argv[0]} failed: ${errorText(e)}`);
       }
-    }, () => client.disconnect());
-    sink.write(text(formatReply(reply)));
-    return ok(sink);
-  } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : errorText(e));
-  } finally {
-    client.disconnect();
-  }
+    },
+    done: (reply) => {
+      sink.write(text(formatReply(reply)));
+      return ok(sink);
+    },
+    close: () => client.disconnect(),
+    describe: errorText,
+  });
 }
 
 /** The URL with its password replaced, for messages that end up in stored output. */
@@ -120,15 +118,4 @@ export function redacted(url: string): string {
   }
 }
 
-export const redisExecutor: Executor = {
-  name: "redis",
-  validate(config) {
-    try {
-      plan(config, true);
-      return undefined;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  },
-  run,
-};
+export const redisExecutor: Executor = brokerExecutor("redis", plan, run);
