@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../test/support/browser.ts";
 import { repoRoot, startAgent } from "../test/support/proc.ts";
 
 const { values } = parseArgs({
@@ -55,19 +55,7 @@ async function restore(base: string, from: number, to: number): Promise<void> {
   if (res.status !== 200) throw new Error(`restore: HTTP ${res.status} ${await res.text()}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 
 interface Load {
   useful: number;
