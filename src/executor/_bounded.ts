@@ -1,8 +1,9 @@
 /**
- * What the broker executors (grpc, nats, rabbitmq, kafka, redis) share: result shapes, the
- * `timeout` key and their other config checks, error wording, the executor skeleton (plan,
- * validate, run), and one way to bound a client call by the run's abort and a deadline, so a
- * broker that is down or silent ends the run with a reason instead of hanging it.
+ * The result shapes every executor returns (ok, failed), and what the broker executors (grpc,
+ * nats, rabbitmq, kafka, redis) share: the `timeout` key and their other config checks, error
+ * wording, the executor skeleton (plan, validate, run), and one way to bound a client call by
+ * the run's abort and a deadline, so a broker that is down or silent ends the run with a reason
+ * instead of hanging it.
  */
 import { limits } from "../lib/mod.ts";
 import { parseGoBool } from "./_parse.ts";
