@@ -3,6 +3,9 @@
  * waits for its "listening on" line. Used by process-level tests; polls with deadlines, no sleeps.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface AgentProcess {
   url: string;
@@ -53,6 +56,29 @@ export function startAgent(
       reject(new Error(`agent exited (${code}) before listening; output:\n${out}`));
     });
   });
+}
+
+/**
+ * Runs `fn` against `tock agent --dev` with its data in a fresh temp dir (named `dirPrefix` and
+ * a suffix), then stops it (SIGTERM, waiting for the exit) and removes the dir, however fn ended.
+ */
+export async function withDevAgent<T>(
+  dirPrefix: string,
+  fn: (a: AgentProcess) => Promise<T>,
+  timeoutMs: number,
+): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
+  const a = await startAgent(
+    ["--dev", "--http-addr", "127.0.0.1:0", "--data-dir", join(dir, "data")],
+    { timeoutMs },
+  );
+  try {
+    return await fn(a);
+  } finally {
+    a.proc.kill("SIGTERM");
+    await a.exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
