@@ -69,34 +69,22 @@ beforeAll(async () => {
   runtime = await loadRuntime();
   dir = mkdtempSync(join(tmpdir(), "tock-tls-"));
   expect((await tock("tls", "ca", "create", "--dir", dir)).code).toBe(0);
-  expect(
-    (await tock(
-      "tls",
-      "cert",
-      "create",
-      "--server",
-      "--dir",
-      dir,
-      "--ca",
-      join(dir, "tock-agent-ca.pem"),
-      "--key",
-      join(dir, "tock-agent-ca-key.pem"),
-    )).code,
-  ).toBe(0);
-  expect(
-    (await tock(
-      "tls",
-      "cert",
-      "create",
-      "--client",
-      "--dir",
-      dir,
-      "--ca",
-      join(dir, "tock-agent-ca.pem"),
-      "--key",
-      join(dir, "tock-agent-ca-key.pem"),
-    )).code,
-  ).toBe(0);
+  for (const kind of ["--server", "--client"]) {
+    expect(
+      (await tock(
+        "tls",
+        "cert",
+        "create",
+        kind,
+        "--dir",
+        dir,
+        "--ca",
+        join(dir, "tock-agent-ca.pem"),
+        "--key",
+        join(dir, "tock-agent-ca-key.pem"),
+      )).code,
+    ).toBe(0);
+  }
   ca = { cert: read("tock-agent-ca.pem"), key: read("tock-agent-ca-key.pem") };
   server = { cert: read("tock-server-0.pem"), key: read("tock-server-0-key.pem") };
   client = { cert: read("tock-client-0.pem"), key: read("tock-client-0-key.pem") };
