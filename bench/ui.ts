@@ -14,7 +14,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { launchChromium } from "../test/support/browser.ts";
-import { repoRoot, startAgent } from "../test/support/proc.ts";
+import { devAgentArgs, repoRoot, startAgent } from "../test/support/proc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -98,13 +98,7 @@ async function coldLoad(base: string, hash: string, selector: string): Promise<L
 }
 
 const dir = mkdtempSync(join(tmpdir(), "tock-bench-ui-"));
-const agent = await startAgent([
-  "--dev",
-  "--http-addr",
-  "127.0.0.1:0",
-  "--data-dir",
-  join(dir, "data"),
-], {
+const agent = await startAgent(devAgentArgs(join(dir, "data")), {
   ...(command ? { command } : {}),
   timeoutMs: 60_000,
 });

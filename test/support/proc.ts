@@ -58,6 +58,11 @@ export function startAgent(
   });
 }
 
+/** `tock agent` flags for a dev-mode agent on a port chosen at run time, its data in `dataDir`. */
+export function devAgentArgs(dataDir: string): string[] {
+  return ["--dev", "--http-addr", "127.0.0.1:0", "--data-dir", dataDir];
+}
+
 /**
  * Runs `fn` against `tock agent --dev` with its data in a fresh temp dir (named `dirPrefix` and
  * a suffix), then stops it (SIGTERM, waiting for the exit) and removes the dir, however fn ended.
@@ -69,7 +74,7 @@ export async function withDevAgent<T>(
 ): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const a = await startAgent(
-    ["--dev", "--http-addr", "127.0.0.1:0", "--data-dir", join(dir, "data")],
+    devAgentArgs(join(dir, "data")),
     { timeoutMs },
   );
   try {
