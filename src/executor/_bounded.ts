@@ -40,14 +40,20 @@ export function failed(
   };
 }
 
-/** Dkron's `timeout` in whole seconds ("" = the default); throws naming a bad value. */
-export function timeoutSeconds(config: Record<string, string>, prefix: string): number {
+/**
+ * Dkron's `timeout` in whole seconds ("" = the default); throws naming a bad value, in the
+ * executor's own words when it gives `bad` (grpc keeps Dkron's "Invalid timeout").
+ */
+export function timeoutSeconds(
+  config: Record<string, string>,
+  prefix: string,
+  bad: (text: string) => string = (text) =>
+    `${prefix}: timeout "${text}" is not a whole number of seconds from 1 to ${limits.brokerTimeoutSecondsMax}`,
+): number {
   const text = config.timeout ?? "";
   if (text === "") return limits.brokerTimeoutSecondsDefault;
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > limits.brokerTimeoutSecondsMax) {
-    throw new Error(
-      `${prefix}: timeout "${text}" is not a whole number of seconds from 1 to ${limits.brokerTimeoutSecondsMax}`,
-    );
+    throw new Error(bad(text));
   }
   return Number(text);
 }

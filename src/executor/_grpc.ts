@@ -33,14 +33,22 @@ import {
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { ServerReflection } from "../gen/grpc/reflection/v1/reflection_pb.ts";
-import { boundedRun, brokerExecutor, checkKeys, errorText, failed, ok, text } from "./_bounded.ts";
+import {
+  boundedRun,
+  brokerExecutor,
+  checkKeys,
+  errorText,
+  failed,
+  ok,
+  text,
+  timeoutSeconds,
+} from "./_bounded.ts";
 import {
   type ExecutionRequest,
   type ExecutionResult,
   type Executor,
   type OutputSink,
 } from "./_types.ts";
-import { limits } from "../lib/mod.ts";
 
 const known = ["url", "body", "timeout", "expectCode", "headers", "descriptorSet"];
 
@@ -70,17 +78,11 @@ function plan(config: Record<string, string>, strict: boolean): GrpcPlan {
   ) {
     throw new Error(`grpc: url "${url}" is not host:port/package.Service/Method`);
   }
-  const timeoutText = config.timeout ?? "";
-  let timeoutS: number = limits.brokerTimeoutSecondsDefault;
-  if (timeoutText !== "") {
-    if (
-      !/^\d+$/.test(timeoutText) || Number(timeoutText) < 1 ||
-      Number(timeoutText) > limits.brokerTimeoutSecondsMax
-    ) {
-      throw new Error(`grpc: Invalid timeout "${timeoutText}" (whole seconds)`);
-    }
-    timeoutS = Number(timeoutText);
-  }
+  const timeoutS = timeoutSeconds(
+    config,
+    "grpc",
+    (text) => `grpc: Invalid timeout "${text}" (whole seconds)`,
+  );
   const codeText = config.expectCode ?? "";
   let expectCode = 0;
   if (codeText !== "") {
