@@ -23,6 +23,15 @@ let mtls: TestNode;
 
 const day = 24 * 3600 * 1000;
 const read = (name: string) => readFileSync(join(dir, name), "utf8");
+/** A new server certificate from the test CA for localhost, valid for a day from now. */
+const freshServerCert = () =>
+  createLeaf(ca, {
+    kind: "server",
+    commonName: "server.tock",
+    dnsNames: ["localhost"],
+    ipAddresses: ["127.0.0.1"],
+    validity: validityDays(Date.now(), 1),
+  });
 
 async function tock(...args: string[]) {
   let out = "", err = "";
@@ -198,13 +207,7 @@ describe("HTTPS API with client certificates", () => {
 
   test("reloadTls serves new connections with the new certificate, on the same port", async () => {
     const before = await peerSerial(mtls.port, { ca: ca.cert, ...client });
-    const fresh = await createLeaf(ca, {
-      kind: "server",
-      commonName: "server.tock",
-      dnsNames: ["localhost"],
-      ipAddresses: ["127.0.0.1"],
-      validity: validityDays(Date.now(), 1),
-    });
+    const fresh = await freshServerCert();
     await mtls.reloadTls({
       cert: fresh.cert,
       key: fresh.key,
@@ -237,13 +240,7 @@ describe("tock agent with --cert-file (process)", () => {
       expect(agent.url.startsWith("https://")).toBe(true);
       const port = Number(new URL(agent.url).port);
       const before = await peerSerial(port, { ca: ca.cert, ...client });
-      const fresh = await createLeaf(ca, {
-        kind: "server",
-        commonName: "server.tock",
-        dnsNames: ["localhost"],
-        ipAddresses: ["127.0.0.1"],
-        validity: validityDays(Date.now(), 1),
-      });
+      const fresh = await freshServerCert();
       writeFileSync(join(dir, "tock-server-0.pem"), fresh.cert);
       writeFileSync(join(dir, "tock-server-0-key.pem"), fresh.key);
       agent.proc.kill("SIGHUP");
