@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { devAgentArgs, repoRoot, startAgent } from "../test/support/proc.ts";
+import { devAgentArgs, repoRoot, startAgent, stopAgent } from "../test/support/proc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -90,7 +90,6 @@ try {
     );
   }
 } finally {
-  agent.proc.kill("SIGTERM");
-  await agent.exited;
+  await stopAgent(agent);
   rmSync(dir, { recursive: true, force: true });
 }

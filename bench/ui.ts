@@ -14,7 +14,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { launchChromium } from "../test/support/browser.ts";
-import { devAgentArgs, repoRoot, startAgent } from "../test/support/proc.ts";
+import { devAgentArgs, repoRoot, startAgent, stopAgent } from "../test/support/proc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -175,7 +175,6 @@ try {
   console.log(`\nload average at the end ${load()}`);
 } finally {
   await browser.close();
-  agent.proc.kill("SIGTERM");
-  await agent.exited;
+  await stopAgent(agent);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { chromiumPath, hasChromium, launchChromium } from "./support/browser.ts";
-import { type AgentProcess, startAgent, until } from "./support/proc.ts";
+import { type AgentProcess, startAgent, stopAgent, until } from "./support/proc.ts";
 
 const root = resolve(import.meta.dir, "..");
 if (!hasChromium) {
@@ -116,10 +116,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (server !== undefined && server.proc.exitCode === null) {
-    server.proc.kill("SIGTERM");
-    await server.exited;
-  }
+  await stopAgent(server);
   if (dir !== "") rmSync(dir, { recursive: true, force: true });
 });
 

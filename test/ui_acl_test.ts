@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { hasChromium, launchChromium } from "./support/browser.ts";
-import { type AgentProcess, startAgent } from "./support/proc.ts";
+import { type AgentProcess, startAgent, stopAgent } from "./support/proc.ts";
 
 const root = resolve(import.meta.dir, "..");
 const deadlineMs = 30_000;
@@ -55,10 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (server !== undefined && server.proc.exitCode === null) {
-    server.proc.kill("SIGTERM");
-    await server.exited;
-  }
+  await stopAgent(server);
   if (dir !== "") rmSync(dir, { recursive: true, force: true });
 });
 

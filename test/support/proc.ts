@@ -80,10 +80,16 @@ export async function withDevAgent<T>(
   try {
     return await fn(a);
   } finally {
-    a.proc.kill("SIGTERM");
-    await a.exited;
+    await stopAgent(a);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Stops an agent this test started, if it is still running: SIGTERM, then waits for the exit. */
+export async function stopAgent(a: AgentProcess | undefined): Promise<void> {
+  if (a === undefined || a.proc.exitCode !== null) return;
+  a.proc.kill("SIGTERM");
+  await a.exited;
 }
 
 /**
