@@ -89,8 +89,10 @@ export function goBool(config: Record<string, string>, key: string, prefix: stri
   return b;
 }
 
-/** Refuses a message over brokerMessageBytesMax; `size` is measured by the caller. */
-export function checkMessageSize(size: number, prefix: string): void {
+/** Refuses a message over brokerMessageBytesMax, counted in UTF-8 bytes (as sent), not in
+ * UTF-16 units: a string of multi-byte characters is up to 3x longer on the wire. */
+export function checkMessageSize(message: string | Uint8Array, prefix: string): void {
+  const size = typeof message === "string" ? Buffer.byteLength(message, "utf8") : message.length;
   if (size > limits.brokerMessageBytesMax) {
     throw new Error(`${prefix} message is longer than ${limits.brokerMessageBytesMax} bytes`);
   }

@@ -70,7 +70,7 @@ function plan(config: Record<string, string>, strict: boolean): KafkaPlan {
     throw new Error(`kafka: topic "${topic}" may only have letters, digits, ".", "_" and "-"`);
   }
   const message = config.message ?? "";
-  checkMessageSize(message.length, "kafka:");
+  checkMessageSize(message, "kafka:");
   let sasl: SASLOptions | undefined;
   const user = config.saslUsername ?? "";
   const pass = config.saslPassword ?? "";

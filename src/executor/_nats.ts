@@ -45,7 +45,7 @@ function plan(config: Record<string, string>, strict: boolean): NatsPlan {
   const subject = required(config, "subject", "nats: subject is empty");
   if (/\s/.test(subject)) throw new Error(`nats: subject "${subject}" contains whitespace`);
   const message = config.message ?? "";
-  checkMessageSize(message.length, "nats:");
+  checkMessageSize(message, "nats:");
   const request = goBool(config, "request", "nats:");
   return {
     servers: url.split(",").map((s) => s.trim()).filter((s) => s !== ""),
@@ -82,12 +82,12 @@ async function run(req: ExecutionRequest, sink: OutputSink, p: NatsPlan): Promis
           `nats: error connecting to NATS at ${p.servers.join(",")}: ${errorTextWithCause(e)}`,
         );
       }
-      if (signal.aborted) return;
+      if (signal.aborted) return undefined;
       const data = text(p.message);
       if (p.request) {
         try {
-          const reply = await nc.request(p.subject, data, { timeout: timeoutMs });
-          sink.write(reply.data);
+          // Returned, not written: done() writes it only if the run did not stop first.
+          return (await nc.request(p.subject, data, { timeout: timeoutMs })).data;
         } catch (e) {
           throw new Error(`nats: request on "${p.subject}" failed: ${errorTextWithCause(e)}`);
         }
@@ -100,10 +100,13 @@ async function run(req: ExecutionRequest, sink: OutputSink, p: NatsPlan): Promis
             `nats: publish on "${p.subject}" was not confirmed: ${errorTextWithCause(e)}`,
           );
         }
-        sink.write(text("Result: Message successfully sent\n"));
+        return text("Result: Message successfully sent\n");
       }
     },
-    done: () => ok(sink),
+    done: (out: Uint8Array | undefined) => {
+      if (out !== undefined) sink.write(out);
+      return ok(sink);
+    },
     close: () => void nc?.close().catch(() => {}),
     describe: errorTextWithCause,
   });

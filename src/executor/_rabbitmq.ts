@@ -84,7 +84,7 @@ function plan(config: Record<string, string>, strict: boolean): RabbitPlan {
     }
     body = Buffer.from(s, "base64");
   }
-  checkMessageSize(body.length, "RabbitMQ");
+  checkMessageSize(body, "RabbitMQ");
   const modeText = config["message.delivery_mode"] ?? "";
   const deliveryMode = modeText === "" ? 0 : Number(modeText);
   if (!/^\d+$/.test(modeText || "0") || deliveryMode > 255) {
