@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { repoRoot, startAgent } from "../test/support/proc.ts";
+import { devAgentArgs, repoRoot, startAgent, stopAgent } from "../test/support/proc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -26,13 +26,7 @@ const command = values.runtime === "deno"
     join(repoRoot, "src/main.ts"),
   ]
   : undefined;
-const agent = await startAgent([
-  "--dev",
-  "--http-addr",
-  "127.0.0.1:0",
-  "--data-dir",
-  join(dir, "data"),
-], {
+const agent = await startAgent(devAgentArgs(join(dir, "data")), {
   ...(command ? { command } : {}),
   timeoutMs: 60_000,
 });
@@ -96,7 +90,6 @@ try {
     );
   }
 } finally {
-  agent.proc.kill("SIGTERM");
-  await agent.exited;
+  await stopAgent(agent);
   rmSync(dir, { recursive: true, force: true });
 }

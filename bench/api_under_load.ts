@@ -8,11 +8,8 @@
  *    from /metrics (one read; reading every job's executions would load the node being measured).
  * Usage: bun bench/api_under_load.ts [--jobs 1000,3000] [--seconds 20]
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type AgentProcess, startAgent } from "../test/support/proc.ts";
+import { type AgentProcess, withDevAgent } from "../test/support/proc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -28,20 +25,8 @@ const pct = (xs: number[], p: number): number => {
 };
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-async function withAgent<T>(fn: (a: AgentProcess) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), "tock-bench-load-"));
-  const a = await startAgent(
-    ["--dev", "--http-addr", "127.0.0.1:0", "--data-dir", join(dir, "data")],
-    { timeoutMs: 120_000 },
-  );
-  try {
-    return await fn(a);
-  } finally {
-    a.proc.kill("SIGTERM");
-    await a.exited;
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const withAgent = <T>(fn: (a: AgentProcess) => Promise<T>) =>
+  withDevAgent("tock-bench-load-", fn, 120_000);
 
 /** Creates one job; returns its latency in ms, or the status when refused. */
 async function create(a: AgentProcess, body: Record<string, unknown>): Promise<number | string> {

@@ -7,11 +7,8 @@
  * Usage: bun bench/scheduler.ts [--idle 10000,100000] [--busy 1000] [--shell-jobs 300] [--seconds 20]
  */
 import { readFileSync } from "node:fs";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type AgentProcess, startAgent } from "../test/support/proc.ts";
+import { type AgentProcess, withDevAgent } from "../test/support/proc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -36,23 +33,8 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
-async function withAgent<T>(fn: (a: AgentProcess) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), "tock-bench-sched-"));
-  const a = await startAgent([
-    "--dev",
-    "--http-addr",
-    "127.0.0.1:0",
-    "--data-dir",
-    join(dir, "data"),
-  ], { timeoutMs: 120_000 });
-  try {
-    return await fn(a);
-  } finally {
-    a.proc.kill("SIGTERM");
-    await a.exited;
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const withAgent = <T>(fn: (a: AgentProcess) => Promise<T>) =>
+  withDevAgent("tock-bench-sched-", fn, 120_000);
 
 /** Creates jobs through POST /v1/restore in files of 5,000 (one propose per job, fsync each). */
 async function createJobs(

@@ -13,8 +13,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
-import { repoRoot, startAgent } from "../test/support/proc.ts";
+import { launchChromium } from "../test/support/browser.ts";
+import { devAgentArgs, repoRoot, startAgent, stopAgent } from "../test/support/proc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -55,19 +55,7 @@ async function restore(base: string, from: number, to: number): Promise<void> {
   if (res.status !== 200) throw new Error(`restore: HTTP ${res.status} ${await res.text()}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 
 interface Load {
   useful: number;
@@ -110,13 +98,7 @@ async function coldLoad(base: string, hash: string, selector: string): Promise<L
 }
 
 const dir = mkdtempSync(join(tmpdir(), "tock-bench-ui-"));
-const agent = await startAgent([
-  "--dev",
-  "--http-addr",
-  "127.0.0.1:0",
-  "--data-dir",
-  join(dir, "data"),
-], {
+const agent = await startAgent(devAgentArgs(join(dir, "data")), {
   ...(command ? { command } : {}),
   timeoutMs: 60_000,
 });
@@ -193,7 +175,6 @@ try {
   console.log(`\nload average at the end ${load()}`);
 } finally {
   await browser.close();
-  agent.proc.kill("SIGTERM");
-  await agent.exited;
+  await stopAgent(agent);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -12,7 +12,7 @@ import { runCli } from "../src/cli/mod.ts";
 import { JobService } from "../src/gen/tock/v1/job_pb.ts";
 import { defaultNodeIo } from "../src/node/mod.ts";
 import { loadRuntime, type Runtime } from "../src/runtime/mod.ts";
-import { startTestNode, type TestNode } from "./support/node.ts";
+import { restRequest, startTestNode, type TestNode } from "./support/node.ts";
 import { until } from "./support/proc.ts";
 
 let node: TestNode;
@@ -21,15 +21,14 @@ let root: string;
 type Who = "read" | "list" | "write" | "run" | "kill" | "delete" | "pause" | "audit";
 const secrets = {} as Record<Who, string>;
 
-const rest = (secret: string | undefined, method: string, path: string, body?: unknown) =>
-  fetch(node.url + path, {
+const rest = (secret: string | undefined, method: string, path: string, body?: object) =>
+  restRequest(
+    node.url,
     method,
-    headers: {
-      "content-type": "application/json",
-      ...(secret === undefined ? {} : { authorization: `Bearer ${secret}` }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+    path,
+    body,
+    secret === undefined ? {} : { authorization: `Bearer ${secret}` },
+  );
 
 const connect = (secret: string) => {
   const auth: Interceptor = (next) => (req) => {

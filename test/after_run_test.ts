@@ -9,10 +9,9 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type RunningAgent as RunningNode, startAgent as startNode } from "../src/cli/mod.ts";
-import { defaultNodeIo } from "../src/node/mod.ts";
+import type { RunningAgent as RunningNode } from "../src/cli/mod.ts";
 import { parseNotifyConfig } from "../src/processor/mod.ts";
-import { loadRuntime } from "../src/runtime/mod.ts";
+import { startTestNode } from "./support/node.ts";
 import { repoRoot, until } from "./support/proc.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tock-afterrun-"));
@@ -32,16 +31,8 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => hook.listen(0, "127.0.0.1", () => r()));
-  const runtime = await loadRuntime();
-  node = await startNode({
-    nodeName: "after-run-node",
-    dataDir: join(dir, "data"),
-    httpHost: "127.0.0.1",
-    httpPort: 0,
-    server: true,
-    bootstrapExpect: 1,
+  node = await startTestNode(join(dir, "data"), "after-run-node", {
     tags: {},
-    version: "test",
     ui: false,
     pluginDir: join(repoRoot, "test/fixtures/plugins"),
     notify: parseNotifyConfig({
@@ -49,7 +40,7 @@ beforeAll(async () => {
       "webhook-payload": "{{.JobName}} {{.Success}} {{.NodeName}}",
       "notify-when": "failure",
     }),
-  }, defaultNodeIo(runtime));
+  });
 });
 
 afterAll(async () => {

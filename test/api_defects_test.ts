@@ -2,30 +2,16 @@
 // broke after the write, byte-counted body limits, Connect's code for an undecodable body,
 // create-time validation, executor name case, live output in /v1/busy, dated missed records
 // and /debug/vars.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startTestNode, type TestNode } from "./support/node.ts";
+import { restRequest, testNodeForFile } from "./support/node.ts";
 import { notYet, slowWait, until } from "./support/proc.ts";
 
-let node: TestNode;
-let dir: string;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tock-api-defects-"));
-  node = await startTestNode(dir);
-});
-afterAll(async () => {
-  await node.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const served = testNodeForFile("tock-api-defects-");
 
 const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-  fetch(node.url + path, {
-    method,
-    headers: { "content-type": "application/json", ...headers },
-    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-  });
+  restRequest(served.node.url, method, path, body, headers);
 const manual = (name: string, config: Record<string, string> = { command: "echo hi" }) => ({
   name,
   schedule: "@manually",
@@ -71,7 +57,7 @@ describe("request body limit", () => {
     expect(big.length).toBeLessThan(limit);
     const declared = await req("POST", "/v1/jobs", big);
     expect(declared.status).toBe(413);
-    const streamed = await fetch(node.url + "/v1/jobs", {
+    const streamed = await fetch(served.node.url + "/v1/jobs", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: chunked(big),
@@ -81,7 +67,7 @@ describe("request body limit", () => {
     expect((await req("GET", "/v1/jobs/big")).status).toBe(404);
   });
   test("a chunked body under the limit is read whole", async () => {
-    const res = await fetch(node.url + "/v1/jobs", {
+    const res = await fetch(served.node.url + "/v1/jobs", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: chunked(JSON.stringify({ ...manual("chunked"), displayname: "é".repeat(1000) })),
@@ -93,7 +79,7 @@ describe("request body limit", () => {
 
 describe("Connect", () => {
   test("a garbage binary body is invalid_argument, not internal", async () => {
-    const res = await fetch(node.url + "/tock.v1.JobService/GetJob", {
+    const res = await fetch(served.node.url + "/tock.v1.JobService/GetJob", {
       method: "POST",
       headers: { "content-type": "application/proto" },
       body: new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]),
@@ -141,7 +127,7 @@ describe("executor names", () => {
 
 describe("/v1/busy", () => {
   test("a running execution is listed with its output so far", async () => {
-    const flag = join(dir, "busy-go-on");
+    const flag = join(served.dir, "busy-go-on");
     const cmd = "echo first; while [ ! -f $FLAG ]; do sleep 0.05; done";
     await req(
       "POST",
@@ -168,7 +154,7 @@ describe("/v1/busy", () => {
 
 describe("missed executions", () => {
   test("are dated at their slot and name the node that judged them", async () => {
-    const flag = join(dir, "missed-go-on");
+    const flag = join(served.dir, "missed-go-on");
     await req("POST", "/v1/jobs", {
       name: "forbidden",
       schedule: "@every 1s",

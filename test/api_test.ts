@@ -1,29 +1,15 @@
 // Proves the Dkron-compatible REST API against a real server on an ephemeral port: every route,
 // Dkron's status codes, JSON error bodies that name the problem, and that bad input stores nothing.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startTestNode, type TestNode } from "./support/node.ts";
+import { restRequest, testNodeForFile } from "./support/node.ts";
 import { notYet, slowWait, until } from "./support/proc.ts";
 
-let node: TestNode;
-let dir: string;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tock-api-"));
-  node = await startTestNode(dir);
-});
-afterAll(async () => {
-  await node.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const served = testNodeForFile("tock-api-");
 
 const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-  fetch(node.url + path, {
-    method,
-    headers: { "content-type": "application/json", ...headers },
-    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-  });
+  restRequest(served.node.url, method, path, body, headers);
 const job1 = {
   name: "job1",
   schedule: "@every 10s",
@@ -62,7 +48,7 @@ describe("node routes", () => {
     expect(await il.json()).toBe("I am a leader");
   });
   test("CORS answers preflight and exposes headers; ?pretty indents", async () => {
-    const pre = await fetch(node.url + "/v1/jobs", {
+    const pre = await fetch(served.node.url + "/v1/jobs", {
       method: "OPTIONS",
       headers: { origin: "http://example.test", "access-control-request-method": "POST" },
     });
@@ -329,7 +315,7 @@ describe("schedules", () => {
 
   test("a running execution shows its output so far in GET and ends with all of it", async () => {
     const cmd = "echo first; while [ ! -f $FLAG ]; do sleep 0.05; done; echo second";
-    const flag = join(dir, "go-on");
+    const flag = join(served.dir, "go-on");
     await req("POST", "/v1/jobs", {
       ...job1,
       schedule: "@manually",
@@ -359,7 +345,7 @@ describe("restore", () => {
     ];
     const form = new FormData();
     form.set("file", new Blob([JSON.stringify(file)]), "backup.json");
-    const res = await fetch(node.url + "/v1/restore", { method: "POST", body: form });
+    const res = await fetch(served.node.url + "/v1/restore", { method: "POST", body: form });
     expect(res.status).toBe(200);
     expect(JSON.parse(await res.json())).toEqual([
       "success create r-parent",
@@ -370,7 +356,8 @@ describe("restore", () => {
     ]);
   });
   test("missing file is 404; bad JSON, invalid jobs and absent parents are 400", async () => {
-    const post = (f: FormData) => fetch(node.url + "/v1/restore", { method: "POST", body: f });
+    const post = (f: FormData) =>
+      fetch(served.node.url + "/v1/restore", { method: "POST", body: f });
     const empty = new FormData();
     empty.set("other", "x");
     await expectError(await post(empty), 404, 'no "file" field');

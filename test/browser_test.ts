@@ -9,15 +9,14 @@
 // Every wait has a deadline and fails with what it saw; nothing sleeps for a fixed time.
 // Skipped (with a message) only if /usr/bin/chromium is missing.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { type AgentProcess, startAgent, until } from "./support/proc.ts";
+import type { Browser, Page } from "playwright-core";
+import { chromiumPath, hasChromium, launchChromium } from "./support/browser.ts";
+import { type AgentProcess, startAgent, stopAgent, until } from "./support/proc.ts";
 
 const root = resolve(import.meta.dir, "..");
-const chromiumPath = "/usr/bin/chromium";
-const hasChromium = existsSync(chromiumPath);
 if (!hasChromium) {
   console.warn(
     `SKIP test/browser_test.ts: ${chromiumPath} is missing (apt-get install -y chromium)`,
@@ -97,19 +96,7 @@ beforeAll(async () => {
     timeoutMs: deadlineMs,
   });
   base = server.url;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   // A fresh context is a fresh profile (playwright gives each its own user-data).
   const context = await browser.newContext({
     viewport: { width: 1280, height: 800 },
@@ -129,10 +116,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (server !== undefined && server.proc.exitCode === null) {
-    server.proc.kill("SIGTERM");
-    await server.exited;
-  }
+  await stopAgent(server);
   if (dir !== "") rmSync(dir, { recursive: true, force: true });
 });
 

@@ -3,34 +3,22 @@
 // both APIs reject the same bad job with the same message, and WatchExecution streams a real
 // process's output while it runs (the second line is produced only after the first arrived) and
 // ends with the finished execution.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { type Execution, JobService } from "../src/gen/tock/v1/job_pb.ts";
-import { startTestNode, type TestNode } from "./support/node.ts";
+import { restRequest, testNodeForFile } from "./support/node.ts";
 
-let node: TestNode;
-let dir: string;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tock-connect-"));
-  node = await startTestNode(dir);
-});
-afterAll(async () => {
-  await node.stop(5_000);
-  rmSync(dir, { recursive: true, force: true });
-});
+const served = testNodeForFile("tock-connect-", 5_000);
 
-const connect = () => createClient(JobService, createConnectTransport({ baseUrl: node.url }));
-const grpcWeb = () => createClient(JobService, createGrpcWebTransport({ baseUrl: node.url }));
-const rest = (method: string, path: string, body?: unknown) =>
-  fetch(node.url + path, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+const connect = () =>
+  createClient(JobService, createConnectTransport({ baseUrl: served.node.url }));
+const grpcWeb = () =>
+  createClient(JobService, createGrpcWebTransport({ baseUrl: served.node.url }));
+const rest = (method: string, path: string, body?: object) =>
+  restRequest(served.node.url, method, path, body);
 
 describe("Connect on a real node", () => {
   test("a job upserted over Connect is the job REST returns, and a REST job reads over gRPC-web", async () => {
@@ -68,7 +56,7 @@ describe("Connect on a real node", () => {
   });
 
   test("a browser's CORS preflight for Connect and gRPC-web headers is allowed", async () => {
-    const pre = await fetch(node.url + "/tock.v1.JobService/GetJob", {
+    const pre = await fetch(served.node.url + "/tock.v1.JobService/GetJob", {
       method: "OPTIONS",
       headers: {
         origin: "http://ui.example",
@@ -115,7 +103,7 @@ describe("Connect on a real node", () => {
   });
 
   test("WatchExecution streams a running shell job's output as it is produced, then its end", async () => {
-    const gate = join(dir, "gate");
+    const gate = join(served.dir, "gate");
     const command =
       `printf 'one\\n'; while [ ! -e '${gate}' ]; do sleep 0.01; done; printf 'two\\n'`;
     await connect().upsertJob({

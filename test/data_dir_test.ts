@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestNode } from "./support/node.ts";
-import { type AgentProcess, startAgent, until } from "./support/proc.ts";
+import { type AgentProcess, devAgentArgs, startAgent, until } from "./support/proc.ts";
 
 const dirs: string[] = [];
 const started: AgentProcess[] = [];
@@ -16,11 +16,7 @@ afterAll(() => {
 });
 
 const agentArgs = (dataDir: string, name: string) => [
-  "--dev",
-  "--http-addr",
-  "127.0.0.1:0",
-  "--data-dir",
-  dataDir,
+  ...devAgentArgs(dataDir),
   "--node-name",
   name,
 ];

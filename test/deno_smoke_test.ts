@@ -4,20 +4,14 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot, slowWait, startAgent, until } from "./support/proc.ts";
+import { devAgentArgs, repoRoot, slowWait, startAgent, until } from "./support/proc.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tock-deno-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test("tock agent under deno creates, lists and runs a job", async () => {
   const deno = join(repoRoot, "node_modules/.bin/deno");
-  const a = await startAgent([
-    "--dev",
-    "--http-addr",
-    "127.0.0.1:0",
-    "--data-dir",
-    join(dir, "data"),
-  ], {
+  const a = await startAgent(devAgentArgs(join(dir, "data")), {
     command: [deno, "run", "-A", "--unstable-no-legacy-abort", join(repoRoot, "src/main.ts")],
     timeoutMs: 60_000,
   });

@@ -7,7 +7,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot, startAgent, until } from "./support/proc.ts";
+import { devAgentArgs, repoRoot, startAgent, until } from "./support/proc.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tock-plugin-agent-"));
 const hooks: Array<{ body: string; header: string | undefined }> = [];
@@ -30,11 +30,7 @@ test(
     await new Promise<void>((r) => hook.listen(0, "127.0.0.1", () => r()));
     const port = (hook.address() as AddressInfo).port;
     const a = await startAgent([
-      "--dev",
-      "--http-addr",
-      "127.0.0.1:0",
-      "--data-dir",
-      join(dir, "data"),
+      ...devAgentArgs(join(dir, "data")),
       "--plugin-dir",
       join(repoRoot, "test/fixtures/plugins"),
       "--webhook-endpoint",

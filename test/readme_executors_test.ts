@@ -7,10 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readConfigFile, resolveConfig } from "../src/cli/config.ts";
-import { type RunningAgent as RunningNode, startAgent as startNode } from "../src/cli/mod.ts";
-import { defaultNodeIo } from "../src/node/mod.ts";
+import type { RunningAgent as RunningNode } from "../src/cli/mod.ts";
 import { parseNotifyConfig } from "../src/processor/mod.ts";
-import { loadRuntime } from "../src/runtime/mod.ts";
+import { startTestNode } from "./support/node.ts";
 import { repoRoot, until } from "./support/proc.ts";
 
 const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
@@ -25,19 +24,12 @@ const dir = mkdtempSync(join(tmpdir(), "tock-readme-exec-"));
 let node: RunningNode;
 
 beforeAll(async () => {
-  node = await startNode({
-    nodeName: "readme",
-    dataDir: join(dir, "data"),
-    httpHost: "127.0.0.1",
-    httpPort: 0,
-    server: true,
-    bootstrapExpect: 1,
+  node = await startTestNode(join(dir, "data"), "readme", {
     tags: {},
-    version: "test",
     ui: false,
     // The per-job mail example needs a mail server configured; nothing is sent in this test.
     notify: parseNotifyConfig({ "mail-host": "127.0.0.1", "mail-port": "2525" }),
-  }, defaultNodeIo(await loadRuntime()));
+  });
 });
 
 afterAll(async () => {

@@ -1,24 +1,14 @@
 // Keeps the README honest: runs its curl tutorial exactly as written (only the host:port is
 // pointed at a fresh test server) and checks each command succeeds and the job went through
 // create → list → get → run → executions → delete.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startTestNode, type TestNode } from "./support/node.ts";
+import { testNodeForFile } from "./support/node.ts";
 import { repoRoot } from "./support/proc.ts";
 
-let node: TestNode;
-let dir: string;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tock-readme-"));
-  node = await startTestNode(dir);
-});
-afterAll(async () => {
-  await node.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const served = testNodeForFile("tock-readme-");
 
 function tutorialCommands(): string[] {
   const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
@@ -44,7 +34,7 @@ test("the README tutorial runs as written against a live server", async () => {
   expect(commands.length).toBeGreaterThanOrEqual(7);
   const outputs: string[] = [];
   for (const cmd of commands) {
-    const pointed = cmd.replaceAll("http://localhost:8080", node.url);
+    const pointed = cmd.replaceAll("http://localhost:8080", served.node.url);
     const r = await sh(pointed);
     expect({ cmd, status: r.status, stderr: r.stderr }).toEqual({ cmd, status: 0, stderr: "" });
     outputs.push(r.stdout);

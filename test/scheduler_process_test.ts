@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AgentProcess, startAgent, until } from "./support/proc.ts";
+import { type AgentProcess, devAgentArgs, startAgent, until } from "./support/proc.ts";
 
 const dirs: string[] = [];
 const agents: AgentProcess[] = [];
@@ -18,11 +18,7 @@ afterAll(() => {
 
 async function agent(dataDir: string): Promise<AgentProcess> {
   const a = await startAgent([
-    "--dev",
-    "--http-addr",
-    "127.0.0.1:0",
-    "--data-dir",
-    dataDir,
+    ...devAgentArgs(dataDir),
     "--node-name",
     "p1",
   ]);

@@ -10,7 +10,7 @@ import { loadRuntime } from "../src/runtime/mod.ts";
 import { type Execution, parseJobBody } from "../src/state/mod.ts";
 import { SqliteStateStore } from "../src/store/mod.ts";
 import { oneMember } from "./support/one_member.ts";
-import { slowWait, startAgent, until } from "./support/proc.ts";
+import { devAgentArgs, slowWait, startAgent, until } from "./support/proc.ts";
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -276,11 +276,7 @@ describe("process durability", () => {
   test("SIGKILL while writing loses no acknowledged job; restart keeps everything", async () => {
     const dataDir = tempDir();
     const args = [
-      "--dev",
-      "--http-addr",
-      "127.0.0.1:0",
-      "--data-dir",
-      dataDir,
+      ...devAgentArgs(dataDir),
       "--node-name",
       "crash",
     ];

@@ -23,6 +23,15 @@ let mtls: TestNode;
 
 const day = 24 * 3600 * 1000;
 const read = (name: string) => readFileSync(join(dir, name), "utf8");
+/** A new server certificate from the test CA for localhost, valid for a day from now. */
+const freshServerCert = () =>
+  createLeaf(ca, {
+    kind: "server",
+    commonName: "server.tock",
+    dnsNames: ["localhost"],
+    ipAddresses: ["127.0.0.1"],
+    validity: validityDays(Date.now(), 1),
+  });
 
 async function tock(...args: string[]) {
   let out = "", err = "";
@@ -69,34 +78,22 @@ beforeAll(async () => {
   runtime = await loadRuntime();
   dir = mkdtempSync(join(tmpdir(), "tock-tls-"));
   expect((await tock("tls", "ca", "create", "--dir", dir)).code).toBe(0);
-  expect(
-    (await tock(
-      "tls",
-      "cert",
-      "create",
-      "--server",
-      "--dir",
-      dir,
-      "--ca",
-      join(dir, "tock-agent-ca.pem"),
-      "--key",
-      join(dir, "tock-agent-ca-key.pem"),
-    )).code,
-  ).toBe(0);
-  expect(
-    (await tock(
-      "tls",
-      "cert",
-      "create",
-      "--client",
-      "--dir",
-      dir,
-      "--ca",
-      join(dir, "tock-agent-ca.pem"),
-      "--key",
-      join(dir, "tock-agent-ca-key.pem"),
-    )).code,
-  ).toBe(0);
+  for (const kind of ["--server", "--client"]) {
+    expect(
+      (await tock(
+        "tls",
+        "cert",
+        "create",
+        kind,
+        "--dir",
+        dir,
+        "--ca",
+        join(dir, "tock-agent-ca.pem"),
+        "--key",
+        join(dir, "tock-agent-ca-key.pem"),
+      )).code,
+    ).toBe(0);
+  }
   ca = { cert: read("tock-agent-ca.pem"), key: read("tock-agent-ca-key.pem") };
   server = { cert: read("tock-server-0.pem"), key: read("tock-server-0-key.pem") };
   client = { cert: read("tock-client-0.pem"), key: read("tock-client-0-key.pem") };
@@ -210,13 +207,7 @@ describe("HTTPS API with client certificates", () => {
 
   test("reloadTls serves new connections with the new certificate, on the same port", async () => {
     const before = await peerSerial(mtls.port, { ca: ca.cert, ...client });
-    const fresh = await createLeaf(ca, {
-      kind: "server",
-      commonName: "server.tock",
-      dnsNames: ["localhost"],
-      ipAddresses: ["127.0.0.1"],
-      validity: validityDays(Date.now(), 1),
-    });
+    const fresh = await freshServerCert();
     await mtls.reloadTls({
       cert: fresh.cert,
       key: fresh.key,
@@ -249,13 +240,7 @@ describe("tock agent with --cert-file (process)", () => {
       expect(agent.url.startsWith("https://")).toBe(true);
       const port = Number(new URL(agent.url).port);
       const before = await peerSerial(port, { ca: ca.cert, ...client });
-      const fresh = await createLeaf(ca, {
-        kind: "server",
-        commonName: "server.tock",
-        dnsNames: ["localhost"],
-        ipAddresses: ["127.0.0.1"],
-        validity: validityDays(Date.now(), 1),
-      });
+      const fresh = await freshServerCert();
       writeFileSync(join(dir, "tock-server-0.pem"), fresh.cert);
       writeFileSync(join(dir, "tock-server-0-key.pem"), fresh.key);
       agent.proc.kill("SIGHUP");

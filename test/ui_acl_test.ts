@@ -2,15 +2,14 @@
 // a token the page asks for one (the server answered Unauthenticated), with the bootstrap
 // token it lists jobs, and the token survives a reload. Skipped only without /usr/bin/chromium.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { type AgentProcess, startAgent } from "./support/proc.ts";
+import type { Browser, Page } from "playwright-core";
+import { hasChromium, launchChromium } from "./support/browser.ts";
+import { type AgentProcess, startAgent, stopAgent } from "./support/proc.ts";
 
 const root = resolve(import.meta.dir, "..");
-const chromiumPath = "/usr/bin/chromium";
-const hasChromium = existsSync(chromiumPath);
 const deadlineMs = 30_000;
 const testMs = 90_000;
 
@@ -42,19 +41,7 @@ beforeAll(async () => {
     }),
   });
   expect(created.status).toBe(201);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   page.setDefaultTimeout(deadlineMs);
   page.on("pageerror", (e) => pageErrors.push(`pageerror: ${e.message}`));
@@ -68,10 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (server !== undefined && server.proc.exitCode === null) {
-    server.proc.kill("SIGTERM");
-    await server.exited;
-  }
+  await stopAgent(server);
   if (dir !== "") rmSync(dir, { recursive: true, force: true });
 });
 

@@ -33,14 +33,22 @@ import {
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { ServerReflection } from "../gen/grpc/reflection/v1/reflection_pb.ts";
-import { bounded, checkKeys, failed, ok, Stopped, text } from "./_bounded.ts";
+import {
+  boundedRun,
+  brokerExecutor,
+  checkKeys,
+  errorText,
+  failed,
+  ok,
+  text,
+  timeoutSeconds,
+} from "./_bounded.ts";
 import {
   type ExecutionRequest,
   type ExecutionResult,
   type Executor,
-  OutputSink,
+  type OutputSink,
 } from "./_types.ts";
-import { limits } from "../lib/mod.ts";
 
 const known = ["url", "body", "timeout", "expectCode", "headers", "descriptorSet"];
 
@@ -70,17 +78,11 @@ function plan(config: Record<string, string>, strict: boolean): GrpcPlan {
   ) {
     throw new Error(`grpc: url "${url}" is not host:port/package.Service/Method`);
   }
-  const timeoutText = config.timeout ?? "";
-  let timeoutS: number = limits.brokerTimeoutSecondsDefault;
-  if (timeoutText !== "") {
-    if (
-      !/^\d+$/.test(timeoutText) || Number(timeoutText) < 1 ||
-      Number(timeoutText) > limits.brokerTimeoutSecondsMax
-    ) {
-      throw new Error(`grpc: Invalid timeout "${timeoutText}" (whole seconds)`);
-    }
-    timeoutS = Number(timeoutText);
-  }
+  const timeoutS = timeoutSeconds(
+    config,
+    "grpc",
+    (text) => `grpc: Invalid timeout "${text}" (whole seconds)`,
+  );
   const codeText = config.expectCode ?? "";
   let expectCode = 0;
   if (codeText !== "") {
@@ -264,52 +266,33 @@ async function call(
 
 function describe(e: unknown): string {
   if (e instanceof ConnectError) return `${Code[e.code]}: ${e.rawMessage}`;
-  return e instanceof Error ? e.message : String(e);
+  return errorText(e);
 }
 
-async function run(req: ExecutionRequest): Promise<ExecutionResult> {
-  const sink = new OutputSink(req);
-  let p: GrpcPlan;
-  try {
-    p = plan(req.config, false);
-  } catch (e) {
-    return failed(sink, (e as Error).message);
-  }
+async function run(req: ExecutionRequest, sink: OutputSink, p: GrpcPlan): Promise<ExecutionResult> {
   // One HTTP/2 connection per run, closed at its end: the transport's default manager would
   // keep each run's connection open (idle) for minutes.
   const sessions = new Http2SessionManager(p.baseUrl);
-  try {
-    // The transport's own deadline covers the call; bounded() also covers reflection and a
-    // server that accepts the connection and never speaks HTTP/2.
-    return await bounded(
-      req.signal,
-      p.timeoutS * 1000 + 1_000,
-      "grpc",
-      (s) => call(p, sink, s, sessions),
-      () => sessions.abort(),
+  // The transport's own deadline covers the call; bounded() also covers reflection and a
+  // server that accepts the connection and never speaks HTTP/2.
+  return await boundedRun(sink, req.signal, {
+    what: "grpc",
+    timeoutMs: p.timeoutS * 1000 + 1_000,
+    work: (s) => call(p, sink, s, sessions),
+    done: (result) => result,
+    close: () => sessions.abort(),
+    describe,
+  });
+}
+
+/** At job create a descriptor set on disk is read, and must hold the method. */
+function checkDescriptorSet(p: GrpcPlan): void {
+  if (p.descriptorSet !== undefined) {
+    const registry = createFileRegistry(
+      create(FileDescriptorSetSchema, { file: filesFromSet(p.descriptorSet) }),
     );
-  } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : describe(e));
-  } finally {
-    sessions.abort();
+    methodOf(registry, p.service, p.method);
   }
 }
 
-export const grpcExecutor: Executor = {
-  name: "grpc",
-  validate(config) {
-    try {
-      const p = plan(config, true);
-      if (p.descriptorSet !== undefined) {
-        const registry = createFileRegistry(
-          create(FileDescriptorSetSchema, { file: filesFromSet(p.descriptorSet) }),
-        );
-        methodOf(registry, p.service, p.method);
-      }
-      return undefined;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  },
-  run,
-};
+export const grpcExecutor: Executor = brokerExecutor("grpc", plan, run, checkDescriptorSet);

@@ -18,6 +18,7 @@ import { Buffer } from "node:buffer";
 import * as http from "node:http";
 import * as https from "node:https";
 import { limits } from "../lib/mod.ts";
+import { failed, ok } from "./_bounded.ts";
 import { parseGoBool } from "./_parse.ts";
 import {
   type ExecutionRequest,
@@ -161,14 +162,8 @@ function plan(config: Record<string, string>, strict: boolean): HttpPlan {
 
 async function run(req: ExecutionRequest): Promise<ExecutionResult> {
   const sink = new OutputSink(req, (req.config.expectBody ?? "") !== "");
-  const fail = (error: string, exitCode: number | null = null): ExecutionResult => ({
-    success: false,
-    exitCode,
-    error,
-    outputBytes: sink.totalBytes,
-    truncated: sink.truncated,
-    tail: sink.tail(),
-  });
+  const fail = (error: string, exitCode: number | null = null): ExecutionResult =>
+    failed(sink, error, exitCode);
   if ((req.config.debug ?? "") !== "") sink.note(`Config: ${JSON.stringify(req.config)}\n`);
   let p: HttpPlan;
   try {
@@ -258,14 +253,7 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
             settle(fail("received response body did not match the expected body", code));
             return;
           }
-          settle({
-            success: true,
-            exitCode: code,
-            error: "",
-            outputBytes: sink.totalBytes,
-            truncated: sink.truncated,
-            tail: sink.tail(),
-          });
+          settle(ok(sink, code));
         });
       });
       current = request;

@@ -11,15 +11,15 @@
  * `debug`. Tock's: `timeout` (seconds, default 30).
  */
 import { Kafka, logLevel, type Producer, type SASLOptions } from "kafkajs";
-import { limits } from "../lib/mod.ts";
-import { parseGoBool } from "./_parse.ts";
 import {
-  bounded,
+  boundedRun,
+  brokerExecutor,
   checkKeys,
-  failed,
+  checkMessageSize,
+  errorTextWithCause,
+  goBool,
   ok,
   required,
-  Stopped,
   text,
   timeoutSeconds,
 } from "./_bounded.ts";
@@ -27,7 +27,7 @@ import {
   type ExecutionRequest,
   type ExecutionResult,
   type Executor,
-  OutputSink,
+  type OutputSink,
 } from "./_types.ts";
 
 const known = [
@@ -56,15 +56,6 @@ interface KafkaPlan {
   timeoutS: number;
 }
 
-function flag(config: Record<string, string>, key: string): boolean {
-  // Dkron compares to "true"; anything else Go's ParseBool refuses is refused here.
-  const v = config[key] ?? "";
-  if (v === "") return false;
-  const b = parseGoBool(v);
-  if (b === undefined) throw new Error(`kafka: ${key} "${v}" is not true or false`);
-  return b;
-}
-
 function plan(config: Record<string, string>, strict: boolean): KafkaPlan {
   if (strict) checkKeys(config, known, "kafka");
   const brokers = required(config, "brokerAddress", "brokerAddress is empty")
@@ -79,9 +70,7 @@ function plan(config: Record<string, string>, strict: boolean): KafkaPlan {
     throw new Error(`kafka: topic "${topic}" may only have letters, digits, ".", "_" and "-"`);
   }
   const message = config.message ?? "";
-  if (message.length > limits.brokerMessageBytesMax) {
-    throw new Error(`kafka: message is longer than ${limits.brokerMessageBytesMax} bytes`);
-  }
+  checkMessageSize(message, "kafka:");
   let sasl: SASLOptions | undefined;
   const user = config.saslUsername ?? "";
   const pass = config.saslPassword ?? "";
@@ -101,22 +90,20 @@ function plan(config: Record<string, string>, strict: boolean): KafkaPlan {
     topic,
     key: (config.key ?? "") === "" ? undefined : config.key,
     message,
-    tls: flag(config, "tlsEnable"),
-    tlsInsecure: flag(config, "tlsInsecureSkipVerify"),
+    // Dkron compares to "true"; anything else Go's ParseBool refuses is refused here.
+    tls: goBool(config, "tlsEnable", "kafka:"),
+    tlsInsecure: goBool(config, "tlsInsecureSkipVerify", "kafka:"),
     sasl,
     debug: (config.debug ?? "") !== "",
     timeoutS: timeoutSeconds(config, "kafka"),
   };
 }
 
-async function run(req: ExecutionRequest): Promise<ExecutionResult> {
-  const sink = new OutputSink(req);
-  let p: KafkaPlan;
-  try {
-    p = plan(req.config, false);
-  } catch (e) {
-    return failed(sink, (e as Error).message);
-  }
+async function run(
+  req: ExecutionRequest,
+  sink: OutputSink,
+  p: KafkaPlan,
+): Promise<ExecutionResult> {
   const timeoutMs = p.timeoutS * 1000;
   const kafka = new Kafka({
     clientId: `tock-${req.jobName}`,
@@ -133,13 +120,17 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
     },
   });
   let producer: Producer | undefined;
-  try {
-    const sent = await bounded(req.signal, timeoutMs, "kafka", async () => {
+  return await boundedRun(sink, req.signal, {
+    what: "kafka",
+    timeoutMs,
+    work: async () => {
       producer = kafka.producer({ allowAutoTopicCreation: true });
       try {
         await producer.connect();
       } catch (e) {
-        throw new Error(`kafka: cannot connect to ${p.brokers.join(",")}: ${message(e)}`);
+        throw new Error(
+          `kafka: cannot connect to ${p.brokers.join(",")}: ${errorTextWithCause(e)}`,
+        );
       }
       try {
         return await producer.send({
@@ -149,39 +140,20 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
           messages: [{ key: p.key ?? null, value: p.message }],
         });
       } catch (e) {
-        throw new Error(`kafka: producing to "${p.topic}" failed: ${message(e)}`);
+        throw new Error(`kafka: producing to "${p.topic}" failed: ${errorTextWithCause(e)}`);
       }
-    }, () => void producer?.disconnect().catch(() => {}));
-    const at = sent[0];
-    sink.write(text("Result: successfully produced the message on Kafka broker\n"));
-    if (at) sink.write(text(`partition ${at.partition} offset ${at.baseOffset ?? "?"}\n`));
-    return ok(sink);
-  } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : message(e));
-  } finally {
-    // Not awaited: a disconnect waits for a connect in progress, which would hold an aborted
-    // or timed-out run for the client's own timeout.
-    void producer?.disconnect().catch(() => {});
-  }
+    },
+    done: (sent) => {
+      const at = sent[0];
+      sink.write(text("Result: successfully produced the message on Kafka broker\n"));
+      if (at) sink.write(text(`partition ${at.partition} offset ${at.baseOffset ?? "?"}\n`));
+      return ok(sink);
+    },
+    // A disconnect waits for a connect in progress: awaited, it would hold an aborted or
+    // timed-out run for the client's own timeout.
+    close: () => void producer?.disconnect().catch(() => {}),
+    describe: errorTextWithCause,
+  });
 }
 
-function message(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  const cause = (e as { cause?: unknown }).cause;
-  return cause instanceof Error && !e.message.includes(cause.message)
-    ? `${e.message} (${cause.message})`
-    : e.message;
-}
-
-export const kafkaExecutor: Executor = {
-  name: "kafka",
-  validate(config) {
-    try {
-      plan(config, true);
-      return undefined;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  },
-  run,
-};
+export const kafkaExecutor: Executor = brokerExecutor("kafka", plan, run);

@@ -8,14 +8,15 @@
  * message) so a connection that broke under the message fails the run instead of passing.
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { parseGoBool } from "./_parse.ts";
 import {
-  bounded,
+  boundedRun,
+  brokerExecutor,
   checkKeys,
-  failed,
+  checkMessageSize,
+  errorTextWithCause,
+  goBool,
   ok,
   required,
-  Stopped,
   text,
   timeoutSeconds,
 } from "./_bounded.ts";
@@ -23,9 +24,8 @@ import {
   type ExecutionRequest,
   type ExecutionResult,
   type Executor,
-  OutputSink,
+  type OutputSink,
 } from "./_types.ts";
-import { limits } from "../lib/mod.ts";
 
 const known = ["url", "subject", "message", "userName", "password", "debug", "request", "timeout"];
 
@@ -45,13 +45,8 @@ function plan(config: Record<string, string>, strict: boolean): NatsPlan {
   const subject = required(config, "subject", "nats: subject is empty");
   if (/\s/.test(subject)) throw new Error(`nats: subject "${subject}" contains whitespace`);
   const message = config.message ?? "";
-  if (message.length > limits.brokerMessageBytesMax) {
-    throw new Error(`nats: message is longer than ${limits.brokerMessageBytesMax} bytes`);
-  }
-  const request = (config.request ?? "") === "" ? false : parseGoBool(config.request as string);
-  if (request === undefined) {
-    throw new Error(`nats: request "${config.request}" is not true or false`);
-  }
+  checkMessageSize(message, "nats:");
+  const request = goBool(config, "request", "nats:");
   return {
     servers: url.split(",").map((s) => s.trim()).filter((s) => s !== ""),
     subject,
@@ -63,21 +58,16 @@ function plan(config: Record<string, string>, strict: boolean): NatsPlan {
   };
 }
 
-async function run(req: ExecutionRequest): Promise<ExecutionResult> {
-  const sink = new OutputSink(req);
-  let p: NatsPlan;
-  try {
-    p = plan(req.config, false);
-  } catch (e) {
-    return failed(sink, (e as Error).message);
-  }
+async function run(req: ExecutionRequest, sink: OutputSink, p: NatsPlan): Promise<ExecutionResult> {
   if ((req.config.debug ?? "") !== "") {
     sink.note(`nats: servers ${p.servers.join(",")} subject ${p.subject}\n`);
   }
   const timeoutMs = p.timeoutS * 1000;
   let nc: NatsConnection | undefined;
-  try {
-    await bounded(req.signal, timeoutMs, "nats", async (signal) => {
+  return await boundedRun(sink, req.signal, {
+    what: "nats",
+    timeoutMs,
+    work: async (signal) => {
       try {
         nc = await connect({
           servers: p.servers,
@@ -88,54 +78,38 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
           name: `tock ${req.jobName}`,
         });
       } catch (e) {
-        throw new Error(`nats: error connecting to NATS at ${p.servers.join(",")}: ${message(e)}`);
+        throw new Error(
+          `nats: error connecting to NATS at ${p.servers.join(",")}: ${errorTextWithCause(e)}`,
+        );
       }
-      if (signal.aborted) return;
+      if (signal.aborted) return undefined;
       const data = text(p.message);
       if (p.request) {
         try {
-          const reply = await nc.request(p.subject, data, { timeout: timeoutMs });
-          sink.write(reply.data);
+          // Returned, not written: done() writes it only if the run did not stop first.
+          return (await nc.request(p.subject, data, { timeout: timeoutMs })).data;
         } catch (e) {
-          throw new Error(`nats: request on "${p.subject}" failed: ${message(e)}`);
+          throw new Error(`nats: request on "${p.subject}" failed: ${errorTextWithCause(e)}`);
         }
       } else {
         nc.publish(p.subject, data);
         try {
           await nc.flush();
         } catch (e) {
-          throw new Error(`nats: publish on "${p.subject}" was not confirmed: ${message(e)}`);
+          throw new Error(
+            `nats: publish on "${p.subject}" was not confirmed: ${errorTextWithCause(e)}`,
+          );
         }
-        sink.write(text("Result: Message successfully sent\n"));
+        return text("Result: Message successfully sent\n");
       }
-    }, () => void nc?.close().catch(() => {}));
-    return ok(sink);
-  } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : message(e));
-  } finally {
-    // Not awaited: closing waits on a broken connection; the run has its answer already.
-    void nc?.close().catch(() => {});
-  }
+    },
+    done: (out: Uint8Array | undefined) => {
+      if (out !== undefined) sink.write(out);
+      return ok(sink);
+    },
+    close: () => void nc?.close().catch(() => {}),
+    describe: errorTextWithCause,
+  });
 }
 
-function message(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  // The client wraps causes ("503" is no responders); keep both words for the reader.
-  const cause = (e as { cause?: unknown }).cause;
-  return cause instanceof Error && !e.message.includes(cause.message)
-    ? `${e.message} (${cause.message})`
-    : e.message;
-}
-
-export const natsExecutor: Executor = {
-  name: "nats",
-  validate(config) {
-    try {
-      plan(config, true);
-      return undefined;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  },
-  run,
-};
+export const natsExecutor: Executor = brokerExecutor("nats", plan, run);

@@ -13,14 +13,21 @@
  */
 import { Buffer } from "node:buffer";
 import * as amqp from "amqplib";
-import { limits } from "../lib/mod.ts";
-import { parseGoBool } from "./_parse.ts";
-import { bounded, checkKeys, failed, ok, Stopped, timeoutSeconds } from "./_bounded.ts";
+import {
+  boundedRun,
+  brokerExecutor,
+  checkKeys,
+  checkMessageSize,
+  errorText,
+  goBool,
+  ok,
+  timeoutSeconds,
+} from "./_bounded.ts";
 import {
   type ExecutionRequest,
   type ExecutionResult,
   type Executor,
-  OutputSink,
+  type OutputSink,
 } from "./_types.ts";
 
 const known = [
@@ -54,14 +61,6 @@ interface RabbitPlan {
   timeoutS: number;
 }
 
-function bool(config: Record<string, string>, key: string): boolean {
-  const v = config[key] ?? "";
-  if (v === "") return false;
-  const b = parseGoBool(v);
-  if (b === undefined) throw new Error(`RabbitMQ ${key} "${v}" is not true or false`);
-  return b;
-}
-
 function plan(config: Record<string, string>, strict: boolean): RabbitPlan {
   if (Object.keys(config).length === 0) throw new Error("RabbitMQ config is empty");
   if (strict) checkKeys(config, known, "rabbitmq");
@@ -85,9 +84,7 @@ function plan(config: Record<string, string>, strict: boolean): RabbitPlan {
     }
     body = Buffer.from(s, "base64");
   }
-  if (body.length > limits.brokerMessageBytesMax) {
-    throw new Error(`RabbitMQ message is longer than ${limits.brokerMessageBytesMax} bytes`);
-  }
+  checkMessageSize(body, "RabbitMQ");
   const modeText = config["message.delivery_mode"] ?? "";
   const deliveryMode = modeText === "" ? 0 : Number(modeText);
   if (!/^\d+$/.test(modeText || "0") || deliveryMode > 255) {
@@ -99,9 +96,9 @@ function plan(config: Record<string, string>, strict: boolean): RabbitPlan {
     exchange: config.exchange ?? "",
     // Dkron: declared when the key is present and not "false".
     create: "queue.create" in config && config["queue.create"] !== "false",
-    durable: bool(config, "queue.durable"),
-    autoDelete: bool(config, "queue.auto_delete"),
-    exclusive: bool(config, "queue.exclusive"),
+    durable: goBool(config, "queue.durable", "RabbitMQ"),
+    autoDelete: goBool(config, "queue.auto_delete", "RabbitMQ"),
+    exclusive: goBool(config, "queue.exclusive", "RabbitMQ"),
     contentType: config["message.content_type"] || "text/plain",
     deliveryMode,
     messageId: config["message.messageId"] || undefined,
@@ -110,26 +107,25 @@ function plan(config: Record<string, string>, strict: boolean): RabbitPlan {
   };
 }
 
-async function run(req: ExecutionRequest): Promise<ExecutionResult> {
-  const sink = new OutputSink(req);
-  let p: RabbitPlan;
-  try {
-    p = plan(req.config, false);
-  } catch (e) {
-    return failed(sink, (e as Error).message);
-  }
+async function run(
+  req: ExecutionRequest,
+  sink: OutputSink,
+  p: RabbitPlan,
+): Promise<ExecutionResult> {
   const timeoutMs = p.timeoutS * 1000;
   let conn: amqp.ChannelModel | undefined;
   // Connection and channel errors arrive as events; an 'error' with no listener would throw
   // out of the event loop and take the node down, so both are caught and remembered here.
   let asyncError = "";
   const remember = (e: Error) => (asyncError ||= e.message);
-  try {
-    await bounded(req.signal, timeoutMs, "rabbitmq", async () => {
+  return await boundedRun(sink, req.signal, {
+    what: "rabbitmq",
+    timeoutMs,
+    work: async () => {
       try {
         conn = await amqp.connect(p.url, { timeout: timeoutMs });
       } catch (e) {
-        throw new Error(`rabbitmq: cannot connect to ${redacted(p.url)}: ${message(e)}`);
+        throw new Error(`rabbitmq: cannot connect to ${redacted(p.url)}: ${errorText(e)}`);
       }
       conn.on("error", remember);
       const ch = await conn.createConfirmChannel();
@@ -162,39 +158,21 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
         });
         await confirmed;
       } catch (e) {
-        throw new Error(`rabbitmq: publish failed: ${asyncError || message(e)}`);
+        throw new Error(`rabbitmq: publish failed: ${asyncError || errorText(e)}`);
       }
       // A mandatory message that could not be routed comes back (basic.return) before its ack.
       if (returned !== undefined) {
         throw new Error(`rabbitmq: the broker could not route the message (${returned})`);
       }
-    }, () => void conn?.close().catch(() => {}));
-    return ok(sink);
-  } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : message(e));
-  } finally {
-    // Not awaited: closing waits on a broken connection; the run has its answer already.
-    void conn?.close().catch(() => {});
-  }
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+    },
+    done: () => ok(sink),
+    close: () => void conn?.close().catch(() => {}),
+    describe: errorText,
+  });
 }
 
 function redacted(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:xxxxx@");
 }
 
-export const rabbitmqExecutor: Executor = {
-  name: "rabbitmq",
-  validate(config) {
-    try {
-      plan(config, true);
-      return undefined;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  },
-  run,
-};
+export const rabbitmqExecutor: Executor = brokerExecutor("rabbitmq", plan, run);

@@ -7,12 +7,12 @@
 import { Redis } from "ioredis";
 import { splitShellWords } from "./_parse.ts";
 import {
-  bounded,
+  boundedRun,
+  brokerExecutor,
   checkKeys,
-  failed,
+  errorText,
   ok,
   required,
-  Stopped,
   text,
   timeoutSeconds,
 } from "./_bounded.ts";
@@ -20,7 +20,7 @@ import {
   type ExecutionRequest,
   type ExecutionResult,
   type Executor,
-  OutputSink,
+  type OutputSink,
 } from "./_types.ts";
 
 const known = ["url", "command", "timeout"] as const;
@@ -61,14 +61,11 @@ export function formatReply(reply: unknown): string {
   return `${String(reply)}\n`;
 }
 
-async function run(req: ExecutionRequest): Promise<ExecutionResult> {
-  const sink = new OutputSink(req);
-  let p: RedisPlan;
-  try {
-    p = plan(req.config, false);
-  } catch (e) {
-    return failed(sink, (e as Error).message);
-  }
+async function run(
+  req: ExecutionRequest,
+  sink: OutputSink,
+  p: RedisPlan,
+): Promise<ExecutionResult> {
   const timeoutMs = p.timeoutS * 1000;
   // One attempt, no reconnects and no offline queue: a run is one command, and a broker that is
   // down should fail it now with the reason rather than be retried behind the job's back.
@@ -83,31 +80,31 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
   });
   let lastError = "";
   client.on("error", (e: Error) => (lastError = e.message)); // an unhandled 'error' would crash
-  try {
-    const reply = await bounded(req.signal, timeoutMs, "redis", async () => {
+  return await boundedRun(sink, req.signal, {
+    what: "redis",
+    timeoutMs,
+    work: async () => {
       try {
         await client.connect();
       } catch (e) {
-        throw new Error(`redis: cannot connect to ${redacted(p.url)}: ${lastError || message(e)}`);
+        throw new Error(
+          `redis: cannot connect to ${redacted(p.url)}: ${lastError || errorText(e)}`,
+        );
       }
       const [name, ...args] = p.argv;
       try {
         return await client.call(name, ...args);
       } catch (e) {
-        throw new Error(`redis: ${p.argv[0]} failed: ${message(e)}`);
+        throw new Error(`redis: ${p.argv[0]} failed: ${errorText(e)}`);
       }
-    }, () => client.disconnect());
-    sink.write(text(formatReply(reply)));
-    return ok(sink);
-  } catch (e) {
-    return failed(sink, e instanceof Stopped ? e.message : message(e));
-  } finally {
-    client.disconnect();
-  }
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+    },
+    done: (reply) => {
+      sink.write(text(formatReply(reply)));
+      return ok(sink);
+    },
+    close: () => client.disconnect(),
+    describe: errorText,
+  });
 }
 
 /** The URL with its password replaced, for messages that end up in stored output. */
@@ -121,15 +118,4 @@ export function redacted(url: string): string {
   }
 }
 
-export const redisExecutor: Executor = {
-  name: "redis",
-  validate(config) {
-    try {
-      plan(config, true);
-      return undefined;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  },
-  run,
-};
+export const redisExecutor: Executor = brokerExecutor("redis", plan, run);

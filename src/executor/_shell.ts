@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import { formatGoDuration, limits, parseGoDuration } from "../lib/mod.ts";
+import { failed, ok } from "./_bounded.ts";
 import { parseGoBool, parseMemoryLimit, splitShellWords } from "./_parse.ts";
 import { isAgentSecretEnv } from "./secrets.ts";
 import {
@@ -250,14 +251,8 @@ function short(command: string): string {
 
 async function run(req: ExecutionRequest): Promise<ExecutionResult> {
   const sink = new OutputSink(req);
-  const fail = (error: string, exitCode: number | null = null): ExecutionResult => ({
-    success: false,
-    exitCode,
-    error,
-    outputBytes: sink.totalBytes,
-    truncated: sink.truncated,
-    tail: sink.tail(),
-  });
+  const fail = (error: string, exitCode: number | null = null): ExecutionResult =>
+    failed(sink, error, exitCode);
   let p: ShellPlan;
   try {
     p = plan(req.config, req.jobName, false);
@@ -395,14 +390,7 @@ async function run(req: ExecutionRequest): Promise<ExecutionResult> {
         case "stray":
         case undefined:
           if (code === 0) {
-            resolve({
-              success: true,
-              exitCode: 0,
-              error: "",
-              outputBytes: sink.totalBytes,
-              truncated: sink.truncated,
-              tail: sink.tail(),
-            });
+            resolve(ok(sink, 0));
           } else {
             resolve(fail(ended, code));
           }

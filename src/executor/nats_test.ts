@@ -6,6 +6,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as net from "node:net";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { natsExecutor } from "./_nats.ts";
+import { kafkaExecutor } from "./_kafka.ts";
+import { limits } from "../lib/mod.ts";
 import { ownConnectionsTo, runExecutor } from "../../test/support/executors.ts";
 import { until } from "../../test/support/proc.ts";
 
@@ -180,5 +182,15 @@ describe("nats executor", () => {
     );
     expect(natsExecutor.validate({ url, subject, queue: "x" })).toContain('unknown key "queue"');
     expect(natsExecutor.validate({ url, subject, message: "m" })).toBeUndefined();
+  });
+
+  test("the message limit counts UTF-8 bytes, not characters", () => {
+    // Half the limit plus one in 2-byte characters: under the limit in UTF-16 units, over in bytes.
+    const half = "é".repeat(limits.brokerMessageBytesMax / 2 + 1);
+    expect(natsExecutor.validate({ url, subject, message: half })).toContain("longer than");
+    expect(kafkaExecutor.validate({ brokerAddress: "127.0.0.1:1", topic: "t", message: half }))
+      .toContain("longer than");
+    const fits = "é".repeat(limits.brokerMessageBytesMax / 2);
+    expect(natsExecutor.validate({ url, subject, message: fits })).toBeUndefined();
   });
 });

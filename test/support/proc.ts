@@ -3,6 +3,9 @@
  * waits for its "listening on" line. Used by process-level tests; polls with deadlines, no sleeps.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface AgentProcess {
   url: string;
@@ -53,6 +56,40 @@ export function startAgent(
       reject(new Error(`agent exited (${code}) before listening; output:\n${out}`));
     });
   });
+}
+
+/** `tock agent` flags for a dev-mode agent on a port chosen at run time, its data in `dataDir`. */
+export function devAgentArgs(dataDir: string): string[] {
+  return ["--dev", "--http-addr", "127.0.0.1:0", "--data-dir", dataDir];
+}
+
+/**
+ * Runs `fn` against `tock agent --dev` with its data in a fresh temp dir (named `dirPrefix` and
+ * a suffix), then stops it (SIGTERM, waiting for the exit) and removes the dir, however fn ended.
+ */
+export async function withDevAgent<T>(
+  dirPrefix: string,
+  fn: (a: AgentProcess) => Promise<T>,
+  timeoutMs: number,
+): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
+  const a = await startAgent(
+    devAgentArgs(join(dir, "data")),
+    { timeoutMs },
+  );
+  try {
+    return await fn(a);
+  } finally {
+    await stopAgent(a);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Stops an agent this test started, if it is still running: SIGTERM, then waits for the exit. */
+export async function stopAgent(a: AgentProcess | undefined): Promise<void> {
+  if (a === undefined || a.proc.exitCode !== null) return;
+  a.proc.kill("SIGTERM");
+  await a.exited;
 }
 
 /**
