@@ -75,7 +75,8 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
   const server = io.runtime.serve({
     hostname: cfg.httpHost,
     port: cfg.httpPort,
-    fetch: (req) => (built.app === undefined ? starting(req) : built.app.fetch(req)),
+    // The connection info (remote address for the audit log) goes to the app as Hono's env.
+    fetch: (req, info) => (built.app === undefined ? starting(req) : built.app.fetch(req, info)),
     ...(cfg.tls === undefined ? {} : { tls: cfg.tls }),
   });
   const node = await startNode(
