@@ -4,12 +4,23 @@
  *  2. Pure cores (raft, gossip, schedule, state) import no IO and never read the clock or
  *     randomness, and never await.
  *  3. A folder of src/ is imported by another folder only through its `mod.ts`.
+ *  4. Forbidden arrows between folders (DESIGN.md §4): nothing but cli/ imports api/; nothing
+ *     imports cli/ (main.ts, outside any folder, starts it); the two protocol stacks stay apart
+ *     (raft/ ↔ gossip/, consensus/ ↔ net/).
  * Usage: bun scripts/check.ts [root]   (exit 1 and one line per violation when broken)
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
-const pureCores = new Set(["raft", "gossip", "schedule", "state", "acl", "dispatch"]);
+const pureCores = new Set([
+  "raft",
+  "gossip",
+  "schedule",
+  "state",
+  "membership",
+  "acl",
+  "dispatch",
+]);
 /** Packages a pure core may import: parsing and generated-message support only. */
 const pureAllowedPackages = new Set(["croner", "@bufbuild/protobuf", "@bufbuild/protobuf/wkt"]);
 const impure: Array<[RegExp, string]> = [
@@ -23,6 +34,26 @@ const impure: Array<[RegExp, string]> = [
   [/\bprocess\./, "touches process"],
   [/\bfetch\s*\(/, "does network IO (fetch)"],
 ];
+
+/** [from folder, to folder, why]; "*" matches every folder. */
+const forbiddenArrows: Array<[string, string, string]> = [
+  ["*", "api", "only the composition root in cli/ builds the HTTP app"],
+  ["*", "cli", "nothing imports the command line; main.ts starts it"],
+  ["raft", "gossip", "consensus and membership protocols are independent"],
+  ["gossip", "raft", "consensus and membership protocols are independent"],
+  ["consensus", "net", "the Raft shell and the gossip shell are independent"],
+  ["net", "consensus", "the Raft shell and the gossip shell are independent"],
+];
+
+function forbidden(from: string, to: string): string | undefined {
+  for (const [f, t, why] of forbiddenArrows) {
+    if ((f === "*" || f === from) && t === to && from !== to) {
+      if (to === "api" && from === "cli") continue;
+      return why;
+    }
+  }
+  return undefined;
+}
 
 function stripComments(src: string): string {
   return src.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`\\])\/\/.*$/gm, "$1");
@@ -73,6 +104,10 @@ export function checkTree(root: string): string[] {
         if (target.startsWith("..")) continue;
         if (inFolder && targetFolder === folder) continue;
         if (targetFolder === "gen") continue; // generated messages are imported file by file
+        const why = inFolder ? forbidden(folder as string, targetFolder as string) : undefined;
+        if (why !== undefined) {
+          problems.push(`src/${rel}: ${folder}/ must not import ${targetFolder}/ (${why})`);
+        }
         if (restParts.length > 0 && rest !== "mod.ts") {
           problems.push(`src/${rel}: imports ${spec}; other folders are reached only via mod.ts`);
         }

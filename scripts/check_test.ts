@@ -34,3 +34,21 @@ test("checkTree flags runtime leaks, impure cores and imports past mod.ts", () =
   expect(problems).toContain("pure core raft/ uses Math.random");
   expect(problems).not.toContain("state/apply.ts");
 });
+
+test("checkTree flags the forbidden arrows: node → api, anything → cli, raft ↔ gossip", () => {
+  put("api/mod.ts", "export const app = 1;\n");
+  put("cli/mod.ts", 'import { app } from "../api/mod.ts";\nexport const c = app;\n');
+  put("node/node.ts", 'import { app } from "../api/mod.ts";\nexport const n = app;\n');
+  put("scheduler/s.ts", 'import { c } from "../cli/mod.ts";\nexport const s = c;\n');
+  put("gossip/mod.ts", "export const g = 1;\n");
+  put("raft/mod.ts", "export const r = 1;\n");
+  put("raft/uses_gossip.ts", 'import { g } from "../gossip/mod.ts";\nexport const q = g;\n');
+  put("net/mod.ts", "export const net = 1;\n");
+  put("consensus/t.ts", 'import { net } from "../net/mod.ts";\nexport const t = net;\n');
+  const problems = checkTree(root).join("\n");
+  expect(problems).toContain("src/node/node.ts: node/ must not import api/");
+  expect(problems).toContain("src/scheduler/s.ts: scheduler/ must not import cli/");
+  expect(problems).toContain("src/raft/uses_gossip.ts: raft/ must not import gossip/");
+  expect(problems).toContain("src/consensus/t.ts: consensus/ must not import net/");
+  expect(problems).not.toContain("src/cli/mod.ts");
+});

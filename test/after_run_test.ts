@@ -9,7 +9,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RunningNode } from "../src/node/mod.ts";
+import type { RunningAgent as RunningNode } from "../src/cli/mod.ts";
 import { parseNotifyConfig } from "../src/processor/mod.ts";
 import { startTestNode } from "./support/node.ts";
 import { repoRoot, until } from "./support/proc.ts";

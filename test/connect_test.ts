@@ -25,7 +25,9 @@ describe("Connect on a real node", () => {
     const up = await connect().upsertJob({
       job: {
         name: "cjob",
-        schedule: "@every 10s",
+        // Hourly: a fire (committed fireLeadMs ahead of its slot) between the upsert and the
+        // GET would move `next` on; every 10 s made that a race.
+        schedule: "@hourly",
         executor: "shell",
         executorConfig: { command: "date" },
       },
@@ -33,7 +35,7 @@ describe("Connect on a real node", () => {
     const viaRest = await (await rest("GET", "/v1/jobs/cjob")).json();
     expect(viaRest).toMatchObject({
       id: "cjob",
-      schedule: "@every 10s",
+      schedule: "@hourly",
       executor: "shell",
       executor_config: { command: "date" },
       concurrency: "allow",

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readConfigFile, resolveConfig } from "../src/cli/config.ts";
-import type { RunningNode } from "../src/node/mod.ts";
+import type { RunningAgent as RunningNode } from "../src/cli/mod.ts";
 import { parseNotifyConfig } from "../src/processor/mod.ts";
 import { startTestNode } from "./support/node.ts";
 import { repoRoot, until } from "./support/proc.ts";
@@ -86,7 +86,7 @@ describe("README executor examples", () => {
     const yaml = /```yaml\n(# tock\.yml[\s\S]*?)```/.exec(readme)?.[1] ?? "";
     const path = join(dir, "tock.yml");
     writeFileSync(path, yaml);
-    const c = resolveConfig(readConfigFile(path));
+    const c = resolveConfig(readConfigFile(path).raw);
     expect(c.notify.when).toBe("failure");
     expect(c.notify.webhook?.headers).toEqual([["Content-Type", "application/json"]]);
     expect(c.notify.mail).toMatchObject({ host: "smtp.example.com", port: 587 });

@@ -19,7 +19,7 @@ test("the production server config in the README resolves with ACLs and HTTPS on
   expect(block).toBeDefined();
   const file = join(dir, "tock.yml");
   writeFileSync(file, block as string);
-  const cfg = resolveConfig(readConfigFile(file));
+  const cfg = resolveConfig(readConfigFile(file).raw);
   expect(cfg).toMatchObject({
     httpHost: "10.0.0.11",
     bootstrapExpect: 3,
@@ -39,6 +39,6 @@ test("every example config in the README resolves (none is refused by safe-by-de
     if (block.includes("jobs:")) continue; // a policy, not a config
     const file = join(dir, `c${i}.yml`);
     writeFileSync(file, block);
-    expect(() => resolveConfig(readConfigFile(file))).not.toThrow();
+    expect(() => resolveConfig(readConfigFile(file).raw)).not.toThrow();
   }
 });

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectCode, httpStatus } from "../src/api/mod.ts";
 import { limits, TockError } from "../src/lib/mod.ts";
-import { LocalLog } from "../src/node/mod.ts";
 import { loadRuntime } from "../src/runtime/mod.ts";
 import { type Execution, parseJobBody } from "../src/state/mod.ts";
 import { SqliteStateStore } from "../src/store/mod.ts";
+import { oneMember } from "./support/one_member.ts";
 import { devAgentArgs, slowWait, startAgent, until } from "./support/proc.ts";
 
 const dirs: string[] = [];
@@ -122,11 +122,12 @@ describe("execution retention", () => {
 });
 
 describe("disk full", () => {
-  test("a full disk is reported as disk full, writes nothing, and clears once space is free", async () => {
+  test("a full disk is reported as disk full, applies nothing, and catches up once space is free", async () => {
     const rt = await loadRuntime();
     const db = rt.openDb(join(tempDir(), "state.db"));
     const s = new SqliteStateStore(db);
-    const log = new LocalLog(s);
+    const g = await oneMember(s);
+    const log = g.door;
     await log.propose({ type: "job.upsert", job: job("small") });
     const before = s.appliedIndex;
     // Cap the file at its current size (SQLite's stand-in for a full disk).
@@ -147,11 +148,15 @@ describe("disk full", () => {
     expect(String(connectCode(err.kind))).toBe("8"); // resource_exhausted
     expect(s.appliedIndex).toBe(before);
     expect(s.jobCount).toBe(1);
-    // Space is back: the next write applies.
+    expect(g.state.blocked).toBeGreaterThanOrEqual(20);
+    // Space is back: the writes are committed in the Raft log, so they apply now, in order,
+    // then the next write.
     db.exec("pragma max_page_count = 1073741823");
     await log.propose({ type: "job.upsert", job: cmds[0] as typeof big });
-    expect(s.jobCount).toBe(2);
-    expect(s.appliedIndex).toBe(before + 1);
+    expect(g.state.blocked).toBe(0);
+    expect(s.jobCount).toBe(21);
+    expect(s.peekJob("big19")?.name).toBe("big19");
+    g.stop();
     s.close();
   });
 });
@@ -160,16 +165,14 @@ describe("propose under load", () => {
   test("a long queue applies in bounded batches with turns for other work between them", async () => {
     const rt = await loadRuntime();
     const s = new SqliteStateStore(rt.openDb(join(tempDir(), "state.db")));
-    const log = new LocalLog(s);
+    const g = await oneMember(s);
+    const log = g.door;
     const n = 3_007;
     const batches: number[] = [];
-    let last = 0;
-    s.onApplied(() => {
-      // Count commands per committed batch: appliedIndex jumps once per transaction.
-      if (s.appliedIndex !== last) {
-        batches.push(s.appliedIndex - last);
-        last = s.appliedIndex;
-      }
+    // Commands per applied batch (one transaction each); Raft's own entries do not count.
+    s.onAppliedBatch((items) => {
+      const cmds = items.filter((it) => it.cmd !== null).length;
+      if (cmds > 0) batches.push(cmds);
     });
     const all = Array.from(
       { length: n },
@@ -189,7 +192,8 @@ describe("propose under load", () => {
   test("a full proposal queue answers overloaded (429), not a size error", async () => {
     const rt = await loadRuntime();
     const s = new SqliteStateStore(rt.openDb(join(tempDir(), "state.db")));
-    const log = new LocalLog(s);
+    const g = await oneMember(s);
+    const log = g.door;
     const all = Array.from(
       { length: limits.proposalQueueMax + 1 },
       (_, i) => log.propose({ type: "job.upsert", job: job(`j${i}`) }),

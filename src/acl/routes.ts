@@ -42,6 +42,12 @@ export const restRoutes: readonly RouteRule[] = [
   { method: "GET", path: "/v1/leader", need: op("members") },
   { method: "GET", path: "/v1/isleader", need: token },
   { method: "POST", path: "/v1/leave", need: op("leave") },
+  // Readiness is for load balancers, like liveness: no token.
+  { method: "GET", path: "/health/ready", need: pub },
+  { method: "GET", path: "/v1/raft/peers", need: op("members") },
+  // Changing the Raft group is an operator's act on the whole cluster.
+  { method: "DELETE", path: "/v1/raft/peers/:id", need: mgmt },
+  { method: "POST", path: "/v1/raft/transfer-leader", need: mgmt },
   { method: "GET", path: "/v1/busy", need: token },
   { method: "GET", path: "/v1/pause", need: token },
   { method: "POST", path: "/v1/pause", need: op("pause") },

@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { mountCluster } from "./cluster.ts";
 import { requestId } from "hono/request-id";
 import { MemoryAclStore } from "../state/mod.ts";
 import { aclInterceptor, aclMiddleware, type AclOptions, guardDeps } from "./acl_guard.ts";
@@ -62,6 +63,7 @@ export function createApp(
   );
   app.get("/openapi.json", (c) => sendJson(c, 200, withAcl(openApiDocument)));
   app.get("/debug/vars", (c) => sendJson(c, 200, debugVars(deps.metricsText())));
+  mountCluster(app, deps);
   mountRest(app, deps, state);
   mountAclRest(app, deps, acl);
   mountConnect(app, deps, { paused: () => state.paused, interceptors: [aclInterceptor()] });

@@ -14,6 +14,33 @@ export interface Member {
   Status: number;
 }
 
+/** A Raft server as `tock raft list-peers` shows it. */
+export interface RaftPeer {
+  id: string;
+  name: string;
+  address: string;
+  voter: boolean;
+  leader: boolean;
+  match: number;
+}
+
+/** The cluster layer's operations (absent on nodes without one). */
+export interface ClusterPort {
+  /** The raft section of GET /v1 (role, term, leader, indexes, configuration). */
+  raft(): Record<string, unknown>;
+  /** The serf section of GET /v1 (Dkron's key names: members, failed, left, encrypted, ...). */
+  serf(): Record<string, string>;
+  /** Readiness for load balancers: a leader is known and this server has caught up. */
+  ready(): { ready: boolean; reason: string };
+  peers(): RaftPeer[];
+  /** Removes a server from the Raft configuration (on the leader). */
+  removePeer(id: string): Promise<void>;
+  /** Hands leadership to `to` (or the best other voter when ""); resolves with the new leader. */
+  transferLeader(to: string): Promise<string>;
+  /** Graceful leave: hand off leadership, announce "left"; answers the members as they were. */
+  leave(): Promise<Member[]>;
+}
+
 /**
  * The cluster as this node sees it, for ClusterService.GetCluster (the dashboard). A single
  * node reports itself as the only member and the leader. Raft fields are 0 / "" when unknown.
@@ -100,6 +127,7 @@ export interface ApiDeps {
   activity(sinceMs: number, recentSinceMs: number): ActivityView;
   /** Prometheus text for /metrics. */
   metricsText(): string;
+  clusterOps?: ClusterPort;
 }
 
 export type { ApiExecution };

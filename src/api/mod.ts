@@ -1,6 +1,14 @@
 /** api: the HTTP surface (REST /v1, Connect, metrics, OpenAPI, UI) built from ApiDeps ports. */
 export { createApp } from "./app.ts";
-export type { ActivityView, ApiDeps, ClusterMemberView, ClusterView, Member } from "./deps.ts";
+export type {
+  ActivityView,
+  ApiDeps,
+  ClusterMemberView,
+  ClusterPort,
+  ClusterView,
+  Member,
+  RaftPeer,
+} from "./deps.ts";
 export { connectCode, httpStatus } from "./errors.ts";
 export type { RestState } from "./rest.ts";
 export type { AclOptions } from "./acl_guard.ts";

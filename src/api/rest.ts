@@ -82,17 +82,20 @@ async function readJson(c: Context): Promise<unknown> {
 }
 
 function memberJson(m: Member, withId: boolean) {
-  const statusText = ["none", "alive", "leaving", "left", "failed"][m.Status] ?? "unknown";
+  const { id, statusText: given, ...member } = m as Member & { id?: string; statusText?: string };
+  const statusText = given ?? ["none", "alive", "leaving", "left", "failed"][m.Status] ??
+    "unknown";
+  // A member from the gossip layer carries its own protocol fields; these are the fallback.
   const base = {
-    ...m,
     ProtocolMin: 1,
     ProtocolMax: 5,
     ProtocolCur: 2,
     DelegateMin: 2,
     DelegateMax: 5,
     DelegateCur: 4,
+    ...member,
   };
-  return withId ? { id: crypto.randomUUID(), ...base, statusText } : base;
+  return withId ? { id: id ?? crypto.randomUUID(), ...base, statusText } : base;
 }
 
 export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
@@ -411,12 +414,13 @@ function statusBody(deps: ApiDeps) {
   const members = deps.members();
   return {
     agent: { name: deps.nodeName, version: deps.version },
-    serf: {
+    serf: deps.clusterOps?.serf() ?? {
       members: String(members.length),
       failed: String(members.filter((m) => m.Status === 4).length),
       left: String(members.filter((m) => m.Status === 3).length),
       encrypted: "false",
     },
     tags: deps.tags,
+    ...(deps.clusterOps === undefined ? {} : { raft: deps.clusterOps.raft() }),
   };
 }

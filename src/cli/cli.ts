@@ -6,7 +6,10 @@ import { parseArgs } from "node:util";
 import { setLogLevel } from "../api/mod.ts";
 import { errorMessage, invalid, isTockError } from "../lib/mod.ts";
 import { generateKey } from "../net/mod.ts";
-import { type NodeIo, startNode } from "../node/mod.ts";
+import type { NodeIo } from "../node/mod.ts";
+import { startAgent } from "./agent.ts";
+import { membersCli } from "./members.ts";
+import { leaveCli, raftCli } from "./raft_ops.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { aclCommand, auditCommand } from "./acl_cli.ts";
 import { execCommand, jobCommand } from "./client.ts";
@@ -37,6 +40,7 @@ Usage:
              [--pre-webhook-*] [--mail-host HOST --mail-port N ...] [--notify-when always|failure|change]
   tock job ls | get NAME | apply -f FILE | run NAME [--force] [--wait] | next NAME [N] | delete NAME | toggle NAME
   tock exec ls JOB | get JOB ID | kill JOB ID
+  tock members [--json] | leave | raft list-peers | raft remove-peer ID | raft transfer-leader [ID]
   tock acl bootstrap | token create --name N [--type client|management] [--policy P ...] | token list
            | token self | token delete ACCESSOR | policy apply -r FILE | policy list | policy info NAME
            | policy delete NAME
@@ -118,6 +122,12 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
         } else await execCommand(client, sub, args);
         return 0;
       }
+      case "members":
+        return await membersCli(io.runtime.env, io.out, rest);
+      case "raft":
+        return await raftCli(io.runtime.env, io.out, rest);
+      case "leave":
+        return await leaveCli(io.runtime.env, io.out, rest);
       case "acl":
       case "audit": {
         // Connection flags may sit anywhere; the subcommands parse the rest themselves.
@@ -190,6 +200,20 @@ export function agentConfig(io: CliIo, args: string[]): AgentConfig {
       "bootstrap-expect": { type: "string" },
       "data-dir": { type: "string" },
       "http-addr": { type: "string" },
+      "bind-addr": { type: "string" },
+      "advertise-addr": { type: "string" },
+      "rpc-port": { type: "string" },
+      "advertise-rpc-port": { type: "string" },
+      join: { type: "string", multiple: true },
+      "retry-join": { type: "string", multiple: true },
+      "retry-interval": { type: "string" },
+      "retry-max": { type: "string" },
+      region: { type: "string" },
+      datacenter: { type: "string" },
+      encrypt: { type: "string" },
+      "raft-multiplier": { type: "string" },
+      profile: { type: "string" },
+      "failed-server-grace": { type: "string" },
       "node-name": { type: "string" },
       tag: { type: "string", multiple: true },
       config: { type: "string" },
@@ -211,27 +235,23 @@ export function agentConfig(io: CliIo, args: string[]): AgentConfig {
     if (k === "config" || v === undefined) continue;
     (flags as Record<string, unknown>)[k] = { value: v, source: `flag --${k}` };
   }
-  const file = values.config ?? io.runtime.env("TOCK_CONFIG");
-  return resolveConfig(file ? readConfigFile(file) : {}, readEnv(io.runtime.env), flags);
+  const path = values.config ?? io.runtime.env("TOCK_CONFIG");
+  const file = path ? readConfigFile(path) : { raw: {}, warnings: [] };
+  const cfg = resolveConfig(file.raw, readEnv(io.runtime.env), flags);
+  cfg.warnings = file.warnings;
+  for (const w of cfg.warnings) io.err(`tock: warning: ${w}`);
+  return cfg;
 }
 
 async function agent(io: CliIo, args: string[]): Promise<number> {
   const cfg = agentConfig(io, args);
   setLogLevel(cfg.logLevel);
   const dataDir = prepareDataDir(cfg.dataDir);
-  const node = await startNode(
+  const node = await startAgent(
     {
-      nodeName: cfg.nodeName,
+      ...cfg,
       dataDir,
-      httpHost: cfg.httpHost,
-      httpPort: cfg.httpPort,
-      server: cfg.server,
-      bootstrapExpect: cfg.bootstrapExpect,
-      tags: cfg.tags,
       version,
-      ui: cfg.ui,
-      notify: cfg.notify,
-      pluginDir: cfg.pluginDir,
       aclEnabled: cfg.security.aclEnabled,
       audit: { maxEntries: cfg.security.auditMaxEntries, maxAgeMs: cfg.security.auditMaxAgeMs },
       ...(cfg.security.tls === undefined ? {} : { tls: readTls(cfg.security.tls) }),
@@ -249,6 +269,9 @@ async function agent(io: CliIo, args: string[]): Promise<number> {
   }
   io.out(
     `tock: node ${cfg.nodeName} (${io.runtime.name} ${io.runtime.version}), data in ${cfg.dataDir}`,
+  );
+  io.out(
+    `tock: node id ${node.node.nodeId}, rpc on ${node.node.rpcAddr}, gossip on ${node.node.membership.gossipAddr}`,
   );
   io.out(`tock: listening on ${node.url}`);
   return await new Promise<number>((resolve) => {
@@ -285,6 +308,7 @@ async function agent(io: CliIo, args: string[]): Promise<number> {
       });
     }
     io.runtime.onSignal("SIGTERM", () => stop("SIGTERM"));
+    void node.left.then(() => stop("leave"));
     io.runtime.onSignal("SIGINT", () => stop("SIGINT"));
   });
 }

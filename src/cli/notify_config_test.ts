@@ -25,7 +25,7 @@ describe("notification and plugin keys", () => {
         "notify-when: change",
       ].join("\n"),
     );
-    const c = resolveConfig(readConfigFile(p));
+    const c = resolveConfig(readConfigFile(p).raw);
     expect(c.pluginDir).toBe("/opt/tock/plugins");
     expect(c.notify.when).toBe("change");
     expect(c.notify.webhook).toEqual({

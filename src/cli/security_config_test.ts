@@ -42,7 +42,7 @@ describe("safe by default", () => {
     expect(resolveConfig(exposed, env).security.aclEnabled).toBe(true);
     const file = join(dir, "tock.yml");
     writeFileSync(file, "http-addr: 0.0.0.0:8080\nacl:\n  enabled: true\n");
-    expect(resolveConfig(readConfigFile(file)).security.aclEnabled).toBe(true);
+    expect(resolveConfig(readConfigFile(file).raw).security.aclEnabled).toBe(true);
     const bad = join(dir, "bad.yml");
     writeFileSync(bad, "acl:\n  enable: true\n");
     expect(() => readConfigFile(bad)).toThrow("invalid acl (from config file");

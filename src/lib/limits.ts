@@ -54,6 +54,21 @@ export const applyBatchMax = 1_000;
 export const proposalQueueMax = 10_000;
 /** Milliseconds a propose() waits for its command to apply before failing with timeout. */
 export const proposeTimeoutMs = 10_000;
+/**
+ * Log entries a client request id is remembered for deduplication: a forwarded write retried
+ * after a timeout comes back within seconds, i.e. a few thousand entries even at 1,000 fires/s.
+ */
+export const requestIdsKeptEntries = 100_000;
+/** Entries applied since the last snapshot before the next one is taken (hashicorp/Dkron: 8192). */
+export const snapshotThresholdEntries = 8_192;
+/**
+ * Milliseconds between snapshots at least. A snapshot copies state.db on the event loop, so a busy
+ * log (1,000 fires/s is ~2,000 entries/s) is not compacted every 4 s; the core keeps entries since
+ * the last snapshot in memory, so not every 120 s (hashicorp) either: 30 s bounds it near 60k.
+ */
+export const snapshotIntervalMs = 30_000;
+/** Milliseconds between attempts to reach a leader for a write while none is known. */
+export const leaderRetryMs = 50;
 
 // ---- gossip ----
 
@@ -184,8 +199,10 @@ export const leaseSweepMs = 2_000;
 /** Milliseconds of the longest starting_deadline / retry_delay(_max) (30 days): longer is a typo. */
 export const jobDurationFieldMsMax = 30 * 86_400_000;
 /** Milliseconds before its slot a fire is committed: the commit (one batched transaction for
- * all jobs due together, ~75 ms for 1,000 on this 2-core box) must not count as lateness. */
-export const fireLeadMs = 250;
+ * all jobs due together, ~75 ms for 1,000 on one server of this 2-core box; through a 3-server
+ * Raft group, replication of the batch included, 200-400 ms under load) must not count as
+ * lateness. */
+export const fireLeadMs = 600;
 /** Milliseconds before a job's failed fire (a write that failed, e.g. disk full) is tried again;
  * it doubles per consecutive failure up to fireRetryMsMax, so a failing fire cannot spin. */
 export const fireRetryMs = 1_000;
@@ -223,6 +240,23 @@ export const raftRpcTimeoutMs = 2_000;
 /** Messages queued per peer while an RPC is in flight; beyond this the oldest are dropped (Raft resends). */
 export const raftPeerQueueMax = 4_096;
 
+// ---- membership (cli/config, membership, node/membership) ----
+
+/** Addresses in --join or --retry-join: a handful of seeds is enough; each is dialled per attempt. */
+export const joinAddrsMax = 64;
+/** Milliseconds, shortest --retry-interval: below this a down seed list becomes a busy loop. */
+export const retryJoinIntervalMinMs = 100;
+/** Milliseconds, longest --retry-interval (1 h): a longer wait looks like a hung agent. */
+export const retryJoinIntervalMaxMs = 3_600_000;
+/** Milliseconds, longest --failed-server-grace (7 days): beyond it, remove the peer by hand. */
+export const failedServerGraceMaxMs = 7 * 24 * 3_600_000;
+/** Servers named in a peers.json: Raft groups are 3 or 5; 64 is far beyond any sane group. */
+export const peersJsonServersMax = 64;
+/** Bytes of a peers.json file: a few hundred per server. */
+export const peersJsonBytesMax = 64 * 1024;
+/** Entries a learner may trail the commit index and still count as caught up for promotion: one
+ * AppendEntries batch (raftEntriesPerMsgMax), which the next replication round closes. */
+export const learnerCatchUpLagEntriesMax = 256;
 // ---- acl / audit ----
 
 /** Job rules in one ACL policy: each request checks every rule of every policy of its token. */

@@ -13,4 +13,4 @@ export * as limits from "./limits.ts";
 export { Prng } from "./prng.ts";
 export { formatGoDuration, parseGoDuration } from "./duration.ts";
 export { parseNullableTime, parseRfc3339, rfc3339, zeroTime } from "./time.ts";
-export { type Clock, FakeClock, type TimerHandle } from "./clock.ts";
+export { type Clock, FakeClock, systemClock, type TimerHandle } from "./clock.ts";

@@ -8,23 +8,9 @@ import { Buffer } from "node:buffer";
 import type { RemoteInfo, Socket as UdpSocket } from "node:dgram";
 import { connect, type Server, type Socket as TcpSocket } from "node:net";
 import { encodePacket, type GossipCore, type GossipEvent, type QueryEvent } from "../gossip/mod.ts";
-import { errorMessage, limits } from "../lib/mod.ts";
+import { type Clock, errorMessage, limits, systemClock } from "../lib/mod.ts";
 import { encryptionOverheadBytes, type Keyring } from "./keyring.ts";
 import { type FrameSecurity, openFrame, sealFrame } from "./packet.ts";
-
-/** Time source and periodic timer; systemClock in production, a fake in tests. */
-export interface Clock {
-  nowMs(): number;
-  every(ms: number, fn: () => void): () => void;
-}
-
-export const systemClock: Clock = {
-  nowMs: () => performance.now(),
-  every: (ms, fn) => {
-    const h = setInterval(fn, ms);
-    return () => clearInterval(h);
-  },
-};
 
 /** Ticks replayed at most per timer turn after a stall (e.g. SIGSTOP): 60 s of 10 ms ticks. */
 const catchUpTicksMax = 6000;
@@ -89,7 +75,7 @@ export class GossipShell {
     this.core = o.core;
     this.#udp = o.udp;
     this.#tcp = o.tcp;
-    this.#clock = o.clock ?? systemClock;
+    this.#clock = o.clock ?? systemClock();
     this.#security = o.security ?? {};
   }
 
@@ -116,7 +102,7 @@ export class GossipShell {
     this.#udp.on("error", () => this.stats.sendErrors++);
     this.#tcp?.on("error", () => this.stats.sendErrors++);
     this.#tcp?.on("connection", (s: TcpSocket) => this.#onConnection(s));
-    this.#lastTickAt = this.#clock.nowMs();
+    this.#lastTickAt = this.#clock.monoMs();
     const tickMs = this.core.config.tickMs;
     this.#stopTimer = this.#clock.every(tickMs, () => this.#onTimer());
   }
@@ -149,7 +135,7 @@ export class GossipShell {
 
   #onTimer(): void {
     const tickMs = this.core.config.tickMs;
-    const now = this.#clock.nowMs();
+    const now = this.#clock.monoMs();
     let due = Math.floor((now - this.#lastTickAt) / tickMs);
     if (due <= 0) return;
     this.#lastTickAt += due * tickMs;

@@ -5,29 +5,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { GossipEvent } from "../gossip/mod.ts";
 import { limits } from "../lib/mod.ts";
-import { type Clock, type GossipShell, startGossipNode } from "./mod.ts";
-
-class FakeClock implements Clock {
-  t = 0;
-  #timers: Array<{ ms: number; next: number; fn: () => void; live: boolean }> = [];
-  nowMs(): number {
-    return this.t;
-  }
-  every(ms: number, fn: () => void): () => void {
-    const timer = { ms, next: this.t + ms, fn, live: true };
-    this.#timers.push(timer);
-    return () => (timer.live = false);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    for (const timer of [...this.#timers]) {
-      while (timer.live && timer.next <= this.t) {
-        timer.next += timer.ms;
-        timer.fn();
-      }
-    }
-  }
-}
+import { FakeClock } from "../lib/mod.ts";
+import { type GossipShell, startGossipNode } from "./mod.ts";
 
 /** Advances the fake clock 10 ms at a time, letting real socket IO run, until `cond` holds. */
 async function runUntil(clock: FakeClock, cond: () => boolean, what: string): Promise<void> {
@@ -68,7 +47,7 @@ const saw = (events: GossipEvent[], kind: string, name: string) =>
 
 describe("gossip shell", () => {
   test("a node joins through a seed over real sockets, driven only by the fake clock", async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const a = await node("a", clock);
     const b = await node("b", clock, { join: [a.s.core.addr] });
     await runUntil(clock, () => saw(a.events, "join", "b") && saw(b.events, "join", "a"), "join");
@@ -81,7 +60,7 @@ describe("gossip shell", () => {
   }, 20_000);
 
   test("a graceful leave is reported as leave, not failed", async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const a = await node("a", clock);
     const b = await node("b", clock, { join: [a.s.core.addr] });
     await runUntil(clock, () => saw(a.events, "join", "b"), "join");
@@ -92,7 +71,7 @@ describe("gossip shell", () => {
   }, 20_000);
 
   test("a node with another cluster label is refused and the refusals are counted", async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const a = await node("a", clock, { label: "prod" });
     const c = await node("c", clock, { label: "staging", join: [a.s.core.addr] });
     await runUntil(clock, () => a.s.stats.rejected >= 3, "rejections");
@@ -101,7 +80,7 @@ describe("gossip shell", () => {
   }, 20_000);
 
   test("datagrams stay within 1400 bytes with many large tags in flight", async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const a = await node("a", clock);
     const others: Array<{ s: GossipShell; events: GossipEvent[] }> = [];
     for (let i = 0; i < 6; i++) others.push(await node(`n${i}`, clock, { join: [a.s.core.addr] }));

@@ -7,15 +7,8 @@
  * then `await ops.install(k) / ops.use(k) / ops.remove(k) / ops.list()` on any one node returns
  * the aggregate KeyringResult (members, acks, errors by node, missing, key → holders).
  */
-export {
-  type Clock,
-  GossipShell,
-  type ShellOptions,
-  type ShellStats,
-  splitAddr,
-  systemClock,
-} from "./gossip_shell.ts";
-export { type GossipNodeOptions, startGossipNode } from "./node.ts";
+export { GossipShell, type ShellOptions, type ShellStats, splitAddr } from "./gossip_shell.ts";
+export { type GossipNodeOptions, startGossipNode } from "./gossip_node.ts";
 export { encryptionOverheadBytes, generateKey, Keyring, parseKey } from "./keyring.ts";
 export { type FrameSecurity, type Opened, openFrame, sealFrame } from "./packet.ts";
 export {

@@ -6,7 +6,7 @@
 import { type Clock, errorMessage, limits, type TimerHandle } from "../lib/mod.ts";
 import { type Execution, executionId, type Job } from "../state/mod.ts";
 import type { Executor } from "../executor/mod.ts";
-import type { Proposer } from "./local_log.ts";
+import type { Proposer } from "./door.ts";
 import type { OutputHub } from "./output_hub.ts";
 
 /** The executor contract, as src/executor defines it. */

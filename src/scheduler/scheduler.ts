@@ -89,9 +89,19 @@ export class Scheduler {
     return this.#heap.size;
   }
 
-  /** Fills the heap from the state (applying missed-run policies) and arms the timer. */
+  /**
+   * Fills the heap from the state (applying missed-run policies) and arms the timer. A new
+   * leader's catch-up is planned for every job in one pass and its proposals go out together
+   * (one Raft batch per event-loop turn), not one awaited proposal per job.
+   */
   async start(): Promise<void> {
-    for (const job of [...this.#d.allJobs()]) await this.#reschedule(job.name);
+    const names = [...this.#d.allJobs()].map((j) => j.name);
+    for (let i = 0; i < names.length && !this.#stopped; i += limits.schedulerBatchMax) {
+      await Promise.all(
+        names.slice(i, i + limits.schedulerBatchMax).map((n) => this.#reschedule(n)),
+      );
+    }
+    if (this.#stopped) return;
     this.#heap.set({
       key: "sweep",
       dueMs: this.#d.clock.nowMs() + limits.leaseSweepMs,

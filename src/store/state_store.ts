@@ -1,10 +1,13 @@
 /**
- * state.db: the application state machine on SQLite. Every command applies inside one
- * transaction that also writes `applied_index`, so a restart replays only the log tail after it.
- * Jobs are also cached in memory (the scheduler and list queries read them all); the cache
- * changes only after the transaction commits.
+ * state.db: the application state machine on SQLite. Every batch of log entries applies inside
+ * one transaction that also writes `applied_index`, so a restart replays only the log tail after
+ * it. Commands carry a client request id; an id seen before (a retried forward) applies as a
+ * no-op, so a write is never applied twice. Jobs are also cached in memory (the scheduler and
+ * list queries read them all); the cache changes only after the transaction commits, and is
+ * reloaded when a snapshot replaces the whole file.
  */
-import { assert, TockError } from "../lib/mod.ts";
+import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { assert, limits, TockError } from "../lib/mod.ts";
 import { type Db, isDiskFull } from "../runtime/mod.ts";
 import { SqliteAclStore } from "./acl_tables.ts";
 import {
@@ -31,6 +34,8 @@ create table if not exists executions (
 create index if not exists executions_by_time on executions (job_name, grp, attempt);
 create index if not exists executions_by_status on executions (status) where status = 'running';
 create index if not exists executions_by_slot on executions (grp);
+create table if not exists requests (rid text primary key, idx integer not null) strict;
+create index if not exists requests_by_idx on requests (idx);
 `;
 
 /** Executions by slot since an instant: what the dashboard's "last hour" figures count. */
@@ -44,8 +49,32 @@ export interface ExecutionActivity {
   latenessP99Ms: number | null;
 }
 
+/** One log entry for the state machine: a command (with its request id) or a Raft no-op. */
+export interface LogItem {
+  /** null for Raft's own entries (no-op, configuration): they only advance applied_index. */
+  readonly cmd: Command | null;
+  readonly rid?: string | undefined;
+}
+
+/** What one applied entry did, for the proposers waiting on it. */
+export interface AppliedItem {
+  readonly index: number;
+  readonly rid: string | undefined;
+  readonly cmd: Command | null;
+  /** Undefined for no-op entries; `{ok: true}` without payload for a deduplicated retry. */
+  readonly result: ApplyResult | undefined;
+  readonly duplicate: boolean;
+}
+
+/** Where state.db lives and how to open it again (to install a snapshot over it). */
+export interface StateFile {
+  readonly path: string;
+  open(path: string): Db;
+}
+
 export class SqliteStateStore implements StateStore {
-  readonly #db: Db;
+  #db: Db;
+  readonly #file: StateFile | undefined;
   #jobs = new Map<string, Job>();
   /** Job writes of the open transaction; null marks a delete. Merged into #jobs on commit. */
   #pending: Map<string, Job | null> | null = null;
@@ -55,15 +84,31 @@ export class SqliteStateStore implements StateStore {
   #byName: Job[] | null = null;
   #appliedIndex: number;
   #listeners: Array<(cmd: Command, result: ApplyResult) => void> = [];
+  #batchListeners: Array<(items: readonly AppliedItem[]) => void> = [];
+  #reloadListeners: Array<() => void> = [];
   /** ACL tokens, policies and audit log (same database, same apply transaction). */
-  readonly acl: SqliteAclStore;
+  #acl!: SqliteAclStore;
 
-  constructor(db: Db) {
+  /** `file` enables installing snapshots; without it (":memory:" tests) install() refuses. */
+  constructor(db: Db, file?: StateFile) {
     this.#db = db;
+    this.#file = file;
+    this.#appliedIndex = 0;
+    this.#load();
+  }
+
+  /** ACL tokens, policies and audit log (same database, same apply transaction). */
+  get acl(): SqliteAclStore {
+    return this.#acl;
+  }
+
+  #load(): void {
+    const db = this.#db;
     db.exec(schema);
-    this.acl = new SqliteAclStore(db);
+    this.#acl = new SqliteAclStore(db);
     const row = db.prepare("select value from meta where key = 'applied_index'").get();
     this.#appliedIndex = row ? Number(row["value"]) : 0;
+    this.#jobs = new Map();
     for (const r of db.prepare("select body from jobs").all()) {
       const job = JSON.parse(r["body"] as string) as Job;
       this.#jobs.set(job.name, job);
@@ -86,19 +131,54 @@ export class SqliteStateStore implements StateStore {
    * a no-op entry; a thrown error (a broken invariant) rolls the whole batch back.
    */
   applyBatch(firstIndex: number, cmds: Command[]): ApplyResult[] {
+    return this.applyLog(firstIndex, cmds.map((cmd) => ({ cmd }))).map((r) =>
+      r.result as ApplyResult
+    );
+  }
+
+  /**
+   * Applies log entries from `firstIndex` in one transaction: commands (deduplicated by request
+   * id) and Raft's own entries, which only advance applied_index.
+   */
+  applyLog(firstIndex: number, items: readonly LogItem[]): AppliedItem[] {
     assert(
       firstIndex === this.#appliedIndex + 1,
       `apply out of order: index ${firstIndex} after ${this.#appliedIndex}`,
     );
+    const last = firstIndex + items.length - 1;
     this.#pending = new Map();
-    let results: ApplyResult[];
+    let out: AppliedItem[];
     try {
-      results = this.#db.tx(() => {
-        const out = cmds.map((cmd) => apply(this, cmd));
+      out = this.#db.tx(() => {
+        const res = items.map((it, i): AppliedItem => {
+          const index = firstIndex + i;
+          if (it.cmd === null) {
+            return { index, rid: it.rid, cmd: null, result: undefined, duplicate: false };
+          }
+          if (it.rid !== undefined) {
+            const seen = this.#db.prepare("select idx from requests where rid = ?").get(it.rid);
+            if (seen) {
+              return { index, rid: it.rid, cmd: it.cmd, result: { ok: true }, duplicate: true };
+            }
+            this.#db.prepare("insert into requests (rid, idx) values (?, ?)").run(it.rid, index);
+          }
+          return {
+            index,
+            rid: it.rid,
+            cmd: it.cmd,
+            result: apply(this, it.cmd),
+            duplicate: false,
+          };
+        });
+        // Request ids are kept for a window of entries: a retry comes within seconds.
+        const cut = last - limits.requestIdsKeptEntries;
+        if (cut > 0 && Math.floor(last / 1024) !== Math.floor((firstIndex - 1) / 1024)) {
+          this.#db.prepare("delete from requests where idx < ?").run(cut);
+        }
         this.#db
           .prepare("insert or replace into meta (key, value) values ('applied_index', ?)")
-          .run(firstIndex + cmds.length - 1);
-        return out;
+          .run(last);
+        return res;
       });
     } catch (e) {
       this.#pending = null;
@@ -117,11 +197,59 @@ export class SqliteStateStore implements StateStore {
       else this.#jobs.set(name, job);
     }
     this.#pending = null;
-    this.#appliedIndex = firstIndex + cmds.length - 1;
-    cmds.forEach((cmd, i) => {
-      for (const l of this.#listeners) l(cmd, results[i] as ApplyResult);
-    });
-    return results;
+    this.#appliedIndex = last;
+    for (const it of out) {
+      if (it.cmd === null || it.duplicate || it.result === undefined) continue;
+      for (const l of this.#listeners) l(it.cmd, it.result);
+    }
+    for (const l of this.#batchListeners) l(out);
+    return out;
+  }
+
+  /** Calls `listener` with every applied batch (after commit), no-ops and duplicates included. */
+  onAppliedBatch(listener: (items: readonly AppliedItem[]) => void): void {
+    this.#batchListeners.push(listener);
+  }
+
+  /** Was a command with this request id applied (within the dedupe window)? */
+  hasRequest(rid: string): boolean {
+    return this.#db.prepare("select 1 as x from requests where rid = ?").get(rid) !== undefined;
+  }
+
+  /** Calls `listener` after a snapshot replaced the whole state (caches are already reloaded). */
+  onReloaded(listener: () => void): void {
+    this.#reloadListeners.push(listener);
+  }
+
+  /** Writes a consistent copy of the whole state (at appliedIndex) to `path` (must not exist). */
+  snapshotTo(path: string): void {
+    this.#db.exec(`vacuum into '${path.replaceAll("'", "''")}'`);
+  }
+
+  /**
+   * Replaces state.db by a snapshot file: copied next to it, fsynced, renamed over it (atomic),
+   * then reopened with caches reloaded. The snapshot file itself is left in place (a follower
+   * that becomes leader may send it on).
+   */
+  install(snapshotPath: string): void {
+    const f = this.#file;
+    assert(f !== undefined, "install() on a state store opened without a file");
+    const tmp = `${f.path}.installing`;
+    copyFileSync(snapshotPath, tmp);
+    const fd = openSync(tmp, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.#db.close();
+    // The old file's WAL must not be replayed into the new one.
+    rmSync(`${f.path}-wal`, { force: true });
+    rmSync(`${f.path}-shm`, { force: true });
+    renameSync(tmp, f.path);
+    this.#db = f.open(f.path);
+    this.#load();
+    for (const l of this.#reloadListeners) l();
   }
 
   /** Calls `listener` after each command is applied and committed (on every replica). */

@@ -49,6 +49,15 @@ export interface SimOptions {
   voteNotSynced?: boolean;
   /** A broken read path: answer gets from the local state of any node, without ReadIndex. */
   staleReads?: boolean;
+  /**
+   * Snapshots as files, as the product does: the Raft snapshot carries only a descriptor naming a
+   * file on the node's disk; a snapshot sent to a follower is read from the sender's file and
+   * written to a file on the receiver (a transfer may be torn: nothing is delivered), which the
+   * core then references. Checked after every step: a durable snapshot's file exists.
+   */
+  snapshotFiles?: boolean;
+  /** A broken file shell: delete every snapshot file after compacting (dangling descriptors). */
+  pruneAllSnapshotFiles?: boolean;
   /** Record a line per event (for --verbose and debugging). */
   trace?: boolean;
 }
@@ -75,6 +84,8 @@ type KvCommand = { client: number; opId: number; key: string; value: string };
 
 interface SimNode {
   id: NodeId;
+  /** Snapshot files on this node's disk (survive crashes), by name. */
+  disk: Map<string, Uint8Array>;
   raft: Raft | undefined;
   durable: Durable;
   kv: Map<string, string>;
@@ -190,12 +201,35 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
 
   const nodes = new Map<NodeId, SimNode>();
   let restartCount = 0;
+  let fileSeq = 0;
+
+  // ---- snapshot files (opts.snapshotFiles): the core's snapshot data is {"file": name}
+  const fileOf = (data: Uint8Array): string =>
+    (JSON.parse(dec.decode(data)) as { file: string }).file;
+  /** The application bytes of a snapshot, read through its file when snapshots are files. */
+  const snapshotBytes = (n: SimNode, data: Uint8Array): Uint8Array => {
+    if (!opts.snapshotFiles) return data;
+    const f = n.disk.get(fileOf(data));
+    if (f === undefined) fail(`${n.id} snapshot references missing file ${fileOf(data)}`);
+    return f as Uint8Array;
+  };
+  /** Keeps the file of the durable snapshot (and the newest other one); deletes the rest. */
+  const pruneFiles = (n: SimNode, keepAlso: string | undefined) => {
+    if (!opts.snapshotFiles) return;
+    const keep = new Set<string>();
+    if (n.durable.snapshot !== undefined) keep.add(fileOf(n.durable.snapshot.data));
+    if (keepAlso !== undefined) keep.add(keepAlso);
+    for (const f of [...n.disk.keys()]) {
+      if (opts.pruneAllSnapshotFiles || !keep.has(f)) n.disk.delete(f);
+    }
+  };
   const boot = bootstrapState({ voters: ids, learners: [] });
   for (const id of ids) {
     nodes.set(id, {
       id,
       raft: undefined,
       durable: { hardState: boot.hardState, snapshot: undefined, entries: [...boot.entries] },
+      disk: new Map(),
       kv: new Map(),
       applied: 0,
       pausedUntil: 0,
@@ -212,7 +246,9 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
     n.kv = new Map();
     n.applied = 0;
     if (d.snapshot !== undefined) {
-      const snap = JSON.parse(dec.decode(d.snapshot.data)) as { kv: [string, string][] };
+      const snap = JSON.parse(dec.decode(snapshotBytes(n, d.snapshot.data))) as {
+        kv: [string, string][];
+      };
       n.kv = new Map(snap.kv);
       n.applied = d.snapshot.meta.index;
     }
@@ -321,6 +357,9 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
 
   /** Checks invariants that need the whole node (run after every event touching it). */
   const checkNode = (n: SimNode) => {
+    if (opts.snapshotFiles && n.durable.snapshot !== undefined) {
+      snapshotBytes(n, n.durable.snapshot.data); // a durable snapshot's file must exist
+    }
     const r = n.raft;
     if (r === undefined) return;
     const st = r.status();
@@ -424,10 +463,18 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
         }
         votes.set(m.term, m.to);
       }
+      if (m.type === "snap" && opts.snapshotFiles) {
+        // The transport reads the file it streams: a descriptor without its file is a bug.
+        const bytes = snapshotBytes(n, m.snapshot.data);
+        net.send(m.from, m.to, { ...m, snapshot: { ...m.snapshot, data: bytes } }, now);
+        continue;
+      }
       net.send(m.from, m.to, m, now);
     }
     if (rd.snapshot !== undefined) {
-      const snap = JSON.parse(dec.decode(rd.snapshot.data)) as { kv: [string, string][] };
+      const snap = JSON.parse(dec.decode(snapshotBytes(n, rd.snapshot.data))) as {
+        kv: [string, string][];
+      };
       n.kv = new Map(snap.kv);
       n.applied = rd.snapshot.meta.index;
       for (let i = 1; i <= rd.snapshot.meta.index; i++) {
@@ -447,7 +494,12 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
     });
     if (n.applied - (n.durable.snapshot?.meta.index ?? 0) >= snapEvery) {
       const data = enc.encode(JSON.stringify({ kv: [...n.kv] }));
-      r.compact(n.applied, data);
+      if (opts.snapshotFiles) {
+        const file = `snap-${n.id}-${n.applied}-${++fileSeq}`;
+        n.disk.set(file, data);
+        r.compact(n.applied, enc.encode(JSON.stringify({ file })));
+        pruneFiles(n, file);
+      } else r.compact(n.applied, data);
     }
     checkNode(n);
   };
@@ -526,6 +578,27 @@ export function runSeed(seed: number, opts: SimOptions): SeedResult {
     if (n?.raft === undefined) return;
     if (n.pausedUntil > now) {
       n.backlog.push(m);
+      return;
+    }
+    if (m.type === "snap" && opts.snapshotFiles) {
+      // The chunks land in a file on the receiver; a torn transfer delivers nothing.
+      if (prng.next() < tornRate) {
+        log(`t=${now} ${n.id} snapshot transfer from ${m.from} torn`);
+        return;
+      }
+      const file = `recv-${n.id}-${m.from}-${m.snapshot.meta.index}-${++fileSeq}`;
+      n.disk.set(file, m.snapshot.data);
+      n.raft.step({
+        ...m,
+        snapshot: { ...m.snapshot, data: enc.encode(JSON.stringify({ file })) },
+      });
+      processReady(n);
+      if (n.durable.snapshot === undefined || fileOf(n.durable.snapshot.data) !== file) {
+        n.disk.delete(file); // the core refused it (stale): the file is not referenced
+      } else {
+        log(`t=${now} ${n.id} installed snapshot file ${file}`);
+        pruneFiles(n, undefined);
+      }
       return;
     }
     n.raft.step(m);

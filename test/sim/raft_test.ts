@@ -32,6 +32,31 @@ describe("raft simulator", () => {
     240_000,
   );
 
+  test(
+    "snapshots as files (descriptor in Raft, file streamed, torn transfers): 100 seeds clean",
+    () => {
+      const failed: string[] = [];
+      let notLinearizable = 0;
+      for (let seed = 1; seed <= 100; seed++) {
+        const r = runSeed(seed, { steps: 4_000, snapshotFiles: true });
+        if (r.linearizable !== "ok") notLinearizable++;
+        if (r.violations.length > 0) failed.push(`seed ${seed}: ${r.violations.join("; ")}`);
+      }
+      expect(failed).toEqual([]);
+      expect(notLinearizable).toBe(0);
+    },
+    120_000,
+  );
+
+  test("a shell that deletes the snapshot file Raft still references is caught", () => {
+    let caught = "";
+    for (let seed = 1; seed <= 30 && caught === ""; seed++) {
+      const r = runSeed(seed, { steps: 3_000, snapshotFiles: true, pruneAllSnapshotFiles: true });
+      if (r.violations.length > 0) caught = r.violations.join("; ");
+    }
+    expect(caught).toMatch(/snapshot references missing file/);
+  });
+
   test("the same seed replays to the same trace hash", () => {
     for (const seed of [3, 17, 42]) {
       const a = runSeed(seed, { steps: 3_000 });

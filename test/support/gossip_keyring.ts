@@ -1,8 +1,8 @@
 /** Helpers for keyring tests: real gossip shells on 127.0.0.1 driven by a fake clock. */
 import type { GossipEvent } from "../../src/gossip/mod.ts";
+import { FakeClock as LibFakeClock } from "../../src/lib/mod.ts";
 import {
   attachKeyringOps,
-  type Clock,
   type GossipShell,
   Keyring,
   type KeyringOps,
@@ -10,25 +10,13 @@ import {
   startGossipNode,
 } from "../../src/net/mod.ts";
 
-export class FakeClock implements Clock {
-  t = 0;
-  #timers: Array<{ ms: number; next: number; fn: () => void; live: boolean }> = [];
-  nowMs(): number {
-    return this.t;
+/** The one clock port's fake, from 0, with `t` for the tests' reads of time. */
+export class FakeClock extends LibFakeClock {
+  constructor() {
+    super(0);
   }
-  every(ms: number, fn: () => void): () => void {
-    const timer = { ms, next: this.t + ms, fn, live: true };
-    this.#timers.push(timer);
-    return () => (timer.live = false);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    for (const timer of [...this.#timers]) {
-      while (timer.live && timer.next <= this.t) {
-        timer.next += timer.ms;
-        timer.fn();
-      }
-    }
+  get t(): number {
+    return this.nowMs();
   }
 }
 

@@ -3,18 +3,19 @@ import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultNodeIo, type NodeConfig, type RunningNode, startNode } from "../../src/node/mod.ts";
+import { type AgentStartConfig, type RunningAgent, startAgent } from "../../src/cli/mod.ts";
+import { defaultNodeIo } from "../../src/node/mod.ts";
 import { loadRuntime } from "../../src/runtime/mod.ts";
 
-export type TestNode = RunningNode;
+export type TestNode = RunningAgent;
 
 export async function startTestNode(
   dataDir: string,
   nodeName = "test-node",
-  extra: Partial<NodeConfig> = {},
+  extra: Partial<AgentStartConfig> = {},
 ): Promise<TestNode> {
   const runtime = await loadRuntime();
-  return startNode(
+  return startAgent(
     {
       nodeName,
       dataDir,

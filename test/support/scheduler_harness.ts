@@ -1,19 +1,25 @@
 /**
- * A node's scheduling stack on a FakeClock: real SQLite state, LocalLog, Runner and Scheduler,
- * with a controllable executor. Time moves only by advance(); no sleeps.
+ * A node's scheduling stack on a FakeClock: real SQLite state behind a one-member Raft group
+ * (the production shell and door), Runner and Scheduler, with a controllable executor. Time
+ * moves only by advance(); no sleeps.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RaftShell, SnapshotDir } from "../../src/consensus/mod.ts";
 import { FakeClock } from "../../src/lib/mod.ts";
 import {
+  Door,
   type ExecutorPort,
-  LocalLog,
   OutputHub,
   type OutputPort,
+  ReplicatedState,
   Runner,
 } from "../../src/node/mod.ts";
 import { loadRuntime } from "../../src/runtime/mod.ts";
 import { nextRunOf, Scheduler } from "../../src/scheduler/mod.ts";
 import { type Execution, type Job, parseJobBody, validateJob } from "../../src/state/mod.ts";
-import { SqliteStateStore } from "../../src/store/mod.ts";
+import { RaftLogStore, type SqlDb, SqliteStateStore } from "../../src/store/mod.ts";
 
 type Result = Awaited<ReturnType<ExecutorPort["run"]>>;
 
@@ -96,17 +102,36 @@ export const t0 = Date.UTC(2030, 0, 1, 0, 0, 0);
 export class Harness {
   readonly clock: FakeClock;
   readonly store: SqliteStateStore;
-  readonly log: LocalLog;
+  readonly log: Door;
+  readonly shell: RaftShell;
   readonly exec: FakeExecutor;
   readonly runner: Runner;
   readonly scheduler: Scheduler;
   readonly counts = { launched: 0, missed: 0, lost: 0, fireFailed: 0 };
   readonly lateness: number[] = [];
 
-  private constructor(store: SqliteStateStore, clock: FakeClock) {
+  private constructor(store: SqliteStateStore, clock: FakeClock, raftDb: SqlDb) {
     this.clock = clock;
     this.store = store;
-    this.log = new LocalLog(store);
+    const snapshots = new SnapshotDir(join(mkdtempSync(join(tmpdir(), "harness-")), "snapshots"));
+    this.shell = new RaftShell({
+      id: "n1",
+      store: RaftLogStore.open(raftDb),
+      transport: { send: () => {} },
+      app: new ReplicatedState(store, snapshots),
+      clock,
+      tickMs: 100,
+      electionTicks: 10,
+      heartbeatTicks: 1,
+      seed: 1,
+      bootstrap: { voters: ["n1"], learners: [] },
+      onEvent: (e) => {
+        if (e.type === "role") this.log.leaderChanged();
+      },
+    });
+    this.log = new Door(this.shell, clock, () => Promise.reject(new Error("no peers")));
+    store.onAppliedBatch((items) => this.log.applied(items));
+    this.shell.start();
     this.exec = new FakeExecutor(clock);
     let sched: Scheduler | undefined;
     this.runner = new Runner({
@@ -147,7 +172,11 @@ export class Harness {
 
   static async create(startMs = t0, dbPath = ":memory:"): Promise<Harness> {
     const rt = await loadRuntime();
-    return new Harness(new SqliteStateStore(rt.openDb(dbPath)), new FakeClock(startMs));
+    return new Harness(
+      new SqliteStateStore(rt.openDb(dbPath)),
+      new FakeClock(startMs),
+      rt.openDb(":memory:") as unknown as SqlDb,
+    );
   }
 
   /** Creates or replaces a job as the API does (validate, compute next, propose). */

@@ -2,9 +2,15 @@
 // wired by an in-memory transport: no message leaves a node with a term, vote or log suffix that
 // is not yet durable on it, and a write is acknowledged only once a majority has it durable.
 // Polls with a deadline (ticks run on real timers); never asserts on timing.
-import { afterEach, describe, expect, test } from "bun:test";
-import type { Entry, HardState, Message, Snapshot } from "../raft/mod.ts";
-import { type LogStore, RaftNode, type Transport } from "./node.ts";
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LogStore, Transport } from "../src/consensus/mod.ts";
+import type { Entry, HardState, Message, Snapshot } from "../src/raft/mod.ts";
+import { KvNode } from "./fixtures/kv_app.ts";
+
+const snapRoot = mkdtempSync(join(tmpdir(), "raft-shell-"));
 
 interface Durable {
   hardState: HardState;
@@ -13,7 +19,7 @@ interface Durable {
 }
 
 const problems: string[] = [];
-const nodes = new Map<string, RaftNode>();
+const nodes = new Map<string, KvNode>();
 const durable = new Map<string, Durable>();
 
 class MemStore implements LogStore {
@@ -92,6 +98,7 @@ class CheckingTransport implements Transport {
   }
 }
 
+afterAll(() => rmSync(snapRoot, { recursive: true, force: true }));
 afterEach(() => {
   for (const n of nodes.values()) n.stop();
   nodes.clear();
@@ -111,8 +118,9 @@ async function waitFor<T>(what: string, f: () => T | undefined, deadlineMs = 10_
 
 function startCluster(ids: string[], lazy = false): void {
   for (const [i, id] of ids.entries()) {
-    const n = new RaftNode({
+    const n = new KvNode({
       id,
+      snapshotDir: join(snapRoot, `${id}-${Math.random()}`),
       store: lazy ? new LazyStore(id) : new MemStore(id),
       transport: new CheckingTransport(id),
       tickMs: 5,
@@ -130,7 +138,7 @@ function startCluster(ids: string[], lazy = false): void {
 
 const leaderOf = () => [...nodes.values()].find((n) => n.status().role === "leader");
 
-describe("RaftNode shell", () => {
+describe("Raft shell", () => {
   test("persists before it sends, and acknowledges a write only once a majority holds it", async () => {
     startCluster(["n1", "n2", "n3"]);
     const leader = await waitFor("a leader", leaderOf);
@@ -152,7 +160,7 @@ describe("RaftNode shell", () => {
     startCluster(["n1", "n2", "n3"]);
     const leader = await waitFor("a leader", leaderOf);
     await leader.put("x", "1");
-    const follower = [...nodes.values()].find((n) => n !== leader) as RaftNode;
+    const follower = [...nodes.values()].find((n) => n !== leader) as KvNode;
     expect(await follower.get("x")).toBe("1");
     expect(problems).toEqual([]);
   });
@@ -160,7 +168,7 @@ describe("RaftNode shell", () => {
   test("a write refused on a follower names the leader", async () => {
     startCluster(["n1", "n2", "n3"]);
     const leader = await waitFor("a leader", leaderOf);
-    const follower = [...nodes.values()].find((n) => n !== leader) as RaftNode;
+    const follower = [...nodes.values()].find((n) => n !== leader) as KvNode;
     await waitFor("the follower to know the leader", () => follower.status().leader || undefined);
     let hint = "";
     await follower.put("y", "2").catch((e: { kind?: string; leaderHint?: string }) => {

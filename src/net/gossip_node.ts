@@ -6,8 +6,8 @@ import { randomBytes } from "node:crypto";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer, type Server } from "node:net";
 import { type GossipConfig, GossipCore, makeConfig, type ProfileName } from "../gossip/mod.ts";
-import { Prng } from "../lib/mod.ts";
-import { type Clock, GossipShell, systemClock } from "./gossip_shell.ts";
+import { type Clock, Prng } from "../lib/mod.ts";
+import { GossipShell } from "./gossip_shell.ts";
 import type { Keyring } from "./keyring.ts";
 
 export interface GossipNodeOptions {
@@ -85,7 +85,13 @@ export async function startGossipNode(o: GossipNodeOptions): Promise<GossipShell
     ...(o.label === undefined ? {} : { label: o.label }),
     ...(o.keyring === undefined ? {} : { keyring: o.keyring }),
   };
-  const shell = new GossipShell({ core, udp, tcp, clock: o.clock ?? systemClock, security });
+  const shell = new GossipShell({
+    core,
+    udp,
+    tcp,
+    ...(o.clock === undefined ? {} : { clock: o.clock }),
+    security,
+  });
   shell.start();
   if (o.join !== undefined && o.join.length > 0) core.join(o.join);
   return shell;

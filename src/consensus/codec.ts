@@ -3,7 +3,7 @@
  * bounded chunks here and reassembled by SnapshotAssembler on the receiving side.
  */
 import { create } from "@bufbuild/protobuf";
-import { assert, assertNever, invalid, limits } from "../lib/mod.ts";
+import { assertNever, invalid } from "../lib/mod.ts";
 import type { Entry, EntryType, Message, SnapshotRequest } from "../raft/mod.ts";
 import {
   type RaftEntry,
@@ -181,73 +181,48 @@ export function messageFromProto(p: RaftMessage): Message {
   }
 }
 
-/** Splits an InstallSnapshot into chunks of at most `chunkBytes` of data. */
-export function snapshotToChunks(
+/** One chunk of an InstallSnapshot: the message's header plus `data` at `offset` of the file. */
+export function snapshotChunk(
   m: SnapshotRequest,
-  chunkBytes: number = limits.raftSnapshotChunkBytes,
-): RaftServiceSendSnapshotChunkRequest[] {
-  const data = m.snapshot.data;
-  const out: RaftServiceSendSnapshotChunkRequest[] = [];
-  for (let off = 0; off === 0 || off < data.length; off += chunkBytes) {
-    const end = Math.min(data.length, off + chunkBytes);
-    out.push(create(RaftServiceSendSnapshotChunkRequestSchema, {
-      from: m.from,
-      to: m.to,
-      term: b(m.term),
-      index: b(m.snapshot.meta.index),
-      snapshotTerm: b(m.snapshot.meta.term),
-      voters: [...m.snapshot.meta.config.voters],
-      learners: [...m.snapshot.meta.config.learners],
-      offset: b(off),
-      totalBytes: b(data.length),
-      data: data.subarray(off, end),
-      done: end >= data.length,
-      session: b(m.session),
-    }));
-    if (data.length === 0) break;
-  }
-  return out;
+  offset: number,
+  totalBytes: number,
+  data: Uint8Array,
+  done: boolean,
+): RaftServiceSendSnapshotChunkRequest {
+  return create(RaftServiceSendSnapshotChunkRequestSchema, {
+    from: m.from,
+    to: m.to,
+    term: b(m.term),
+    index: b(m.snapshot.meta.index),
+    snapshotTerm: b(m.snapshot.meta.term),
+    voters: [...m.snapshot.meta.config.voters],
+    learners: [...m.snapshot.meta.config.learners],
+    offset: b(offset),
+    totalBytes: b(totalBytes),
+    data,
+    done,
+    session: b(m.session),
+  });
 }
 
-/** Reassembles chunks per sender; returns the whole snapshot message when the last one lands. */
-export class SnapshotAssembler {
-  readonly #partial = new Map<string, { key: string; buf: Uint8Array; filled: number }>();
-
-  add(c: RaftServiceSendSnapshotChunkRequest): SnapshotRequest | undefined {
-    const total = n(c.totalBytes);
-    if (total > limits.raftSnapshotBytesMax) {
-      throw invalid(`snapshot of ${total} bytes exceeds ${limits.raftSnapshotBytesMax}`);
-    }
-    const key = `${c.term}/${c.index}/${c.snapshotTerm}/${total}`;
-    let p = this.#partial.get(c.from);
-    if (n(c.offset) === 0 || p === undefined || p.key !== key) {
-      if (n(c.offset) !== 0) return undefined; // a chunk of a transfer we did not see start
-      p = { key, buf: new Uint8Array(total), filled: 0 };
-      this.#partial.set(c.from, p);
-    }
-    if (n(c.offset) !== p.filled || p.filled + c.data.length > total) {
-      this.#partial.delete(c.from);
-      return undefined; // out of order: drop; the leader re-sends the snapshot
-    }
-    p.buf.set(c.data, p.filled);
-    p.filled += c.data.length;
-    if (!c.done) return undefined;
-    this.#partial.delete(c.from);
-    assert(p.filled === total, `snapshot chunks filled ${p.filled} of ${total} bytes`);
-    return {
-      type: "snap",
-      from: c.from,
-      to: c.to,
-      term: n(c.term),
-      session: n(c.session),
-      snapshot: {
-        meta: {
-          index: n(c.index),
-          term: n(c.snapshotTerm),
-          config: { voters: c.voters, learners: c.learners },
-        },
-        data: p.buf,
+/** The InstallSnapshot message a last chunk completes, with the receiver's own snapshot data. */
+export function snapshotMessage(
+  c: RaftServiceSendSnapshotChunkRequest,
+  data: Uint8Array,
+): SnapshotRequest {
+  return {
+    type: "snap",
+    from: c.from,
+    to: c.to,
+    term: n(c.term),
+    session: n(c.session),
+    snapshot: {
+      meta: {
+        index: n(c.index),
+        term: n(c.snapshotTerm),
+        config: { voters: [...c.voters], learners: [...c.learners] },
       },
-    };
-  }
+      data,
+    },
+  };
 }

@@ -1,0 +1,90 @@
+// Proves the door's retry contract on a fake clock: a forward that times out is sent again with
+// the same request id, so when the leader had applied the first attempt after all, apply keeps
+// one copy (the write is neither lost nor applied twice) and the caller gets one answer; and a
+// write made while no leader is known waits, then goes to the leader once one is elected.
+import { describe, expect, test } from "bun:test";
+import type { RaftShell } from "../consensus/mod.ts";
+import { FakeClock, limits, TockError } from "../lib/mod.ts";
+import { loadRuntime } from "../runtime/mod.ts";
+import { parseJobBody } from "../state/mod.ts";
+import { type LogItem, SqliteStateStore } from "../store/mod.ts";
+import { decodeEnvelope, Door } from "./door.ts";
+
+/** The slice of the shell the door reads: a follower that knows (or not) a leader. */
+function follower(leader: string) {
+  return { role: "follower", leader, id: "f1", propose: () => ({ ok: false }) } as unknown as
+    & RaftShell
+    & { leader: string };
+}
+
+const job = parseJobBody({
+  name: "a",
+  schedule: "@every 1m",
+  executor: "shell",
+  executor_config: { command: "true" },
+});
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+describe("door", () => {
+  test("a forward that timed out is retried with the same id; apply keeps one copy", async () => {
+    const rt = await loadRuntime();
+    const store = new SqliteStateStore(rt.openDb(":memory:"));
+    const clock = new FakeClock(0);
+    const sent: Uint8Array[] = [];
+    const door = new Door(follower("L"), clock, (_leader, env) => {
+      sent.push(env);
+      // The first attempt reached the leader and was applied, but its answer was lost.
+      return sent.length === 1
+        ? Promise.reject(new TockError("timeout", "forward timed out"))
+        : Promise.resolve();
+    });
+    store.onAppliedBatch((items) => door.applied(items));
+    let answers = 0;
+    const p = door.propose({ type: "job.upsert", job }).then((a) => (answers++, a));
+    await settle();
+    clock.advance(limits.leaderRetryMs);
+    await settle();
+    expect(sent.length).toBe(2);
+    expect(decodeEnvelope(sent[0]!).r).toBe(decodeEnvelope(sent[1]!).r);
+    // The leader's log now holds both attempts; this server applies them in order.
+    const items: LogItem[] = sent.map((e) => {
+      const env = decodeEnvelope(e);
+      return { cmd: env.c, rid: env.r };
+    });
+    const applied = store.applyLog(1, items);
+    expect(applied.map((x) => x.duplicate)).toEqual([false, true]);
+    expect((await p).job?.name).toBe("a");
+    expect(answers).toBe(1);
+    expect([...store.jobsView()].length).toBe(1);
+  });
+
+  test("with no leader known the write waits, then goes to the elected leader", async () => {
+    const clock = new FakeClock(0);
+    const shell = follower("");
+    const sent: string[] = [];
+    const door = new Door(shell, clock, (leader) => {
+      sent.push(leader);
+      return Promise.resolve();
+    });
+    void door.propose({ type: "job.delete", name: "x" }).catch(() => {});
+    clock.advance(limits.leaderRetryMs * 3);
+    await settle();
+    expect(sent).toEqual([]);
+    shell.leader = "L2";
+    door.leaderChanged();
+    await settle();
+    expect(sent).toEqual(["L2"]);
+    door.close();
+  });
+
+  test("a write nobody applies in time fails as timeout (outcome unknown), not silently", async () => {
+    const clock = new FakeClock(0);
+    const door = new Door(follower(""), clock, () => Promise.resolve());
+    const p = door.propose({ type: "job.delete", name: "x" });
+    clock.advance(limits.proposeTimeoutMs);
+    await expect(p).rejects.toThrow("outcome is unknown");
+  });
+});
