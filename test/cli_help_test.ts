@@ -64,6 +64,7 @@ describe("--help", () => {
     ["exec", "get"],
     ["exec", "kill"],
     ["keygen"],
+    ["keyring"],
     ["version"],
     ["completion"],
   ];

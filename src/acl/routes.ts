@@ -48,6 +48,11 @@ export const restRoutes: readonly RouteRule[] = [
   // Changing the Raft group is an operator's act on the whole cluster.
   { method: "DELETE", path: "/v1/raft/peers/:id", need: mgmt },
   { method: "POST", path: "/v1/raft/transfer-leader", need: mgmt },
+  // The gossip keyring holds the cluster's encryption keys: listing shows them, so all is mgmt.
+  { method: "GET", path: "/v1/keyring", need: mgmt },
+  { method: "POST", path: "/v1/keyring", need: mgmt },
+  { method: "PUT", path: "/v1/keyring", need: mgmt },
+  { method: "DELETE", path: "/v1/keyring", need: mgmt },
   { method: "GET", path: "/v1/busy", need: token },
   { method: "GET", path: "/v1/pause", need: token },
   { method: "POST", path: "/v1/pause", need: op("pause") },

@@ -6,6 +6,7 @@
 import type { Hono } from "hono";
 import { TockError } from "../lib/mod.ts";
 import type { ApiDeps, ClusterPort } from "./deps.ts";
+import { handleKeyringRequest } from "./keyring_routes.ts";
 import { sendJson } from "./rest.ts";
 
 export function mountCluster(app: Hono, deps: ApiDeps): void {
@@ -35,4 +36,8 @@ export function mountCluster(app: Hono, deps: ApiDeps): void {
   });
   // Dkron: leaves gracefully and answers the member list as it was.
   app.post("/v1/leave", async (c) => sendJson(c, 200, await cluster().leave()));
+  // Serf/Consul's keyring operator API: list, install, use (make primary), remove, cluster-wide.
+  for (const method of ["GET", "POST", "PUT", "DELETE"] as const) {
+    app.on(method, "/v1/keyring", (c) => handleKeyringRequest(c.req.raw, deps.keyring?.()));
+  }
 }

@@ -2,6 +2,7 @@
  * What the API needs from the node, passed in as ports (never a whole node object). REST and
  * Connect handlers both use this and nothing else.
  */
+import type { KeyringPort } from "./keyring_routes.ts";
 import type { ApiExecution, Command, Execution, ExecutorCheck, Job } from "../state/mod.ts";
 
 /** A gossip member in Dkron's /v1/members shape. */
@@ -128,6 +129,8 @@ export interface ApiDeps {
   /** Prometheus text for /metrics. */
   metricsText(): string;
   clusterOps?: ClusterPort;
+  /** Cluster-wide gossip keyring operations; undefined (or answering undefined) without --encrypt. */
+  keyring?: () => KeyringPort | undefined;
 }
 
 export type { ApiExecution };

@@ -122,6 +122,7 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
     ...node.api,
     members: () => node.api.members(),
     leader: () => node.api.leaderMember(),
+    keyring: () => node.membership.keyringOps,
     clusterOps: {
       raft: node.api.raft,
       serf: () => node.membership.serfStats(),

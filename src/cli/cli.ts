@@ -12,6 +12,7 @@ import { membersCli } from "./members.ts";
 import { leaveCli, raftCli } from "./raft_ops.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { aclCommand, auditCommand } from "./acl_cli.ts";
+import { keyringCommand, keyringUsage } from "./keyring.ts";
 import { execCommand, jobCommand } from "./client.ts";
 import { connectionFetch, connectionFrom } from "./http_client.ts";
 import { readTls } from "./security_config.ts";
@@ -45,6 +46,7 @@ Usage:
            | token self | token delete ACCESSOR | policy apply -r FILE | policy list | policy info NAME
            | policy delete NAME
   tock audit [--after SEQ] [--limit N]
+  ${keyringUsage}
   tock tls ca create [--dir DIR] [--days N] | tls cert create --server|--client [--ca FILE] [--key FILE]
            [--additional-dnsname NAME ...] [--additional-ipaddress IP ...]
   (client commands take --address URL, --token SECRET, --ca-file, --cert-file, --key-file)
@@ -129,7 +131,8 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
       case "leave":
         return await leaveCli(io.runtime.env, io.out, rest);
       case "acl":
-      case "audit": {
+      case "audit":
+      case "keyring": {
         // Connection flags may sit anywhere; the subcommands parse the rest themselves.
         const conn = rest.filter((a, i) => isConnectionArg(rest, i, a));
         const others = rest.filter((a, i) => !isConnectionArg(rest, i, a));
@@ -139,6 +142,7 @@ export async function runCli(io: CliIo, argv: string[]): Promise<number> {
         });
         const client = { ...connectionFrom(values, io.runtime.env), out: io.out };
         if (command === "acl") await aclCommand(client, others);
+        else if (command === "keyring") await keyringCommand(client, others);
         else await auditCommand(client, others);
         return 0;
       }

@@ -92,6 +92,15 @@ Prints the Tock version and the runtime it runs on.`,
   completion: `Usage: tock completion bash|zsh|fish
 
 Prints a shell completion script, e.g. tock completion bash > /etc/bash_completion.d/tock`,
+  keyring: `Usage: tock keyring list | install KEY | use KEY | remove KEY [--address URL]
+
+Rotates the gossip encryption key on every member (the agents must run with --encrypt): install
+a new key everywhere, use it (make it primary), then remove the old one. Each step prints how many
+members acknowledged and which refused and why; it exits non-zero unless every member did. Each
+node keeps its keys in DATA_DIR/keyring.json, which wins over --encrypt at the next start.
+
+Flags:
+${address}`,
   agent: agentHelp + agentSecurityFlags,
   ...securityHelp,
 };

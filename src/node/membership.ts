@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import {
   closeSync,
+  existsSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -39,7 +40,16 @@ import {
   resolvePeerIds,
   type Voter,
 } from "../membership/mod.ts";
-import { type GossipShell, Keyring, parseKey, startGossipNode } from "../net/mod.ts";
+import {
+  attachKeyringOps,
+  type GossipShell,
+  Keyring,
+  type KeyringOps,
+  parseKey,
+  readKeyringFile,
+  startGossipNode,
+  writeKeyringFile,
+} from "../net/mod.ts";
 
 // ---- node id ----
 
@@ -244,6 +254,12 @@ export interface MembershipOptions {
   retryMax: number;
   /** Base64 gossip key, "" for none. */
   encrypt: string;
+  /**
+   * Where this node keeps its gossip keyring (Serf's keyring file: JSON list, primary first).
+   * When the file exists it wins over `encrypt`, so keys rotated with `tock keyring` survive a
+   * restart; every keyring change is saved here before the node acknowledges it.
+   */
+  keyringFile?: string;
   profile: "lan" | "wan" | "local" | "fast";
   failedServerGraceMs: number;
   clock: Clock;
@@ -279,6 +295,7 @@ export class Membership {
   readonly rpcAddr: string;
   readonly #o: MembershipOptions;
   readonly #shell: GossipShell;
+  #keyringOps: KeyringOps | undefined;
   readonly #log: (line: string) => void;
   #raft: RaftAttachment | undefined;
   #listeners = new Set<(e: MembershipEvent) => void>();
@@ -321,6 +338,12 @@ export class Membership {
       );
     }
     const rpcAddr = `${joinHost(advertiseHost)}:${o.rpcPort}`;
+    const keyringFile = o.keyringFile;
+    const keyring = keyringFile !== undefined && existsSync(keyringFile)
+      ? readKeyringFile(keyringFile)
+      : o.encrypt === ""
+      ? undefined
+      : new Keyring([parseKey(o.encrypt)]);
     const shell = await startGossipNode({
       name: o.nodeName,
       bindHost: o.bindHost,
@@ -338,11 +361,20 @@ export class Membership {
         hasRaft: false,
         user: o.tags,
       }),
-      ...(o.encrypt === "" ? {} : { keyring: new Keyring([parseKey(o.encrypt)]) }),
+      ...(keyring === undefined ? {} : { keyring }),
       clock: o.clock,
       ...(o.incarnation === undefined ? {} : { incarnation: o.incarnation }),
     });
     const m = new Membership(o, shell, advertiseHost);
+    if (keyring !== undefined) {
+      if (keyringFile !== undefined && !existsSync(keyringFile)) {
+        writeKeyringFile(keyringFile, keyring.keys().map((k) => Buffer.from(k).toString("base64")));
+      }
+      m.#keyringOps = attachKeyringOps(
+        shell,
+        keyringFile === undefined ? {} : { persist: (keys) => writeKeyringFile(keyringFile, keys) },
+      );
+    }
     m.#begin();
     return m;
   }
@@ -435,6 +467,11 @@ export class Membership {
   }
 
   /** The gossip shell (stats, user events). */
+  /** Cluster-wide keyring operations (`/v1/keyring`); undefined when gossip is not encrypted. */
+  get keyringOps(): KeyringOps | undefined {
+    return this.#keyringOps;
+  }
+
   get gossip(): GossipShell {
     return this.#shell;
   }

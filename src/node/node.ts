@@ -155,6 +155,7 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     retryIntervalMs: config.retryIntervalMs,
     retryMax: config.retryMax,
     encrypt: config.encrypt,
+    keyringFile: join(config.dataDir, "keyring.json"),
     profile: config.profile,
     failedServerGraceMs: config.failedServerGraceMs,
     clock,
