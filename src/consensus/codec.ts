@@ -188,8 +188,10 @@ export function snapshotChunk(
   totalBytes: number,
   data: Uint8Array,
   done: boolean,
+  crc?: number,
 ): RaftServiceSendSnapshotChunkRequest {
   return create(RaftServiceSendSnapshotChunkRequestSchema, {
+    ...(done && crc !== undefined ? { crc32: crc } : {}),
     from: m.from,
     to: m.to,
     term: b(m.term),

@@ -1,13 +1,17 @@
 // Proves the wire codec: every Raft message kind survives a protobuf round trip unchanged, and a
 // multi-megabyte snapshot file streamed in bounded chunks lands byte for byte (a chunk that
-// does not continue the transfer is refused, not mis-assembled).
+// does not continue the transfer is refused, not mis-assembled; bytes that differ from the
+// sender's file are refused by CRC-32, and a file damaged on disk fails verify).
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Message, SnapshotRequest } from "../raft/mod.ts";
-import { RaftMessageSchema } from "../gen/tock/v1/raft_pb.ts";
+import {
+  RaftMessageSchema,
+  RaftServiceSendSnapshotChunkRequestSchema,
+} from "../gen/tock/v1/raft_pb.ts";
 import { messageFromProto, messageToProto, snapshotChunk, snapshotMessage } from "./codec.ts";
 import { decodeDescriptor, encodeDescriptor, SnapshotDir } from "./snapshot_files.ts";
 
@@ -54,7 +58,12 @@ describe("snapshot files", () => {
   const meta = { index: 40, term: 6, config: { voters: ["n1", "n2"], learners: ["n3"] } };
 
   /** Sends `file` of `from` to `to` chunk by chunk; returns the InstallSnapshot it completes. */
-  function transfer(from: SnapshotDir, to: SnapshotDir, file: string): SnapshotRequest | undefined {
+  function transfer(
+    from: SnapshotDir,
+    to: SnapshotDir,
+    file: string,
+    damage = false,
+  ): SnapshotRequest | undefined {
     const d = from.seal(file);
     const snap: SnapshotRequest = {
       ...base,
@@ -68,13 +77,22 @@ describe("snapshot files", () => {
     if (chunks.length === 0) chunks.push(new Uint8Array());
     for (const c of chunks) {
       const done = offset + c.length >= d.bytes;
-      const req = snapshotChunk(snap, offset, d.bytes, c, done);
+      // Through protobuf bytes, so the CRC is known to survive the wire.
+      const req = fromBinary(
+        RaftServiceSendSnapshotChunkRequestSchema,
+        toBinary(
+          RaftServiceSendSnapshotChunkRequestSchema,
+          snapshotChunk(snap, offset, d.bytes, c, done, d.crc),
+        ),
+      );
+      if (damage && offset === 0 && req.data.length > 0) req.data[0] = (req.data[0] as number) ^ 1;
       const got = to.receive(
         { from: req.from, term: Number(req.term), index: Number(req.index) },
         Number(req.offset),
         Number(req.totalBytes),
         req.data,
         req.done,
+        req.crc32,
       );
       if (got) out = snapshotMessage(req, encodeDescriptor(got));
       offset += c.length;
@@ -116,6 +134,30 @@ describe("snapshot files", () => {
     writeFileSync(a.path("snap-1-1.db"), new Uint8Array());
     const m = transfer(a, b, "snap-1-1.db");
     expect(decodeDescriptor(m!.snapshot.data).bytes).toBe(0);
+  });
+
+  test("a transfer whose bytes differ from the sender's file is refused by CRC and leaves no file", () => {
+    const a = new SnapshotDir(join(root, "a4"));
+    const b = new SnapshotDir(join(root, "b4"));
+    writeFileSync(a.path("snap-6-40.db"), new Uint8Array(5000).fill(7));
+    expect(() => transfer(a, b, "snap-6-40.db", true)).toThrow(
+      /snapshot n1-7-40 is corrupt: received bytes have CRC-32 [0-9a-f]{8}, the sender's file [0-9a-f]{8}/,
+    );
+    expect(readdirSync(b.dir)).toEqual([]);
+    const m = transfer(a, b, "snap-6-40.db"); // the leader's re-send lands
+    const d = decodeDescriptor(m!.snapshot.data);
+    expect(d.crc).toBe(a.seal("snap-6-40.db").crc);
+    expect(() => b.verify(d)).not.toThrow();
+  });
+
+  test("a snapshot file damaged on disk fails verify with an error naming it", () => {
+    const a = new SnapshotDir(join(root, "a5"));
+    writeFileSync(a.path("snap-6-40.db"), new Uint8Array(3000).fill(1));
+    const d = a.seal("snap-6-40.db");
+    writeFileSync(a.path("snap-6-40.db"), new Uint8Array(3000).fill(2));
+    expect(() => a.verify(d)).toThrow(/snap-6-40\.db is corrupt: CRC-32 .* refusing to install it/);
+    writeFileSync(a.path("snap-6-40.db"), new Uint8Array(2999).fill(1));
+    expect(() => a.verify(d)).toThrow(/is corrupt: 2999 bytes where its descriptor says 3000/);
   });
 
   test("a malformed descriptor is a clear error", () => {

@@ -7,7 +7,7 @@
  * input and drain). Inputs of one event-loop turn share one Ready (group commit).
  */
 import { setImmediate } from "node:timers";
-import { type Clock, Prng } from "../lib/mod.ts";
+import { type Clock, errorMessage, limits, Prng } from "../lib/mod.ts";
 import {
   bootstrapState,
   type ClusterConfig,
@@ -51,7 +51,10 @@ export interface StateMachine {
   appliedIndex(): number;
   /** Applies committed entries in order; noop and config entries only advance the index. */
   apply(entries: readonly Entry[]): void;
-  /** Takes a consistent snapshot of the state at appliedIndex(); returns its opaque data. */
+  /**
+   * Takes a consistent snapshot of the state at appliedIndex(); returns its opaque data. May
+   * throw (a full disk): then it leaves nothing behind, and the shell keeps its log and retries.
+   */
   snapshot(): Uint8Array;
   /** Replaces the whole state by a snapshot's (received from the leader, or found at start). */
   restore(s: Snapshot): void;
@@ -68,6 +71,8 @@ export type ShellEvent =
   | { readonly type: "snapshotInstalled"; readonly index: number }
   /** This node took a snapshot and compacted its log. */
   | { readonly type: "snapshotTaken"; readonly index: number }
+  /** Taking a snapshot failed; the log is kept whole and the snapshot is tried again later. */
+  | { readonly type: "snapshotFailed"; readonly index: number; readonly error: string }
   /** A linearizable read confirmed at `index` is now servable (applied ≥ index). */
   | { readonly type: "read"; readonly ctx: string; readonly index: number };
 
@@ -110,6 +115,8 @@ export class RaftShell {
   readonly #o: RaftShellOptions;
   #snapshotIndex = 0;
   #snapshotAt = -Infinity;
+  /** Monotonic ms before which no automatic snapshot is tried (after a failure). */
+  #snapshotRetryAt = -Infinity;
   #snapshotData: Uint8Array | undefined;
   #stopTicks: (() => void) | undefined;
   #role: Role = "follower";
@@ -288,14 +295,38 @@ export class RaftShell {
     return ok;
   }
 
-  /** Takes a snapshot now and compacts (operators, tests); false when nothing new is applied. */
+  /**
+   * Takes a snapshot now and compacts (operators, tests); false when nothing new is applied or
+   * the snapshot failed (a "snapshotFailed" event says why).
+   */
   compactNow(): boolean {
-    const applied = this.#raft.status().applied;
-    if (applied <= this.#snapshotIndex) return false;
-    this.#snapshotIndex = applied;
-    this.#raft.compact(applied, this.#o.app.snapshot());
-    this.#o.onEvent?.({ type: "snapshotTaken", index: applied });
-    this.#requestDrain();
+    const ok = this.#takeSnapshot();
+    if (ok) this.#requestDrain();
+    return ok;
+  }
+
+  /**
+   * Snapshots the application at ITS applied index, not Raft's: entries committed but waiting
+   * (a full disk) are not in the state, so the log must keep them. A failure changes nothing
+   * (the index stays, the log stays whole) and defers the next automatic try.
+   */
+  #takeSnapshot(): boolean {
+    const index = this.#o.app.appliedIndex();
+    if (index <= this.#snapshotIndex) return false;
+    const now = this.#o.clock.monoMs();
+    let data: Uint8Array;
+    try {
+      data = this.#o.app.snapshot();
+    } catch (e) {
+      this.#snapshotRetryAt = now +
+        Math.max(this.#o.snapshotIntervalMs ?? 0, limits.snapshotRetryAfterFailureMs);
+      this.#o.onEvent?.({ type: "snapshotFailed", index, error: errorMessage(e) });
+      return false;
+    }
+    this.#snapshotIndex = index;
+    this.#snapshotAt = now;
+    this.#raft.compact(index, data);
+    this.#o.onEvent?.({ type: "snapshotTaken", index });
     return true;
   }
 
@@ -385,14 +416,12 @@ export class RaftShell {
       for (const rs of ready) this.#o.onEvent?.({ type: "read", ctx: rs.ctx, index: rs.index });
     }
     const every = this.#o.snapshotThreshold ?? 0;
+    const now = this.#o.clock.monoMs();
     if (
       every > 0 && applied - this.#snapshotIndex >= every &&
-      this.#o.clock.monoMs() - this.#snapshotAt >= (this.#o.snapshotIntervalMs ?? 0)
+      now - this.#snapshotAt >= (this.#o.snapshotIntervalMs ?? 0) && now >= this.#snapshotRetryAt
     ) {
-      this.#snapshotIndex = applied;
-      this.#snapshotAt = this.#o.clock.monoMs();
-      this.#raft.compact(applied, this.#o.app.snapshot());
-      this.#o.onEvent?.({ type: "snapshotTaken", index: applied });
+      this.#takeSnapshot();
     }
   }
 }

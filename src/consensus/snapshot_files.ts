@@ -19,31 +19,60 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { invalid, limits } from "../lib/mod.ts";
+import { crc32 } from "../store/mod.ts";
 
-/** What a snapshot's `data` holds: the file's name (in the snapshot dir) and its size. */
+/**
+ * What a snapshot's `data` holds: the file's name (in the snapshot dir), its size and the CRC-32
+ * of its bytes. `crc` is absent only in descriptors written before checksums existed (kept in an
+ * older raft.db); such a file is checked by size alone.
+ */
 export interface SnapshotDescriptor {
   readonly file: string;
   readonly bytes: number;
+  readonly crc?: number | undefined;
 }
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 export function encodeDescriptor(d: SnapshotDescriptor): Uint8Array {
-  return enc.encode(JSON.stringify({ file: d.file, bytes: d.bytes }));
+  return enc.encode(
+    JSON.stringify(
+      d.crc === undefined ? { file: d.file, bytes: d.bytes } : {
+        file: d.file,
+        bytes: d.bytes,
+        crc: d.crc,
+      },
+    ),
+  );
 }
 
 export function decodeDescriptor(data: Uint8Array): SnapshotDescriptor {
-  let v: { file?: unknown; bytes?: unknown };
+  let v: { file?: unknown; bytes?: unknown; crc?: unknown };
   try {
     v = JSON.parse(dec.decode(data)) as typeof v;
   } catch {
     throw invalid(`snapshot descriptor is not JSON (${data.length} bytes)`);
   }
-  if (typeof v.file !== "string" || !/^[\w.-]+$/.test(v.file) || typeof v.bytes !== "number") {
+  if (
+    typeof v.file !== "string" || !/^[\w.-]+$/.test(v.file) || typeof v.bytes !== "number" ||
+    (v.crc !== undefined && (typeof v.crc !== "number" || !Number.isInteger(v.crc)))
+  ) {
     throw invalid(`malformed snapshot descriptor ${dec.decode(data).slice(0, 200)}`);
   }
-  return { file: v.file, bytes: v.bytes };
+  return v.crc === undefined
+    ? { file: v.file, bytes: v.bytes }
+    : { file: v.file, bytes: v.bytes, crc: v.crc };
+}
+
+/** Makes a rename or a new file in `dir` durable (the entry lives in the directory). */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Identifies one incoming transfer: the same snapshot from the same leader session. */
@@ -57,7 +86,9 @@ export interface IncomingKey {
 export class SnapshotDir {
   readonly dir: string;
   /** The one transfer being received (a new one from a newer leader replaces it). */
-  #incoming: { key: string; path: string; fd: number; written: number } | undefined;
+  #incoming:
+    | { key: string; path: string; fd: number; written: number; crc: number }
+    | undefined;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -79,7 +110,10 @@ export class SnapshotDir {
     return name;
   }
 
-  /** Describes a finished file: fsyncs it (VACUUM INTO does not) and reads its size. */
+  /**
+   * Describes a finished file: fsyncs it and its directory entry (VACUUM INTO does neither),
+   * and reads its size and CRC-32 (in bounded chunks).
+   */
   seal(file: string): SnapshotDescriptor {
     const fd = openSync(this.path(file), "r");
     try {
@@ -87,7 +121,39 @@ export class SnapshotDir {
     } finally {
       closeSync(fd);
     }
-    return { file, bytes: statSync(this.path(file)).size };
+    fsyncDir(this.dir);
+    const bytes = statSync(this.path(file)).size;
+    return { file, bytes, crc: this.#crcOf({ file, bytes }) };
+  }
+
+  /**
+   * Checks that a snapshot file still holds what its descriptor says (size, then CRC-32), so a
+   * truncated or corrupted file is refused before it replaces state.db. Throws naming the file.
+   */
+  verify(d: SnapshotDescriptor): void {
+    const path = this.path(d.file);
+    if (!existsSync(path)) throw invalid(`snapshot file ${path} is missing`);
+    const size = statSync(path).size;
+    if (size !== d.bytes) {
+      throw invalid(
+        `snapshot file ${path} is corrupt: ${size} bytes where its descriptor says ${d.bytes}; refusing to install it`,
+      );
+    }
+    if (d.crc === undefined) return;
+    const crc = this.#crcOf(d);
+    if (crc !== d.crc) {
+      throw invalid(
+        `snapshot file ${path} is corrupt: CRC-32 ${hex(crc)} where its descriptor says ${
+          hex(d.crc)
+        }; refusing to install it`,
+      );
+    }
+  }
+
+  #crcOf(d: SnapshotDescriptor): number {
+    let crc = 0;
+    for (const chunk of this.chunks(d)) crc = crc32(chunk, crc);
+    return crc;
   }
 
   /** Reads a snapshot file in bounded chunks (one chunk in memory at a time). */
@@ -111,6 +177,8 @@ export class SnapshotDir {
   /**
    * Appends one received chunk. Chunks of a transfer arrive in order (one RPC in flight per
    * peer); a chunk at offset 0 starts over. Returns the descriptor once `done`, else undefined.
+   * `expectedCrc` (the sender's CRC-32 of the whole file, sent with the last chunk) is checked
+   * against the bytes received; a mismatch drops the transfer (the leader re-sends).
    */
   receive(
     k: IncomingKey,
@@ -118,6 +186,7 @@ export class SnapshotDir {
     totalBytes: number,
     data: Uint8Array,
     done: boolean,
+    expectedCrc?: number,
   ): SnapshotDescriptor | undefined {
     if (totalBytes > limits.raftSnapshotBytesMax) {
       throw invalid(`snapshot of ${totalBytes} bytes exceeds ${limits.raftSnapshotBytesMax}`);
@@ -126,7 +195,7 @@ export class SnapshotDir {
     if (offset === 0) {
       this.#drop();
       const path = this.path(`recv-${key}.part`);
-      this.#incoming = { key, path, fd: openSync(path, "w"), written: 0 };
+      this.#incoming = { key, path, fd: openSync(path, "w"), written: 0, crc: 0 };
     }
     const cur = this.#incoming;
     if (cur === undefined || cur.key !== key || cur.written !== offset) {
@@ -137,17 +206,28 @@ export class SnapshotDir {
     }
     for (let at = 0; at < data.length;) at += writeSync(cur.fd, data, at, data.length - at);
     cur.written += data.length;
+    cur.crc = crc32(data, cur.crc);
     if (!done) return undefined;
     if (cur.written !== totalBytes) {
       this.#drop();
       throw invalid(`snapshot ${key} ended at ${cur.written} of ${totalBytes} bytes`);
+    }
+    if (expectedCrc !== undefined && cur.crc !== expectedCrc) {
+      this.#drop();
+      throw invalid(
+        `snapshot ${key} is corrupt: received bytes have CRC-32 ${
+          hex(cur.crc)
+        }, the sender's file ${hex(expectedCrc)}; transfer dropped`,
+      );
     }
     fsyncSync(cur.fd);
     closeSync(cur.fd);
     this.#incoming = undefined;
     const file = this.newName(k.term, k.index).replace(/^snap-/, `recv-${k.from}-`);
     renameSync(cur.path, this.path(file));
-    return { file, bytes: totalBytes };
+    // The rename is durable only once the directory is: Raft persists the descriptor next.
+    fsyncDir(this.dir);
+    return { file, bytes: totalBytes, crc: cur.crc };
   }
 
   /** Deletes snapshot files other than `keep` (the ones Raft still references). */
@@ -171,4 +251,8 @@ export class SnapshotDir {
   close(): void {
     this.#drop();
   }
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, "0");
 }

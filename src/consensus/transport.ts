@@ -164,7 +164,7 @@ export class HttpTransport implements Transport {
     for (const chunk of this.#snapshots.chunks(d)) {
       const done = offset + chunk.length >= d.bytes;
       this.stats.rpcs++;
-      await client.sendSnapshotChunk(snapshotChunk(s, offset, d.bytes, chunk, done), {
+      await client.sendSnapshotChunk(snapshotChunk(s, offset, d.bytes, chunk, done, d.crc), {
         timeoutMs: limits.raftRpcTimeoutMs * 5,
       });
       offset += chunk.length;
@@ -172,7 +172,7 @@ export class HttpTransport implements Transport {
       sentAny = true;
     }
     if (!sentAny) {
-      await client.sendSnapshotChunk(snapshotChunk(s, 0, 0, new Uint8Array(), true), {
+      await client.sendSnapshotChunk(snapshotChunk(s, 0, 0, new Uint8Array(), true, d.crc), {
         timeoutMs: limits.raftRpcTimeoutMs,
       });
     }
@@ -228,9 +228,10 @@ export function mountRaftService(
           Number(req.totalBytes),
           req.data,
           req.done,
+          req.crc32,
         );
       } catch (e) {
-        // Out of order or oversized: refuse this transfer; the leader re-sends from offset 0.
+        // Out of order, oversized or corrupt: refuse this transfer; the leader re-sends from 0.
         throw new ConnectError(errorMessage(e), Code.FailedPrecondition);
       }
       if (d !== undefined) s.receive([snapshotMessage(req, encodeDescriptor(d))]);

@@ -67,6 +67,11 @@ export const snapshotThresholdEntries = 8_192;
  * the last snapshot in memory, so not every 120 s (hashicorp) either: 30 s bounds it near 60k.
  */
 export const snapshotIntervalMs = 30_000;
+/**
+ * Milliseconds to wait after a snapshot failed (a full disk) before trying again, at least: each
+ * attempt copies all of state.db, so a failing one must not repeat after every batch.
+ */
+export const snapshotRetryAfterFailureMs = 10_000;
 /** Milliseconds between attempts to reach a leader for a write while none is known. */
 export const leaderRetryMs = 50;
 

@@ -4,6 +4,7 @@
  * snapshot is `VACUUM INTO` a file in the snapshot dir; installing one renames a copy over
  * state.db and reloads the caches.
  */
+import { rmSync } from "node:fs";
 import {
   decodeDescriptor,
   encodeDescriptor,
@@ -80,15 +81,30 @@ export class ReplicatedState implements StateMachine {
   }
 
   snapshot(): Uint8Array {
-    const file = this.#snapshots.newName(0, this.#store.appliedIndex);
-    this.#store.snapshotTo(this.#snapshots.path(file));
-    const d = this.#snapshots.seal(file);
+    const index = this.#store.appliedIndex;
+    const file = this.#snapshots.newName(0, index);
+    let d;
+    try {
+      this.#store.snapshotTo(this.#snapshots.path(file));
+      d = this.#snapshots.seal(file);
+    } catch (e) {
+      // A full disk stops VACUUM INTO midway: the partial copy would only take more space.
+      rmSync(this.#snapshots.path(file), { force: true });
+      console.error(
+        `tock: snapshot at index ${index} failed (${
+          errorMessage(e)
+        }); the partial file was deleted, the Raft log is kept whole and the snapshot is retried later`,
+      );
+      throw e;
+    }
     this.#rotate(file);
     return encodeDescriptor(d);
   }
 
   restore(s: Snapshot): void {
     const d = decodeDescriptor(s.data);
+    // A damaged file must never replace state.db: refuse it, naming the file.
+    this.#snapshots.verify(d);
     this.#store.install(this.#snapshots.path(d.file));
     this.#rotate(d.file);
   }

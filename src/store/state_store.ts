@@ -7,6 +7,7 @@
  * reloaded when a snapshot replaces the whole file.
  */
 import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { assert, limits, TockError } from "../lib/mod.ts";
 import { type Db, isDiskFull } from "../runtime/mod.ts";
 import { SqliteAclStore } from "./acl_tables.ts";
@@ -37,6 +38,9 @@ create index if not exists executions_by_slot on executions (grp);
 create table if not exists requests (rid text primary key, idx integer not null) strict;
 create index if not exists requests_by_idx on requests (idx);
 `;
+
+/** Old request ids are deleted at every index that is a multiple of this (one delete per 1024). */
+const requestIdsCutEvery = 1024;
 
 /** Executions by slot since an instant: what the dashboard's "last hour" figures count. */
 export interface ExecutionActivity {
@@ -152,6 +156,14 @@ export class SqliteStateStore implements StateStore {
       out = this.#db.tx(() => {
         const res = items.map((it, i): AppliedItem => {
           const index = firstIndex + i;
+          // Request ids are kept for a window of entries (a retry comes within seconds). The
+          // cut happens at fixed indexes, before that entry's own lookup, so every replica's
+          // table at index i is the same whatever batches its entries arrived in.
+          if (index % requestIdsCutEvery === 0 && index - limits.requestIdsKeptEntries > 0) {
+            this.#db.prepare("delete from requests where idx < ?").run(
+              index - limits.requestIdsKeptEntries,
+            );
+          }
           if (it.cmd === null) {
             return { index, rid: it.rid, cmd: null, result: undefined, duplicate: false };
           }
@@ -170,11 +182,6 @@ export class SqliteStateStore implements StateStore {
             duplicate: false,
           };
         });
-        // Request ids are kept for a window of entries: a retry comes within seconds.
-        const cut = last - limits.requestIdsKeptEntries;
-        if (cut > 0 && Math.floor(last / 1024) !== Math.floor((firstIndex - 1) / 1024)) {
-          this.#db.prepare("delete from requests where idx < ?").run(cut);
-        }
         this.#db
           .prepare("insert or replace into meta (key, value) values ('applied_index', ?)")
           .run(last);
@@ -247,6 +254,13 @@ export class SqliteStateStore implements StateStore {
     rmSync(`${f.path}-wal`, { force: true });
     rmSync(`${f.path}-shm`, { force: true });
     renameSync(tmp, f.path);
+    // The rename survives a power cut only once the directory entry is on disk.
+    const dir = openSync(dirname(f.path), "r");
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
     this.#db = f.open(f.path);
     this.#load();
     for (const l of this.#reloadListeners) l();

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { limits } from "../lib/mod.ts";
 import { loadRuntime } from "../runtime/mod.ts";
 import { parseJobBody } from "../state/mod.ts";
 import { SqliteStateStore } from "./state_store.ts";
@@ -52,6 +53,53 @@ describe("applyLog", () => {
     expect(s.appliedIndex).toBe(3);
     expect([...s.jobsView()].map((j) => j.name)).toEqual(["b"]);
     expect(seen).toEqual([]);
+  });
+});
+
+describe("request-id window", () => {
+  test("two replicas applying the same entries in different batches keep the same request ids", async () => {
+    // Entries 1..end with request ids at a few indexes (the rest no-ops); r1 is retried late,
+    // after the window has passed it. Replica A gets one batch, replica B splits it right at a
+    // cleanup index and again just before the retry: both must end identical.
+    const keep = limits.requestIdsKeptEntries;
+    const boundary = Math.ceil((keep + 1) / 1024) * 1024; // first index whose cut is > 0
+    const cut = boundary - keep;
+    const retryAt = boundary + 8;
+    const end = boundary + 48;
+    const ridAt = new Map<number, string>([
+      [1, "r1"],
+      [cut - 1, "below-cut"],
+      [cut + 10, "above-cut"],
+      [cut + 20, "above-cut-2"],
+      [retryAt, "r1"],
+    ]);
+    const entries = (from: number, to: number) => {
+      const out = [];
+      for (let i = from; i <= to; i++) {
+        const rid = ridAt.get(i);
+        if (rid === "r1") {
+          out.push({ cmd: { type: "job.upsert" as const, job: job(`j${i}`) }, rid });
+        } else if (rid !== undefined) {
+          out.push({ cmd: { type: "job.delete" as const, name: "x" }, rid });
+        } else out.push({ cmd: null });
+      }
+      return out;
+    };
+    const a = await open("window-a.db");
+    const dupA = a.applyLog(1, entries(1, end)).filter((x) => x.duplicate).map((x) => x.index);
+    const b = await open("window-b.db");
+    const dupB = [
+      ...b.applyLog(1, entries(1, boundary)),
+      ...b.applyLog(boundary + 1, entries(boundary + 1, retryAt - 1)),
+      ...b.applyLog(retryAt, entries(retryAt, end)),
+    ].filter((x) => x.duplicate).map((x) => x.index);
+    expect(dupA).toEqual(dupB);
+    const rids = ["r1", "below-cut", "above-cut", "above-cut-2"];
+    expect(rids.map((r) => a.hasRequest(r))).toEqual(rids.map((r) => b.hasRequest(r)));
+    expect(rids.map((r) => b.hasRequest(r))).toEqual([true, false, true, true]);
+    expect([...a.jobsView()].map((j) => j.name).sort()).toEqual(
+      [...b.jobsView()].map((j) => j.name).sort(),
+    );
   });
 });
 
