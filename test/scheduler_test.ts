@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TockError } from "../src/lib/mod.ts";
+import { limits, TockError } from "../src/lib/mod.ts";
 import { Harness, settle, t0 } from "./support/scheduler_harness.ts";
 
 let h: Harness;
@@ -247,6 +247,38 @@ describe("leases", () => {
     h.exec.finish("a", e.id, true);
     await settle();
     expect(statuses("a")).toEqual(["success"]);
+  });
+
+  test("a renewal that times out or finds no leader keeps the run; a refused one kills it", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@manually" });
+    await h.scheduler.start();
+    const propose = h.log.propose.bind(h.log);
+    let failWith: TockError | undefined;
+    let failed = 0;
+    h.log.propose = (cmd) => {
+      if (cmd.type === "execution.renew" && failWith !== undefined) {
+        failed++;
+        return Promise.reject(failWith);
+      }
+      return propose(cmd);
+    };
+    const e = await h.scheduler.runNow("a", false);
+    for (const kind of ["timeout", "overloaded", "unavailable", "not_leader"] as const) {
+      failWith = new TockError(kind, `renewal failed: ${kind}`);
+      const before = failed;
+      await h.advance(limits.leaseRenewMs * 2, 1_000);
+      expect(failed).toBeGreaterThan(before);
+    }
+    failWith = undefined;
+    await h.advance(limits.leaseRenewMs * 2, 1_000);
+    expect(h.exec.running()).toEqual([`a/${e.id}`]);
+    expect(statuses("a")).toEqual(["running"]);
+    expect(h.executions("a")[0]?.lease_until).toBeGreaterThan(h.clock.nowMs());
+    failWith = new TockError("conflict", "execution is lost, its lease cannot be renewed");
+    await h.advance(limits.leaseRenewMs * 2, 1_000);
+    expect(h.exec.running()).toEqual([]);
+    expect(h.executions("a")[0]?.reason).toContain("its lease was lost");
   });
 
   test("a live run keeps its lease renewed however long it runs", async () => {
