@@ -297,7 +297,11 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
       afterRun.forget(cmd.name);
       // Its runs stop first (their output and process ledger rows are written to the end), then
       // the output goes; output of a same-name job created meanwhile is live and is kept.
-      void runner.killJob(cmd.name).then(() => output.deleteJob(cmd.name));
+      void runner.killJob(cmd.name).then(() => output.deleteJob(cmd.name)).catch((err) =>
+        console.error(
+          `tock: deleting the output of job "${cmd.name}" failed: ${errorMessage(err)}`,
+        )
+      );
     }
   });
 
