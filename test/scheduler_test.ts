@@ -281,6 +281,63 @@ describe("leases", () => {
     expect(h.executions("a")[0]?.reason).toContain("its lease was lost");
   });
 
+  test("a renewal applied while the sweep records another run lost keeps its run", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@manually" });
+    const orphan = (group: number) => ({
+      ...h.runner.newExecution(h.job("a"), group, 1),
+      node_name: "n2",
+    });
+    const [first, second] = [orphan(t0 - 5_000), orphan(t0 - 4_000)];
+    for (const e of [first, second]) await h.log.propose({ type: "execution.start", execution: e });
+    await h.scheduler.start();
+    const propose = h.log.propose.bind(h.log);
+    let renewed = false;
+    h.log.propose = async (cmd) => {
+      const r = await propose(cmd);
+      if (cmd.type === "execution.finish" && !renewed) {
+        // n2 comes back while the sweep's first write is in flight and renews the other run.
+        renewed = true;
+        const other = cmd.execution.id === first.id ? second : first;
+        await propose({
+          type: "execution.renew",
+          job: "a",
+          id: other.id,
+          leaseUntil: h.clock.nowMs() + limits.leaseMs,
+        });
+      }
+      return r;
+    };
+    await h.advance(16_000, 1_000);
+    expect(renewed).toBe(true);
+    expect([...statuses("a")].sort()).toEqual(["lost", "running"]);
+    expect(h.counts.lost).toBe(1);
+  });
+
+  test("a sweep that finds itself no longer leader stops instead of failing every write", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@manually" });
+    for (const g of [t0 - 5_000, t0 - 4_000, t0 - 3_000]) {
+      const e = { ...h.runner.newExecution(h.job("a"), g, 1), node_name: "n2" };
+      await h.log.propose({ type: "execution.start", execution: e });
+    }
+    await h.scheduler.start();
+    const propose = h.log.propose.bind(h.log);
+    let refused = 0;
+    h.log.propose = (cmd) => {
+      if (cmd.type !== "execution.finish") return propose(cmd);
+      refused++;
+      return Promise.reject(new TockError("not_leader", "no longer the leader of term 1"));
+    };
+    await h.advance(limits.leaseMs + limits.leaseSweepMs / 2, 500);
+    h.scheduler.stop();
+    expect(refused).toBeGreaterThan(0);
+    // All three leases lapsed at t0 + leaseMs, so exactly one sweep round saw them: one refused
+    // write, not one per lapsed run.
+    expect(refused).toBe(1);
+    expect(statuses("a")).toEqual(["running", "running", "running"]);
+  });
+
   test("a live run keeps its lease renewed however long it runs", async () => {
     h = await Harness.create();
     await h.upsert({ name: "a", schedule: "@manually" });

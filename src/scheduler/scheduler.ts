@@ -8,6 +8,7 @@ import {
   type Clock,
   conflict,
   errorMessage,
+  isTockError,
   limits,
   notFound,
   type TimerHandle,
@@ -463,8 +464,11 @@ export class Scheduler {
    * its renewal is (an overloaded event loop delays renewals, not the run).
    */
   async #sweep(now: number): Promise<void> {
-    for (const e of this.#d.running()) {
-      if (e.lease_until === null || e.lease_until >= now) continue;
+    for (const seen of this.#d.running()) {
+      if (this.#stopped) return;
+      // Each write awaits: re-read the record so a renewal applied meanwhile is not overwritten.
+      const e = this.#d.running(seen.job_name).find((r) => r.id === seen.id);
+      if (e === undefined || e.lease_until === null || e.lease_until >= now) continue;
       if (this.#d.runner.isRunning(e.job_name, e.id)) continue;
       const lost = lostExecution(
         e,
@@ -477,6 +481,8 @@ export class Scheduler {
         await this.#d.propose({ type: "execution.finish", execution: lost });
         this.#d.metrics.lost(e.job_name);
       } catch (err) {
+        // No longer the leader: the next leader's sweep takes over; the rest would fail alike.
+        if (isTockError(err) && err.kind === "not_leader") return;
         console.error(`tock: marking ${e.job_name}/${e.id} lost failed: ${errorMessage(err)}`);
       }
     }
