@@ -440,6 +440,58 @@ describe("retries, chains and ephemeral jobs", () => {
     expect(h.executions("c").map((x) => [x.id, x.status])).toEqual([[`${e.group}-1`, "running"]]);
   });
 
+  test("a run that ends on another server's runner gets its retry and children from the leader", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "p", schedule: "@manually", retries: 1, retry_delay: "1s" });
+    await h.upsert({ name: "c", parent_job: "p", schedule: "" });
+    await h.scheduler.start();
+    // A manual run on a follower: its own runner records and runs it; the leader never did.
+    const follower = h.newRunner("n2");
+    const e = await follower.start(h.job("p"), h.clock.nowMs(), 1);
+    await settle();
+    h.exec.finish("p", e.id, false);
+    await settle();
+    await h.advance(1_000, 100);
+    expect(h.exec.starts.map((x) => x.id)).toEqual([e.id, `${e.group}-2`]);
+    h.exec.finish("p", `${e.group}-2`, true);
+    await settle();
+    expect(h.executions("c").map((x) => [x.id, x.status])).toEqual([[`${e.group}-1`, "running"]]);
+  });
+
+  test("a new leader's scheduler runs the retry a failed run was still owed", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@manually", retries: 2, retry_delay: "10s" });
+    await h.scheduler.start();
+    const e = await h.scheduler.runNow("a", false);
+    await settle();
+    h.exec.finish("a", e.id, false);
+    await settle();
+    // Leadership moves before the retry is due: the old scheduler's heap goes with it.
+    h.scheduler.stop();
+    await h.advance(3_000, 1_000);
+    h.scheduler = h.newScheduler();
+    await h.scheduler.start();
+    await h.advance(6_999, 1_000);
+    expect(h.exec.starts.length).toBe(1);
+    await h.advance(1, 1);
+    expect(h.exec.starts.map((x) => x.id)).toEqual([e.id, `${e.group}-2`]);
+    h.exec.finish("a", `${e.group}-2`, false);
+    await settle();
+    // Its last attempt too, and no more once the retries are used up, after another handover.
+    h.scheduler.stop();
+    h.scheduler = h.newScheduler();
+    await h.scheduler.start();
+    await h.advance(20_000, 1_000);
+    expect(h.exec.starts.map((x) => x.id)).toEqual([e.id, `${e.group}-2`, `${e.group}-3`]);
+    h.exec.finish("a", `${e.group}-3`, false);
+    await settle();
+    h.scheduler.stop();
+    h.scheduler = h.newScheduler();
+    await h.scheduler.start();
+    await h.advance(60_000, 1_000);
+    expect(statuses("a")).toEqual(["failed", "failed", "failed"]);
+  });
+
   test("an ephemeral job is deleted after its successful run", async () => {
     h = await Harness.create();
     await h.upsert({ name: "once", schedule: "@every 10s", ephemeral: true });

@@ -265,7 +265,6 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     onFinished: (job, e) => {
       metrics.finished(job.name, e);
       afterRun.notify(job, e);
-      late.leadership?.scheduler?.onFinished(job, e);
     },
   });
 
@@ -282,6 +281,7 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
         getJob: (name) => store.peekJob(name),
         allJobs: () => store.jobsView(),
         running: (job) => store.runningExecutions(job),
+        executionsOf: (job) => store.executionsOf(job),
         runner: ports.runner,
         metrics,
       }),
@@ -289,11 +289,9 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
   late.leadership = lead;
   store.onApplied((cmd, result) => {
     if (!result.ok) return;
-    const sched = lead.scheduler;
-    if (cmd.type === "job.upsert") sched?.jobChanged(cmd.job.name);
-    else if (cmd.type === "job.toggle") sched?.jobChanged(cmd.name);
-    else if (cmd.type === "job.delete") {
-      sched?.jobChanged(cmd.name);
+    // Ends of runs too: retries, children and ephemeral deletes follow a run on any node.
+    lead.scheduler?.applied(cmd);
+    if (cmd.type === "job.delete") {
       afterRun.forget(cmd.name);
       // Its runs stop first (their output and process ledger rows are written to the end), then
       // the output goes; output of a same-name job created meanwhile is live and is kept.

@@ -45,6 +45,8 @@ export interface SchedulerDeps {
   allJobs(): Iterable<Job>;
   /** Running executions of one job, or of all jobs when `job` is undefined. */
   running(job?: string): Execution[];
+  /** Every recorded execution of a job, oldest group first (to find retries still owed). */
+  executionsOf(job: string): Execution[];
   runner: RunnerPort;
   metrics: SchedulerMetrics;
 }
@@ -103,6 +105,7 @@ export class Scheduler {
       );
     }
     if (this.#stopped) return;
+    this.#restoreRetries();
     this.#heap.set({
       key: "sweep",
       dueMs: this.#d.clock.nowMs() + limits.leaseSweepMs,
@@ -141,7 +144,53 @@ export class Scheduler {
     return this.#d.runner.start(job, this.#d.clock.nowMs(), 1);
   }
 
-  /** Called by the runner once a run's summary is recorded: retries, children, ephemeral. */
+  /**
+   * An applied command, whichever node proposed it: job changes move the job's entry; the
+   * recorded end of a run (on any node's runner) starts its retry, children, ephemeral delete.
+   */
+  applied(cmd: Command): void {
+    switch (cmd.type) {
+      case "job.upsert":
+        return this.jobChanged(cmd.job.name);
+      case "job.toggle":
+      case "job.delete":
+        return this.jobChanged(cmd.name);
+      case "execution.finish": {
+        // A lost run (its node vanished) is not a failure of the job: no retry, no children.
+        const e = cmd.execution;
+        if (e.status !== "success" && e.status !== "failed") return;
+        const job = this.#d.getJob(e.job_name);
+        if (job) this.onFinished(job, e);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Retries owed by the previous leader live only in the state: the latest run of each job with
+   * retries left that failed (not killed) gets its next attempt, due when it would have been.
+   */
+  #restoreRetries(): void {
+    for (const job of this.#d.allJobs()) {
+      if (job.retries <= 0) continue;
+      const all = this.#d.executionsOf(job.name);
+      const last = all[all.length - 1];
+      if (last === undefined || last.status !== "failed") continue;
+      if (last.reason.startsWith("killed:") || last.attempt >= job.retries + 1) continue;
+      const next = last.attempt + 1;
+      const after = (last.finished_at ?? this.#d.clock.nowMs()) + retryDelayMs(job, next);
+      this.#heap.set({
+        key: `retry:${job.name}:${last.group}`,
+        dueMs: Math.max(this.#d.clock.nowMs(), after),
+        kind: "retry",
+        job: job.name,
+        group: last.group,
+        attempt: next,
+      });
+    }
+  }
+
+  /** A run's summary is recorded: retries, children, ephemeral (see applied()). */
   onFinished(job: Job, e: Execution): void {
     if (this.#stopped) return;
     if (!e.success) {
