@@ -95,6 +95,45 @@ describe("firing", () => {
   });
 });
 
+describe("handing leadership on", () => {
+  test("quiesce stops new fires and resolves once the slot already fired has launched", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s" });
+    await h.scheduler.start();
+    // Just inside the fire lead of the first slot: its fire is committed, its launch waits.
+    await h.advance(10_000 - limits.fireLeadMs + 100, 100);
+    expect(h.job("a").fired_through).toBe(t0 + 10_000);
+    expect(h.exec.starts).toEqual([]);
+    let quiet = false;
+    void h.scheduler.quiesce(2 * limits.fireLeadMs).then(() => void (quiet = true));
+    await settle();
+    expect(quiet).toBe(false);
+    await h.advance(limits.fireLeadMs, 50);
+    expect(h.exec.starts.map((x) => x.at)).toEqual([t0 + 10_000]);
+    expect(quiet).toBe(true);
+    // No later slot fires: the next leader takes them from fired_through.
+    await h.advance(30_000, 1_000);
+    expect(h.exec.starts.length).toBe(1);
+    expect(h.job("a").fired_through).toBe(t0 + 10_000);
+  });
+
+  test("quiesce gives up after its bound", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s" });
+    await h.scheduler.start();
+    const propose = h.log.propose.bind(h.log);
+    // A fire that never commits keeps the job busy.
+    h.log.propose = (cmd) => cmd.type === "fire" ? new Promise(() => {}) : propose(cmd);
+    await h.advance(10_000 - limits.fireLeadMs + 100, 100);
+    let quiet = false;
+    void h.scheduler.quiesce(1_000).then(() => void (quiet = true));
+    await h.advance(900, 100);
+    expect(quiet).toBe(false);
+    await h.advance(200, 100);
+    expect(quiet).toBe(true);
+  });
+});
+
 describe("missed-run policy after downtime", () => {
   const dirs: string[] = [];
   afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));

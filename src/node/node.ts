@@ -558,6 +558,9 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
   async function handOff(): Promise<void> {
     const st = s.status();
     if (st.role !== "leader" || st.config.voters.filter((v) => v !== nodeId).length === 0) return;
+    // Slots already fired launch here first: fires are committed up to fireLeadMs ahead of their
+    // slot, and one still in flight may commit that much later (hence twice).
+    await lead.scheduler?.quiesce(2 * limits.fireLeadMs);
     try {
       const to = await control.transferLeadership(undefined, 3_000, clock);
       console.error(`tock: handed leadership to ${to} before stopping`);

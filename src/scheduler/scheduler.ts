@@ -66,6 +66,9 @@ const missedReasons: Record<MissedReason, string> = {
   run_all_cap: "more slots were missed than run_all launches at once",
 };
 
+/** How often quiesce() looks whether the fired slots have launched (ms). */
+const quiescePollMs = 10;
+
 /** A due slot this late (ms) goes through the missed-run policy instead of firing directly. */
 const lateThresholdMs = 1_000;
 
@@ -75,6 +78,10 @@ export class Scheduler {
   #timer: TimerHandle | undefined;
   #timerAtMs = Infinity;
   #stopped = false;
+  /** Leadership is about to move: no new fires, retries or catch-up; fired slots still launch. */
+  #quiescing = false;
+  /** Keys of launch entries in the heap: fired slots waiting for their time. */
+  #launches = new Set<string>();
   /** Jobs with a fire in flight: their next entry is added once it is applied. */
   #busy = new Set<string>();
   /** Jobs whose fires keep failing: when to try again and what to log. */
@@ -118,6 +125,29 @@ export class Scheduler {
     this.#stopped = true;
     if (this.#timer !== undefined) this.#d.clock.clearTimer(this.#timer);
     this.#timer = undefined;
+  }
+
+  /**
+   * Before handing leadership on: stops firing (the next leader fires from fired_through), and
+   * resolves once every slot already fired has launched here and no fire is in flight, or after
+   * `maxMs`. Without it a fire committed ahead of its slot would be dropped with this scheduler
+   * and its run left `running` until its lease lapsed.
+   */
+  quiesce(maxMs: number): Promise<void> {
+    this.#quiescing = true;
+    const clock = this.#d.clock;
+    const end = clock.nowMs() + maxMs;
+    return new Promise((resolve) => {
+      const check = () => {
+        const now = clock.nowMs();
+        if (this.#stopped || now >= end || (this.#launches.size === 0 && this.#busy.size === 0)) {
+          resolve();
+          return;
+        }
+        clock.setTimer(Math.min(end, now + quiescePollMs), check);
+      };
+      check();
+    });
   }
 
   /** A job was created, updated, toggled or deleted: recompute its entry. */
@@ -259,6 +289,7 @@ export class Scheduler {
   }
 
   #handle(e: Entry, now: number): void {
+    if (this.#quiescing && (e.kind === "slot" || e.kind === "retry")) return;
     switch (e.kind) {
       case "slot": {
         const job = this.#d.getJob(e.job);
@@ -285,6 +316,7 @@ export class Scheduler {
         return;
       }
       case "launch": {
+        this.#launches.delete(e.key);
         // A job deleted since its fire took the execution with it: nothing to run.
         const job = this.#d.getJob(e.job);
         if (job) this.#launch(job, e.slot, e.execution);
@@ -305,6 +337,7 @@ export class Scheduler {
 
   /** Puts the job's next unfired slot in the heap (catching up first if it is overdue). */
   async #reschedule(name: string): Promise<void> {
+    if (this.#quiescing) return;
     const job = this.#d.getJob(name);
     const key = `slot:${name}`;
     const due = job && dueOf(job);
@@ -480,8 +513,10 @@ export class Scheduler {
       executions: [execution],
     });
     if (slot > this.#d.clock.nowMs()) {
+      const key = `launch:${job.name}:${execution.id}`;
+      this.#launches.add(key);
       this.#heap.set({
-        key: `launch:${job.name}:${execution.id}`,
+        key,
         dueMs: slot,
         kind: "launch",
         job: job.name,
