@@ -117,6 +117,24 @@ describe("handing leadership on", () => {
     expect(h.job("a").fired_through).toBe(t0 + 10_000);
   });
 
+  test("after a hand-off that failed, resume schedules again and catches up what it held back", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s" });
+    await h.scheduler.start();
+    h.exec.autoFinish = true;
+    await h.scheduler.quiesce(2 * limits.fireLeadMs);
+    await h.advance(25_000, 1_000);
+    expect(h.exec.starts).toEqual([]);
+    h.scheduler.resume();
+    await h.advance(20_000, 1_000);
+    // The held-back slots went through the misfire policy (run_once), then it fires on time.
+    const at = h.exec.starts.map((x) => x.at);
+    expect(at.length).toBe(3);
+    expect(at[0]).toBeGreaterThanOrEqual(t0 + 25_000);
+    expect(at.slice(1)).toEqual([t0 + 30_000, t0 + 40_000]);
+    expect(statuses("a")).toContain("missed");
+  });
+
   test("quiesce gives up after its bound", async () => {
     h = await Harness.create();
     await h.upsert({ name: "a", schedule: "@every 10s" });

@@ -273,7 +273,11 @@ export class Runner {
 
   /** Waits for running executions; after `graceMs` kills the rest and waits for them. */
   async drain(graceMs: number): Promise<void> {
-    const all = () => Promise.all([...this.#running.values()].map((r) => r.done));
+    const current = () => Promise.all([...this.#running.values()].map((r) => r.done));
+    // A leader that could not hand off still launches runs while draining: wait for those too.
+    const all = async () => {
+      while (this.#running.size > 0) await current();
+    };
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<"timeout">((
       r,
@@ -285,7 +289,7 @@ export class Runner {
         r.killedBy = "the node shut down";
         r.abort.abort();
       }
-      await all();
+      await current();
     }
   }
 }

@@ -150,6 +150,15 @@ export class Scheduler {
     });
   }
 
+  /** Leadership did not move after quiesce(): schedules again, catching up what it held back. */
+  resume(): void {
+    if (this.#stopped || !this.#quiescing) return;
+    this.#quiescing = false;
+    void this.start().catch((err) =>
+      console.error(`tock: scheduling did not resume: ${errorMessage(err)}`)
+    );
+  }
+
   /** A job was created, updated, toggled or deleted: recompute its entry. */
   jobChanged(name: string): void {
     if (this.#busy.has(name)) return; // re-read when its in-flight fire settles
