@@ -135,6 +135,29 @@ describe("handing leadership on", () => {
     expect(statuses("a")).toContain("missed");
   });
 
+  test("a slot fired by a leader that crashed before launching it follows its misfire policy", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s" });
+    await h.upsert({ name: "s", schedule: "@every 10s", misfire_policy: "skip" });
+    await h.scheduler.start();
+    await h.advance(10_000 - limits.fireLeadMs + 100, 100);
+    expect(h.job("a").fired_through).toBe(t0 + 10_000);
+    // The leader dies with both launches still waiting in its heap; a new leader takes over.
+    h.scheduler.stop();
+    h.scheduler = h.newScheduler();
+    await h.scheduler.start();
+    await h.advance(limits.leaseMs + limits.leaseSweepMs, 500);
+    const first = h.executions("a").find((x) => x.group === t0 + 10_000 && x.attempt === 1);
+    expect(first?.status).toBe("lost");
+    expect(first?.reason).toContain("never launched");
+    expect(h.exec.starts.map((x) => x.id)).toContain(`${t0 + 10_000}-2`);
+    // skip: recorded, not run again.
+    const skipped = h.executions("s").find((x) => x.group === t0 + 10_000);
+    expect(skipped?.status).toBe("lost");
+    expect(skipped?.reason).toContain("not run again");
+    expect(h.exec.starts.map((x) => `${x.job}/${x.id}`)).not.toContain(`s/${t0 + 10_000}-2`);
+  });
+
   test("quiesce gives up after its bound", async () => {
     h = await Harness.create();
     await h.upsert({ name: "a", schedule: "@every 10s" });

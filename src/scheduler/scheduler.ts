@@ -563,16 +563,32 @@ export class Scheduler {
       const e = this.#d.running(seen.job_name).find((r) => r.id === seen.id);
       if (e === undefined || e.lease_until === null || e.lease_until >= now) continue;
       if (this.#d.runner.isRunning(e.job_name, e.id)) continue;
+      const job = this.#d.getJob(e.job_name);
+      // A slot fired ahead of time whose leader went away before launching it: its misfire
+      // policy decides, as for any slot the scheduler was not running at.
+      const unlaunched = job !== undefined && neverLaunched(e);
+      const rerun = unlaunched && job.misfire_policy !== "skip" && runnable(job, now) &&
+        now - e.group <= startingDeadlineMs(job) &&
+        !(job.concurrency === "forbid" && this.#d.running(job.name).some((r) => r.id !== e.id));
       const lost = lostExecution(
         e,
         now,
-        `lost: its lease lapsed at ${
-          new Date(e.lease_until).toISOString()
-        } (node ${e.node_name} stopped renewing it)`,
+        unlaunched
+          ? `lost: fired for its slot ${
+            new Date(e.group).toISOString()
+          } but never launched (its leader, node ${e.node_name}, stopped before the slot); ${
+            rerun
+              ? `run again as attempt ${e.attempt + 1}`
+              : "not run again (misfire_policy, starting_deadline or its window)"
+          }`
+          : `lost: its lease lapsed at ${
+            new Date(e.lease_until).toISOString()
+          } (node ${e.node_name} stopped renewing it)`,
       );
       try {
         await this.#d.propose({ type: "execution.finish", execution: lost });
         this.#d.metrics.lost(e.job_name);
+        if (rerun) await this.#d.runner.start(job, e.group, e.attempt + 1);
       } catch (err) {
         // No longer the leader: the next leader's sweep takes over; the rest would fail alike.
         if (isTockError(err) && err.kind === "not_leader") return;
@@ -589,6 +605,16 @@ function dueOf(job: Job): number | null {
     return nextRunOf(job, job.fired_through);
   }
   return job.next;
+}
+
+/**
+ * A scheduled fire's record never renewed: committed ahead of its slot (started_at is the fire
+ * time) with the lease it was fired with. A runner renews limits.leaseRenewMs after launch, so
+ * this is a slot never launched, or one whose node died within that first interval.
+ */
+function neverLaunched(e: Execution): boolean {
+  return e.attempt === 1 && e.started_at !== null && e.started_at < e.group &&
+    e.lease_until === e.started_at + limits.leaseMs;
 }
 
 /** Scheduled and dependent runs skip disabled, not-yet-started and expired jobs. */
