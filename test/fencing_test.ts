@@ -75,6 +75,7 @@ describe("leadership", () => {
           getJob: (n) => h.store.peekJob(n),
           allJobs: () => h.store.jobsView(),
           running: (j) => h.store.runningExecutions(j),
+          executionsOf: (j) => h.store.executionsOf(j),
           runner: ports.runner,
           metrics: { launched: () => {}, missed: () => {}, lost: () => {}, fireFailed: () => {} },
         });

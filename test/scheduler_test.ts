@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TockError } from "../src/lib/mod.ts";
+import { limits, TockError } from "../src/lib/mod.ts";
 import { Harness, settle, t0 } from "./support/scheduler_harness.ts";
 
 let h: Harness;
@@ -92,6 +92,86 @@ describe("firing", () => {
     await h.advance(11_000, 1_000);
     expect(h.executions("later").map((e) => e.group)).toEqual([t0 + 60_000, t0 + 70_000]);
     expect(h.job("gone").next).toBeNull();
+  });
+});
+
+describe("handing leadership on", () => {
+  test("quiesce stops new fires and resolves once the slot already fired has launched", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s" });
+    await h.scheduler.start();
+    // Just inside the fire lead of the first slot: its fire is committed, its launch waits.
+    await h.advance(10_000 - limits.fireLeadMs + 100, 100);
+    expect(h.job("a").fired_through).toBe(t0 + 10_000);
+    expect(h.exec.starts).toEqual([]);
+    let quiet = false;
+    void h.scheduler.quiesce(2 * limits.fireLeadMs).then(() => void (quiet = true));
+    await settle();
+    expect(quiet).toBe(false);
+    await h.advance(limits.fireLeadMs, 50);
+    expect(h.exec.starts.map((x) => x.at)).toEqual([t0 + 10_000]);
+    expect(quiet).toBe(true);
+    // No later slot fires: the next leader takes them from fired_through.
+    await h.advance(30_000, 1_000);
+    expect(h.exec.starts.length).toBe(1);
+    expect(h.job("a").fired_through).toBe(t0 + 10_000);
+  });
+
+  test("after a hand-off that failed, resume schedules again and catches up what it held back", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s" });
+    await h.scheduler.start();
+    h.exec.autoFinish = true;
+    await h.scheduler.quiesce(2 * limits.fireLeadMs);
+    await h.advance(25_000, 1_000);
+    expect(h.exec.starts).toEqual([]);
+    h.scheduler.resume();
+    await h.advance(20_000, 1_000);
+    // The held-back slots went through the misfire policy (run_once), then it fires on time.
+    const at = h.exec.starts.map((x) => x.at);
+    expect(at.length).toBe(3);
+    expect(at[0]).toBeGreaterThanOrEqual(t0 + 25_000);
+    expect(at.slice(1)).toEqual([t0 + 30_000, t0 + 40_000]);
+    expect(statuses("a")).toContain("missed");
+  });
+
+  test("a slot fired by a leader that crashed before launching it follows its misfire policy", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s" });
+    await h.upsert({ name: "s", schedule: "@every 10s", misfire_policy: "skip" });
+    await h.scheduler.start();
+    await h.advance(10_000 - limits.fireLeadMs + 100, 100);
+    expect(h.job("a").fired_through).toBe(t0 + 10_000);
+    // The leader dies with both launches still waiting in its heap; a new leader takes over.
+    h.scheduler.stop();
+    h.scheduler = h.newScheduler();
+    await h.scheduler.start();
+    await h.advance(limits.leaseMs + limits.leaseSweepMs, 500);
+    const first = h.executions("a").find((x) => x.group === t0 + 10_000 && x.attempt === 1);
+    expect(first?.status).toBe("lost");
+    expect(first?.reason).toContain("never launched");
+    expect(h.exec.starts.map((x) => x.id)).toContain(`${t0 + 10_000}-2`);
+    // skip: recorded, not run again.
+    const skipped = h.executions("s").find((x) => x.group === t0 + 10_000);
+    expect(skipped?.status).toBe("lost");
+    expect(skipped?.reason).toContain("not run again");
+    expect(h.exec.starts.map((x) => `${x.job}/${x.id}`)).not.toContain(`s/${t0 + 10_000}-2`);
+  });
+
+  test("quiesce gives up after its bound", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@every 10s" });
+    await h.scheduler.start();
+    const propose = h.log.propose.bind(h.log);
+    // A fire that never commits keeps the job busy.
+    h.log.propose = (cmd) => cmd.type === "fire" ? new Promise(() => {}) : propose(cmd);
+    await h.advance(10_000 - limits.fireLeadMs + 100, 100);
+    let quiet = false;
+    void h.scheduler.quiesce(1_000).then(() => void (quiet = true));
+    await h.advance(900, 100);
+    expect(quiet).toBe(false);
+    await h.advance(200, 100);
+    expect(quiet).toBe(true);
   });
 });
 
@@ -249,6 +329,95 @@ describe("leases", () => {
     expect(statuses("a")).toEqual(["success"]);
   });
 
+  test("a renewal that times out or finds no leader keeps the run; a refused one kills it", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@manually" });
+    await h.scheduler.start();
+    const propose = h.log.propose.bind(h.log);
+    let failWith: TockError | undefined;
+    let failed = 0;
+    h.log.propose = (cmd) => {
+      if (cmd.type === "execution.renew" && failWith !== undefined) {
+        failed++;
+        return Promise.reject(failWith);
+      }
+      return propose(cmd);
+    };
+    const e = await h.scheduler.runNow("a", false);
+    for (const kind of ["timeout", "overloaded", "unavailable", "not_leader"] as const) {
+      failWith = new TockError(kind, `renewal failed: ${kind}`);
+      const before = failed;
+      await h.advance(limits.leaseRenewMs * 2, 1_000);
+      expect(failed).toBeGreaterThan(before);
+    }
+    failWith = undefined;
+    await h.advance(limits.leaseRenewMs * 2, 1_000);
+    expect(h.exec.running()).toEqual([`a/${e.id}`]);
+    expect(statuses("a")).toEqual(["running"]);
+    expect(h.executions("a")[0]?.lease_until).toBeGreaterThan(h.clock.nowMs());
+    failWith = new TockError("conflict", "execution is lost, its lease cannot be renewed");
+    await h.advance(limits.leaseRenewMs * 2, 1_000);
+    expect(h.exec.running()).toEqual([]);
+    expect(h.executions("a")[0]?.reason).toContain("its lease was lost");
+  });
+
+  test("a renewal applied while the sweep records another run lost keeps its run", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@manually" });
+    const orphan = (group: number) => ({
+      ...h.runner.newExecution(h.job("a"), group, 1),
+      node_name: "n2",
+    });
+    const [first, second] = [orphan(t0 - 5_000), orphan(t0 - 4_000)];
+    for (const e of [first, second]) await h.log.propose({ type: "execution.start", execution: e });
+    await h.scheduler.start();
+    const propose = h.log.propose.bind(h.log);
+    let renewed = false;
+    h.log.propose = async (cmd) => {
+      const r = await propose(cmd);
+      if (cmd.type === "execution.finish" && !renewed) {
+        // n2 comes back while the sweep's first write is in flight and renews the other run.
+        renewed = true;
+        const other = cmd.execution.id === first.id ? second : first;
+        await propose({
+          type: "execution.renew",
+          job: "a",
+          id: other.id,
+          leaseUntil: h.clock.nowMs() + limits.leaseMs,
+        });
+      }
+      return r;
+    };
+    await h.advance(16_000, 1_000);
+    expect(renewed).toBe(true);
+    expect([...statuses("a")].sort()).toEqual(["lost", "running"]);
+    expect(h.counts.lost).toBe(1);
+  });
+
+  test("a sweep that finds itself no longer leader stops instead of failing every write", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@manually" });
+    for (const g of [t0 - 5_000, t0 - 4_000, t0 - 3_000]) {
+      const e = { ...h.runner.newExecution(h.job("a"), g, 1), node_name: "n2" };
+      await h.log.propose({ type: "execution.start", execution: e });
+    }
+    await h.scheduler.start();
+    const propose = h.log.propose.bind(h.log);
+    let refused = 0;
+    h.log.propose = (cmd) => {
+      if (cmd.type !== "execution.finish") return propose(cmd);
+      refused++;
+      return Promise.reject(new TockError("not_leader", "no longer the leader of term 1"));
+    };
+    await h.advance(limits.leaseMs + limits.leaseSweepMs / 2, 500);
+    h.scheduler.stop();
+    expect(refused).toBeGreaterThan(0);
+    // All three leases lapsed at t0 + leaseMs, so exactly one sweep round saw them: one refused
+    // write, not one per lapsed run.
+    expect(refused).toBe(1);
+    expect(statuses("a")).toEqual(["running", "running", "running"]);
+  });
+
   test("a live run keeps its lease renewed however long it runs", async () => {
     h = await Harness.create();
     await h.upsert({ name: "a", schedule: "@manually" });
@@ -349,6 +518,58 @@ describe("retries, chains and ephemeral jobs", () => {
     h.exec.finish("p", `${e.group}-2`, true);
     await settle();
     expect(h.executions("c").map((x) => [x.id, x.status])).toEqual([[`${e.group}-1`, "running"]]);
+  });
+
+  test("a run that ends on another server's runner gets its retry and children from the leader", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "p", schedule: "@manually", retries: 1, retry_delay: "1s" });
+    await h.upsert({ name: "c", parent_job: "p", schedule: "" });
+    await h.scheduler.start();
+    // A manual run on a follower: its own runner records and runs it; the leader never did.
+    const follower = h.newRunner("n2");
+    const e = await follower.start(h.job("p"), h.clock.nowMs(), 1);
+    await settle();
+    h.exec.finish("p", e.id, false);
+    await settle();
+    await h.advance(1_000, 100);
+    expect(h.exec.starts.map((x) => x.id)).toEqual([e.id, `${e.group}-2`]);
+    h.exec.finish("p", `${e.group}-2`, true);
+    await settle();
+    expect(h.executions("c").map((x) => [x.id, x.status])).toEqual([[`${e.group}-1`, "running"]]);
+  });
+
+  test("a new leader's scheduler runs the retry a failed run was still owed", async () => {
+    h = await Harness.create();
+    await h.upsert({ name: "a", schedule: "@manually", retries: 2, retry_delay: "10s" });
+    await h.scheduler.start();
+    const e = await h.scheduler.runNow("a", false);
+    await settle();
+    h.exec.finish("a", e.id, false);
+    await settle();
+    // Leadership moves before the retry is due: the old scheduler's heap goes with it.
+    h.scheduler.stop();
+    await h.advance(3_000, 1_000);
+    h.scheduler = h.newScheduler();
+    await h.scheduler.start();
+    await h.advance(6_999, 1_000);
+    expect(h.exec.starts.length).toBe(1);
+    await h.advance(1, 1);
+    expect(h.exec.starts.map((x) => x.id)).toEqual([e.id, `${e.group}-2`]);
+    h.exec.finish("a", `${e.group}-2`, false);
+    await settle();
+    // Its last attempt too, and no more once the retries are used up, after another handover.
+    h.scheduler.stop();
+    h.scheduler = h.newScheduler();
+    await h.scheduler.start();
+    await h.advance(20_000, 1_000);
+    expect(h.exec.starts.map((x) => x.id)).toEqual([e.id, `${e.group}-2`, `${e.group}-3`]);
+    h.exec.finish("a", `${e.group}-3`, false);
+    await settle();
+    h.scheduler.stop();
+    h.scheduler = h.newScheduler();
+    await h.scheduler.start();
+    await h.advance(60_000, 1_000);
+    expect(statuses("a")).toEqual(["failed", "failed", "failed"]);
   });
 
   test("an ephemeral job is deleted after its successful run", async () => {

@@ -266,7 +266,6 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     onFinished: (job, e) => {
       metrics.finished(job.name, e);
       afterRun.notify(job, e);
-      late.leadership?.scheduler?.onFinished(job, e);
     },
   });
 
@@ -283,6 +282,7 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
         getJob: (name) => store.peekJob(name),
         allJobs: () => store.jobsView(),
         running: (job) => store.runningExecutions(job),
+        executionsOf: (job) => store.executionsOf(job),
         runner: ports.runner,
         metrics,
       }),
@@ -290,15 +290,17 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
   late.leadership = lead;
   store.onApplied((cmd, result) => {
     if (!result.ok) return;
-    const sched = lead.scheduler;
-    if (cmd.type === "job.upsert") sched?.jobChanged(cmd.job.name);
-    else if (cmd.type === "job.toggle") sched?.jobChanged(cmd.name);
-    else if (cmd.type === "job.delete") {
-      sched?.jobChanged(cmd.name);
+    // Ends of runs too: retries, children and ephemeral deletes follow a run on any node.
+    lead.scheduler?.applied(cmd);
+    if (cmd.type === "job.delete") {
       afterRun.forget(cmd.name);
       // Its runs stop first (their output and process ledger rows are written to the end), then
       // the output goes; output of a same-name job created meanwhile is live and is kept.
-      void runner.killJob(cmd.name).then(() => output.deleteJob(cmd.name));
+      void runner.killJob(cmd.name).then(() => output.deleteJob(cmd.name)).catch((err) =>
+        console.error(
+          `tock: deleting the output of job "${cmd.name}" failed: ${errorMessage(err)}`,
+        )
+      );
     }
   });
 
@@ -333,6 +335,7 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     addresses,
     waiters,
     appliedIndex: () => store.appliedIndex,
+    isLive: (id) => membership.members().some((m) => m.tags.nodeId === id && m.status === "alive"),
   });
   membership.attachRaft(raftAttachment(s, control, addresses));
 
@@ -553,16 +556,34 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     return s.leader;
   };
 
-  /** Hands leadership away if this server leads (SIGTERM, leave); best effort, bounded. */
-  async function handOff(): Promise<void> {
+  /**
+   * Hands leadership away if this server leads (SIGTERM, leave); best effort, bounded: to a live
+   * voter, the next one if the first does not take it. True when this server leads no more.
+   */
+  async function handOff(): Promise<boolean> {
     const st = s.status();
-    if (st.role !== "leader" || st.config.voters.filter((v) => v !== nodeId).length === 0) return;
-    try {
-      const to = await control.transferLeadership(undefined, 3_000, clock);
-      console.error(`tock: handed leadership to ${to} before stopping`);
-    } catch (e) {
-      console.error(`tock: leadership transfer before stopping failed: ${errorMessage(e)}`);
+    if (st.role !== "leader") return true;
+    if (st.config.voters.filter((v) => v !== nodeId).length === 0) return false;
+    // Slots already fired launch here first: fires are committed up to fireLeadMs ahead of their
+    // slot, and one still in flight may commit that much later (hence twice).
+    await lead.scheduler?.quiesce(2 * limits.fireLeadMs);
+    for (const to of control.handOffTargets().slice(0, handOffTries)) {
+      try {
+        await control.transferLeadership(to, 3_000, clock);
+        console.error(`tock: handed leadership to ${to} before stopping`);
+        return true;
+      } catch (e) {
+        console.error(
+          `tock: leadership transfer to ${to} before stopping failed: ${errorMessage(e)}`,
+        );
+      }
+      if (s.role !== "leader") return true;
     }
+    if (s.role !== "leader") return true;
+    // Still leading: nobody else schedules until this server is gone, so it goes on scheduling.
+    console.error("tock: still the leader after trying to hand leadership on; scheduling goes on");
+    lead.scheduler?.resume();
+    return false;
   }
 
   /** Graceful leave (POST /v1/leave): hand off leadership, announce "left" in gossip. */
@@ -590,12 +611,16 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     async stop(graceMs = 30_000): Promise<void> {
       if (stopped) return;
       stopped = true;
-      await handOff();
-      lead.stop();
+      // A leader that could not hand off keeps scheduling while its runs drain (it is still the
+      // only server that may), rather than leading with no scheduler for the whole grace period.
+      const keepScheduling = !(await handOff()) && s.role === "leader" &&
+        s.status().config.voters.some((v) => v !== nodeId);
+      if (!keepScheduling) lead.stop();
       afterRun.stop();
       clearInterval(pruneTimer);
       clearInterval(blockedRetry);
       await runner.drain(graceMs);
+      lead.stop();
       d.close();
       s.stop();
       // Part of a group: announce "left" so the leader removes this server at once (as Dkron
@@ -611,6 +636,9 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
     },
   };
 }
+
+/** Voters tried in turn when handing leadership on at shutdown. */
+const handOffTries = 2;
 
 function hashOf(s: string): number {
   let h = 2166136261;

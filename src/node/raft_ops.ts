@@ -52,6 +52,8 @@ export class AppliedWaiters {
 
 export interface RaftControlDeps {
   shell: RaftShell;
+  /** Is this server up (gossip says alive)? Leadership is only handed to a live voter. */
+  isLive?: (id: NodeId) => boolean;
   addresses: AddressBook;
   waiters: AppliedWaiters;
   appliedIndex(): number;
@@ -106,7 +108,16 @@ export class RaftControl implements RaftOps {
     this.#d.addresses.set(id, address);
   }
 
-  /** Hands leadership to `to` (or the most caught-up other voter); resolves once done. */
+  /** Other voters that could take leadership, best first: live ones, most caught up first. */
+  handOffTargets(): NodeId[] {
+    const st = this.#d.shell.status();
+    const live = this.#d.isLive ?? (() => true);
+    return st.config.voters
+      .filter((v) => v !== st.id && live(v))
+      .sort((a, b) => (st.progress[b]?.match ?? 0) - (st.progress[a]?.match ?? 0));
+  }
+
+  /** Hands leadership to `to` (or the best of handOffTargets()); resolves once done. */
   async transferLeadership(to: NodeId | undefined, waitMs: number, clock: Clock): Promise<NodeId> {
     const shell = this.#d.shell;
     const st = shell.status();
@@ -118,10 +129,14 @@ export class RaftControl implements RaftOps {
       );
     }
     const others = st.config.voters.filter((v) => v !== st.id);
-    const target = to ??
-      others.sort((a, b) => (st.progress[b]?.match ?? 0) - (st.progress[a]?.match ?? 0))[0];
+    const target = to ?? this.handOffTargets()[0];
     if (target === undefined) {
-      throw new TockError("conflict", "no other voter to hand leadership to");
+      throw new TockError(
+        "conflict",
+        others.length === 0
+          ? "no other voter to hand leadership to"
+          : `no other voter is alive to hand leadership to (voters: ${others.join(", ")})`,
+      );
     }
     if (!others.includes(target)) throw new TockError("invalid", `${target} is not another voter`);
     if (!shell.transferLeadership(target)) {

@@ -3,7 +3,7 @@
  * `execution.start` command); launch() then runs its executor with output streamed to the local
  * output store and live watchers, keeps its lease renewed, and records the finished summary.
  */
-import { type Clock, errorMessage, limits, type TimerHandle } from "../lib/mod.ts";
+import { type Clock, errorMessage, isTockError, limits, type TimerHandle } from "../lib/mod.ts";
 import { type Execution, executionId, type Job } from "../state/mod.ts";
 import type { Executor } from "../executor/mod.ts";
 import type { Proposer } from "./door.ts";
@@ -175,9 +175,20 @@ export class Runner {
             if (lease !== undefined) renew();
           },
           (err) => {
-            // The lease is gone (the run was declared lost or replaced): stop running it.
-            console.error(`tock: lease of ${job.name}/${e.id} lost: ${errorMessage(err)}`);
-            this.kill(job.name, e.id, "its lease was lost");
+            if (leaseGone(err)) {
+              // The record is no longer running (declared lost, replaced, deleted): stop the run.
+              console.error(`tock: lease of ${job.name}/${e.id} lost: ${errorMessage(err)}`);
+              this.kill(job.name, e.id, "its lease was lost");
+              return;
+            }
+            // Timeout, overload, no leader: the outcome is unknown and the run is healthy; a
+            // later renewal may still get through before the lease lapses, so keep trying.
+            console.error(
+              `tock: renewing the lease of ${job.name}/${e.id} failed, trying again: ${
+                errorMessage(err)
+              }`,
+            );
+            if (lease !== undefined) renew();
           },
         );
       });
@@ -262,7 +273,11 @@ export class Runner {
 
   /** Waits for running executions; after `graceMs` kills the rest and waits for them. */
   async drain(graceMs: number): Promise<void> {
-    const all = () => Promise.all([...this.#running.values()].map((r) => r.done));
+    const current = () => Promise.all([...this.#running.values()].map((r) => r.done));
+    // A leader that could not hand off still launches runs while draining: wait for those too.
+    const all = async () => {
+      while (this.#running.size > 0) await current();
+    };
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<"timeout">((
       r,
@@ -274,9 +289,14 @@ export class Runner {
         r.killedBy = "the node shut down";
         r.abort.abort();
       }
-      await all();
+      await current();
     }
   }
+}
+
+/** A renewal refused because the record is not a running execution any more. */
+function leaseGone(err: unknown): boolean {
+  return isTockError(err) && (err.kind === "conflict" || err.kind === "not_found");
 }
 
 /** Keeps the last `max` bytes of a stream and counts all of it. */

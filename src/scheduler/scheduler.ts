@@ -8,6 +8,7 @@ import {
   type Clock,
   conflict,
   errorMessage,
+  isTockError,
   limits,
   notFound,
   type TimerHandle,
@@ -44,6 +45,8 @@ export interface SchedulerDeps {
   allJobs(): Iterable<Job>;
   /** Running executions of one job, or of all jobs when `job` is undefined. */
   running(job?: string): Execution[];
+  /** Every recorded execution of a job, oldest group first (to find retries still owed). */
+  executionsOf(job: string): Execution[];
   runner: RunnerPort;
   metrics: SchedulerMetrics;
 }
@@ -63,6 +66,9 @@ const missedReasons: Record<MissedReason, string> = {
   run_all_cap: "more slots were missed than run_all launches at once",
 };
 
+/** How often quiesce() looks whether the fired slots have launched (ms). */
+const quiescePollMs = 10;
+
 /** A due slot this late (ms) goes through the missed-run policy instead of firing directly. */
 const lateThresholdMs = 1_000;
 
@@ -72,6 +78,10 @@ export class Scheduler {
   #timer: TimerHandle | undefined;
   #timerAtMs = Infinity;
   #stopped = false;
+  /** Leadership is about to move: no new fires, retries or catch-up; fired slots still launch. */
+  #quiescing = false;
+  /** Keys of launch entries in the heap: fired slots waiting for their time. */
+  #launches = new Set<string>();
   /** Jobs with a fire in flight: their next entry is added once it is applied. */
   #busy = new Set<string>();
   /** Jobs whose fires keep failing: when to try again and what to log. */
@@ -102,6 +112,7 @@ export class Scheduler {
       );
     }
     if (this.#stopped) return;
+    this.#restoreRetries();
     this.#heap.set({
       key: "sweep",
       dueMs: this.#d.clock.nowMs() + limits.leaseSweepMs,
@@ -114,6 +125,38 @@ export class Scheduler {
     this.#stopped = true;
     if (this.#timer !== undefined) this.#d.clock.clearTimer(this.#timer);
     this.#timer = undefined;
+  }
+
+  /**
+   * Before handing leadership on: stops firing (the next leader fires from fired_through), and
+   * resolves once every slot already fired has launched here and no fire is in flight, or after
+   * `maxMs`. Without it a fire committed ahead of its slot would be dropped with this scheduler
+   * and its run left `running` until its lease lapsed.
+   */
+  quiesce(maxMs: number): Promise<void> {
+    this.#quiescing = true;
+    const clock = this.#d.clock;
+    const end = clock.nowMs() + maxMs;
+    return new Promise((resolve) => {
+      const check = () => {
+        const now = clock.nowMs();
+        if (this.#stopped || now >= end || (this.#launches.size === 0 && this.#busy.size === 0)) {
+          resolve();
+          return;
+        }
+        clock.setTimer(Math.min(end, now + quiescePollMs), check);
+      };
+      check();
+    });
+  }
+
+  /** Leadership did not move after quiesce(): schedules again, catching up what it held back. */
+  resume(): void {
+    if (this.#stopped || !this.#quiescing) return;
+    this.#quiescing = false;
+    void this.start().catch((err) =>
+      console.error(`tock: scheduling did not resume: ${errorMessage(err)}`)
+    );
   }
 
   /** A job was created, updated, toggled or deleted: recompute its entry. */
@@ -140,7 +183,53 @@ export class Scheduler {
     return this.#d.runner.start(job, this.#d.clock.nowMs(), 1);
   }
 
-  /** Called by the runner once a run's summary is recorded: retries, children, ephemeral. */
+  /**
+   * An applied command, whichever node proposed it: job changes move the job's entry; the
+   * recorded end of a run (on any node's runner) starts its retry, children, ephemeral delete.
+   */
+  applied(cmd: Command): void {
+    switch (cmd.type) {
+      case "job.upsert":
+        return this.jobChanged(cmd.job.name);
+      case "job.toggle":
+      case "job.delete":
+        return this.jobChanged(cmd.name);
+      case "execution.finish": {
+        // A lost run (its node vanished) is not a failure of the job: no retry, no children.
+        const e = cmd.execution;
+        if (e.status !== "success" && e.status !== "failed") return;
+        const job = this.#d.getJob(e.job_name);
+        if (job) this.onFinished(job, e);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Retries owed by the previous leader live only in the state: the latest run of each job with
+   * retries left that failed (not killed) gets its next attempt, due when it would have been.
+   */
+  #restoreRetries(): void {
+    for (const job of this.#d.allJobs()) {
+      if (job.retries <= 0) continue;
+      const all = this.#d.executionsOf(job.name);
+      const last = all[all.length - 1];
+      if (last === undefined || last.status !== "failed") continue;
+      if (last.reason.startsWith("killed:") || last.attempt >= job.retries + 1) continue;
+      const next = last.attempt + 1;
+      const after = (last.finished_at ?? this.#d.clock.nowMs()) + retryDelayMs(job, next);
+      this.#heap.set({
+        key: `retry:${job.name}:${last.group}`,
+        dueMs: Math.max(this.#d.clock.nowMs(), after),
+        kind: "retry",
+        job: job.name,
+        group: last.group,
+        attempt: next,
+      });
+    }
+  }
+
+  /** A run's summary is recorded: retries, children, ephemeral (see applied()). */
   onFinished(job: Job, e: Execution): void {
     if (this.#stopped) return;
     if (!e.success) {
@@ -209,6 +298,7 @@ export class Scheduler {
   }
 
   #handle(e: Entry, now: number): void {
+    if (this.#quiescing && (e.kind === "slot" || e.kind === "retry")) return;
     switch (e.kind) {
       case "slot": {
         const job = this.#d.getJob(e.job);
@@ -235,6 +325,7 @@ export class Scheduler {
         return;
       }
       case "launch": {
+        this.#launches.delete(e.key);
         // A job deleted since its fire took the execution with it: nothing to run.
         const job = this.#d.getJob(e.job);
         if (job) this.#launch(job, e.slot, e.execution);
@@ -255,6 +346,7 @@ export class Scheduler {
 
   /** Puts the job's next unfired slot in the heap (catching up first if it is overdue). */
   async #reschedule(name: string): Promise<void> {
+    if (this.#quiescing) return;
     const job = this.#d.getJob(name);
     const key = `slot:${name}`;
     const due = job && dueOf(job);
@@ -430,8 +522,10 @@ export class Scheduler {
       executions: [execution],
     });
     if (slot > this.#d.clock.nowMs()) {
+      const key = `launch:${job.name}:${execution.id}`;
+      this.#launches.add(key);
       this.#heap.set({
-        key: `launch:${job.name}:${execution.id}`,
+        key,
         dueMs: slot,
         kind: "launch",
         job: job.name,
@@ -463,20 +557,41 @@ export class Scheduler {
    * its renewal is (an overloaded event loop delays renewals, not the run).
    */
   async #sweep(now: number): Promise<void> {
-    for (const e of this.#d.running()) {
-      if (e.lease_until === null || e.lease_until >= now) continue;
+    for (const seen of this.#d.running()) {
+      if (this.#stopped) return;
+      // Each write awaits: re-read the record so a renewal applied meanwhile is not overwritten.
+      const e = this.#d.running(seen.job_name).find((r) => r.id === seen.id);
+      if (e === undefined || e.lease_until === null || e.lease_until >= now) continue;
       if (this.#d.runner.isRunning(e.job_name, e.id)) continue;
+      const job = this.#d.getJob(e.job_name);
+      // A slot fired ahead of time whose leader went away before launching it: its misfire
+      // policy decides, as for any slot the scheduler was not running at.
+      const unlaunched = job !== undefined && neverLaunched(e);
+      const rerun = unlaunched && job.misfire_policy !== "skip" && runnable(job, now) &&
+        now - e.group <= startingDeadlineMs(job) &&
+        !(job.concurrency === "forbid" && this.#d.running(job.name).some((r) => r.id !== e.id));
       const lost = lostExecution(
         e,
         now,
-        `lost: its lease lapsed at ${
-          new Date(e.lease_until).toISOString()
-        } (node ${e.node_name} stopped renewing it)`,
+        unlaunched
+          ? `lost: fired for its slot ${
+            new Date(e.group).toISOString()
+          } but never launched (its leader, node ${e.node_name}, stopped before the slot); ${
+            rerun
+              ? `run again as attempt ${e.attempt + 1}`
+              : "not run again (misfire_policy, starting_deadline or its window)"
+          }`
+          : `lost: its lease lapsed at ${
+            new Date(e.lease_until).toISOString()
+          } (node ${e.node_name} stopped renewing it)`,
       );
       try {
         await this.#d.propose({ type: "execution.finish", execution: lost });
         this.#d.metrics.lost(e.job_name);
+        if (rerun) await this.#d.runner.start(job, e.group, e.attempt + 1);
       } catch (err) {
+        // No longer the leader: the next leader's sweep takes over; the rest would fail alike.
+        if (isTockError(err) && err.kind === "not_leader") return;
         console.error(`tock: marking ${e.job_name}/${e.id} lost failed: ${errorMessage(err)}`);
       }
     }
@@ -490,6 +605,16 @@ function dueOf(job: Job): number | null {
     return nextRunOf(job, job.fired_through);
   }
   return job.next;
+}
+
+/**
+ * A scheduled fire's record never renewed: committed ahead of its slot (started_at is the fire
+ * time) with the lease it was fired with. A runner renews limits.leaseRenewMs after launch, so
+ * this is a slot never launched, or one whose node died within that first interval.
+ */
+function neverLaunched(e: Execution): boolean {
+  return e.attempt === 1 && e.started_at !== null && e.started_at < e.group &&
+    e.lease_until === e.started_at + limits.leaseMs;
 }
 
 /** Scheduled and dependent runs skip disabled, not-yet-started and expired jobs. */

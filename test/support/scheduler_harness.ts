@@ -106,7 +106,7 @@ export class Harness {
   readonly shell: RaftShell;
   readonly exec: FakeExecutor;
   readonly runner: Runner;
-  readonly scheduler: Scheduler;
+  scheduler: Scheduler;
   readonly counts = { launched: 0, missed: 0, lost: 0, fireFailed: 0 };
   readonly lateness: number[] = [];
 
@@ -133,24 +133,38 @@ export class Harness {
     store.onAppliedBatch((items) => this.log.applied(items));
     this.shell.start();
     this.exec = new FakeExecutor(clock);
-    let sched: Scheduler | undefined;
-    this.runner = new Runner({
-      nodeName: "n1",
-      clock,
+    this.runner = this.newRunner("n1");
+    this.scheduler = this.newScheduler();
+    // As the node does: every applied command reaches the current scheduler.
+    store.onApplied((cmd, r) => {
+      if (r.ok) this.scheduler.applied(cmd);
+    });
+  }
+
+  /** A runner on the same state and executor: n1's own, or another server's (a follower's). */
+  newRunner(nodeName: string): Runner {
+    return new Runner({
+      nodeName,
+      clock: this.clock,
       proposer: this.log,
       executors: new Map([["shell", this.exec]]),
       output: memoryOutput(),
       hub: new OutputHub(),
-      exists: (job, id) => store.getExecution(job, id) !== undefined,
-      onFinished: (job, e) => sched?.onFinished(job, e),
+      exists: (job, id) => this.store.getExecution(job, id) !== undefined,
     });
-    this.scheduler = sched = new Scheduler({
-      clock,
+  }
+
+  /** A scheduler over this node's state and runner (a leader's, as a new term builds it). */
+  newScheduler(runner: Runner = this.runner): Scheduler {
+    const store = this.store;
+    return new Scheduler({
+      clock: this.clock,
       propose: (cmd) => this.log.propose(cmd),
       getJob: (n) => store.peekJob(n),
       allJobs: () => store.jobsView(),
       running: (job) => store.runningExecutions(job),
-      runner: this.runner,
+      executionsOf: (job) => store.executionsOf(job),
+      runner,
       metrics: {
         launched: (_j, l) => {
           this.counts.launched++;
@@ -160,13 +174,6 @@ export class Harness {
         lost: () => void this.counts.lost++,
         fireFailed: () => void this.counts.fireFailed++,
       },
-    });
-    store.onApplied((cmd, r) => {
-      if (!r.ok) return;
-      if (cmd.type === "job.upsert") this.scheduler.jobChanged(cmd.job.name);
-      if (cmd.type === "job.toggle" || cmd.type === "job.delete") {
-        this.scheduler.jobChanged(cmd.name);
-      }
     });
   }
 
