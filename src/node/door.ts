@@ -31,6 +31,50 @@ export interface Envelope {
   readonly c: Command;
 }
 
+/** What `currentOf` reads: the state as this server has applied it. */
+export interface CurrentView {
+  peekJob(name: string): Job | undefined;
+  getExecution(job: string, id: string): Execution | undefined;
+}
+
+/**
+ * The answer to a request that was applied without this server seeing its result (a
+ * deduplicated retry, or one a snapshot covered): its subject as it is now. A deleted job has
+ * no record left, so a delete answers with no job.
+ */
+export function currentOf(view: CurrentView): (cmd: Command) => Applied {
+  const job = (name: string): Applied => {
+    const j = view.peekJob(name);
+    return j === undefined ? {} : { job: j };
+  };
+  const withExecution = (a: Applied, e: Execution | undefined): Applied => {
+    const x = e === undefined ? undefined : view.getExecution(e.job_name, e.id);
+    return x === undefined ? a : { ...a, execution: x };
+  };
+  return (cmd) => {
+    switch (cmd.type) {
+      case "job.upsert":
+        return job(cmd.job.name);
+      case "job.toggle":
+        return job(cmd.name);
+      case "executions.clear":
+        return job(cmd.job);
+      case "execution.start":
+        return withExecution({}, cmd.execution);
+      case "execution.finish":
+        return withExecution(job(cmd.execution.job_name), cmd.execution);
+      case "fire":
+        return withExecution(job(cmd.job), cmd.executions.find((e) => e.status === "running"));
+      case "execution.renew": {
+        const e = view.getExecution(cmd.job, cmd.id);
+        return e === undefined ? {} : { execution: e };
+      }
+      default:
+        return {};
+    }
+  };
+}
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -82,7 +126,7 @@ export class Door implements Proposer {
     shell: RaftShell,
     clock: Clock,
     forward: Forward,
-    current: (cmd: Command) => Applied = () => ({}),
+    current: (cmd: Command) => Applied,
   ) {
     this.#shell = shell;
     this.#clock = clock;

@@ -8,7 +8,7 @@ import { FakeClock, limits, TockError } from "../lib/mod.ts";
 import { loadRuntime } from "../runtime/mod.ts";
 import { parseJobBody } from "../state/mod.ts";
 import { type LogItem, SqliteStateStore } from "../store/mod.ts";
-import { decodeEnvelope, Door } from "./door.ts";
+import { currentOf, decodeEnvelope, Door, encodeEnvelope } from "./door.ts";
 
 /** The slice of the shell the door reads: a follower that knows (or not) a leader. */
 function follower(leader: string) {
@@ -40,7 +40,7 @@ describe("door", () => {
       return sent.length === 1
         ? Promise.reject(new TockError("timeout", "forward timed out"))
         : Promise.resolve();
-    });
+    }, currentOf(store));
     store.onAppliedBatch((items) => door.applied(items));
     let answers = 0;
     const p = door.propose({ type: "job.upsert", job }).then((a) => (answers++, a));
@@ -68,7 +68,7 @@ describe("door", () => {
     const door = new Door(shell, clock, (leader) => {
       sent.push(leader);
       return Promise.resolve();
-    });
+    }, () => ({}));
     void door.propose({ type: "job.delete", name: "x" }).catch(() => {});
     clock.advance(limits.leaderRetryMs * 3);
     await settle();
@@ -82,9 +82,59 @@ describe("door", () => {
 
   test("a write nobody applies in time fails as timeout (outcome unknown), not silently", async () => {
     const clock = new FakeClock(0);
-    const door = new Door(follower(""), clock, () => Promise.resolve());
+    const door = new Door(follower(""), clock, () => Promise.resolve(), () => ({}));
     const p = door.propose({ type: "job.delete", name: "x" });
     clock.advance(limits.proposeTimeoutMs);
     await expect(p).rejects.toThrow("outcome is unknown");
+  });
+
+  test("a write a snapshot covered answers the stored job, not an empty record", async () => {
+    const rt = await loadRuntime();
+    const store = new SqliteStateStore(rt.openDb(":memory:"));
+    const clock = new FakeClock(0);
+    const sent: Uint8Array[] = [];
+    const door = new Door(follower("L"), clock, (_l, env) => {
+      sent.push(env);
+      return Promise.resolve();
+    }, currentOf(store));
+    const created = door.propose({ type: "job.upsert", job });
+    await settle();
+    // The entry is applied, but through a snapshot: this door never sees its result.
+    store.applyLog(1, [{ cmd: decodeEnvelope(sent[0]!).c, rid: decodeEnvelope(sent[0]!).r }]);
+    door.reloaded((rid) => store.hasRequest(rid));
+    expect((await created).job?.name).toBe("a");
+
+    const toggled = door.propose({ type: "job.toggle", name: "a", next: null });
+    await settle();
+    store.applyLog(2, [{ cmd: decodeEnvelope(sent[1]!).c, rid: decodeEnvelope(sent[1]!).r }]);
+    door.reloaded((rid) => store.hasRequest(rid));
+    expect((await toggled).job?.disabled).toBe(true);
+  });
+
+  test("a retry the leader finds already applied answers the stored record", async () => {
+    const rt = await loadRuntime();
+    const store = new SqliteStateStore(rt.openDb(":memory:"));
+    const clock = new FakeClock(0);
+    let index = 0;
+    const leader = {
+      role: "leader",
+      leader: "L",
+      id: "L",
+      propose: () => ({ ok: true, index: ++index, term: 1 }),
+    } as unknown as RaftShell;
+    const door = new Door(
+      leader,
+      clock,
+      () => Promise.reject(new Error("no peers")),
+      currentOf(store),
+    );
+    store.onAppliedBatch((items) => door.applied(items));
+    const env = { r: "req-1", c: { type: "job.upsert" as const, job } };
+    // The first attempt was applied (the follower's forward answer was lost) ...
+    store.applyLog(1, [{ cmd: env.c, rid: env.r }]);
+    // ... and the retry lands as a deduplicated entry.
+    const retried = door.proposeEnvelope(encodeEnvelope(env));
+    store.applyLog(2, [{ cmd: env.c, rid: env.r }]);
+    expect((await retried).job?.name).toBe("a");
   });
 });

@@ -27,7 +27,7 @@ import { emptyNotifyConfig, type NotifyConfig } from "../processor/mod.ts";
 import { AddressBook } from "./address_book.ts";
 import { AfterRun } from "./after_run.ts";
 import { lockDataDir } from "./data_dir.ts";
-import { Door } from "./door.ts";
+import { currentOf, Door } from "./door.ts";
 import { Leadership } from "./leadership.ts";
 import { Metrics } from "./metrics.ts";
 import { OutputHub } from "./output_hub.ts";
@@ -229,6 +229,7 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
       const a = addresses.get(id);
       return a === undefined ? undefined : `http://${a}`;
     }),
+    currentOf(store),
   );
   late.door = d;
   store.onReloaded(() => d.reloaded((rid) => store.hasRequest(rid)));
