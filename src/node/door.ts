@@ -103,6 +103,11 @@ interface Waiter {
   at: { index: number; term: number } | undefined;
   /** A forward or a wait for a leader is in progress. */
   inFlight: boolean;
+  /**
+   * Set for a leader's own write (the scheduler's): the term it must be appended in. Such a
+   * write is never forwarded nor resubmitted under another leader.
+   */
+  term: number | undefined;
 }
 
 export class Door implements Proposer {
@@ -144,12 +149,25 @@ export class Door implements Proposer {
     return this.#propose(rid, encodeEnvelope({ r: rid, c: cmd }));
   }
 
+  /**
+   * A write only the leader of `term` may make (fires, scheduled starts, lost records): appended
+   * to this server's log or refused with `not_leader`, never forwarded. Were it forwarded, a
+   * deposed leader's fire would be applied by the new leader, whose own fire of that slot is
+   * then refused while the deposed one is fenced from launching it: a missed run. Once this
+   * server stops leading that term the write is refused with `not_leader` (its entry may still
+   * commit; the new leader's scheduler starts after it and sees it).
+   */
+  proposeAsLeader(cmd: Command, term: number): Promise<Applied> {
+    const rid = randomUUID();
+    return this.#propose(rid, encodeEnvelope({ r: rid, c: cmd }), term);
+  }
+
   /** A forwarded envelope, on the leader: appended here, resolves once applied here. */
   proposeEnvelope(envelope: Uint8Array): Promise<Applied> {
     return this.#propose(decodeEnvelope(envelope).r, envelope);
   }
 
-  #propose(rid: string, envelope: Uint8Array): Promise<Applied> {
+  #propose(rid: string, envelope: Uint8Array, term?: number): Promise<Applied> {
     if (this.#closed) {
       return Promise.reject(
         new TockError("unavailable", "node is shutting down; the command was not applied"),
@@ -180,6 +198,7 @@ export class Door implements Proposer {
         reject,
         at: undefined,
         inFlight: false,
+        term,
         timer: this.#clock.setTimer(this.#clock.nowMs() + limits.proposeTimeoutMs, () => {
           if (this.#waiters.get(rid) !== w) return;
           this.#settle(w);
@@ -205,6 +224,11 @@ export class Door implements Proposer {
   #submit(w: Waiter): void {
     if (this.#closed || this.#waiters.get(w.rid) !== w || w.inFlight || w.at !== undefined) return;
     const shell = this.#shell;
+    if (w.term !== undefined && (shell.role !== "leader" || shell.term !== w.term)) {
+      this.#settle(w);
+      w.reject(this.#notLeader(w.term));
+      return;
+    }
     if (shell.role === "leader") {
       const r = shell.propose(w.envelope);
       if (r.ok) {
@@ -212,10 +236,12 @@ export class Door implements Proposer {
         this.#byIndex.set(r.index, w.rid);
         return;
       }
-      if (r.reason !== "not_leader" && r.reason !== "transferring") {
+      if (w.term !== undefined || (r.reason !== "not_leader" && r.reason !== "transferring")) {
         this.#settle(w);
         w.reject(
-          new TockError(r.reason === "overloaded" ? "unavailable" : "conflict", r.message),
+          r.reason === "not_leader" || r.reason === "transferring"
+            ? new TockError("not_leader", r.message)
+            : new TockError(r.reason === "overloaded" ? "unavailable" : "conflict", r.message),
         );
         return;
       }
@@ -247,10 +273,23 @@ export class Door implements Proposer {
     );
   }
 
+  #notLeader(term: number): TockError {
+    return new TockError(
+      "not_leader",
+      `no longer the leader of term ${term}: a leader's own write is not forwarded (its outcome is unknown if it was appended)`,
+    );
+  }
+
   /** Leadership changed (or may have): resubmit what is not in this leader's log. */
   leaderChanged(): void {
-    for (const w of this.#waiters.values()) {
-      if (w.at !== undefined && this.#shell.role !== "leader") {
+    const shell = this.#shell;
+    for (const w of [...this.#waiters.values()]) {
+      if (w.term !== undefined && (shell.role !== "leader" || shell.term !== w.term)) {
+        this.#settle(w);
+        w.reject(this.#notLeader(w.term));
+        continue;
+      }
+      if (w.at !== undefined && shell.role !== "leader") {
         // Our entry may still commit under the new leader, or be truncated: submit again with
         // the same id; apply keeps whichever lands first.
         this.#byIndex.delete(w.at.index);

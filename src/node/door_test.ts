@@ -137,4 +137,34 @@ describe("door", () => {
     store.applyLog(2, [{ cmd: env.c, rid: env.r }]);
     expect((await retried).job?.name).toBe("a");
   });
+
+  test("a deposed leader's scheduler write is refused with not_leader, never forwarded", async () => {
+    const clock = new FakeClock(0);
+    const shell = {
+      role: "leader",
+      term: 1,
+      leader: "A",
+      id: "A",
+      propose: () => ({ ok: true, index: 5, term: 1 }),
+    } as unknown as RaftShell & { role: string; term: number; leader: string };
+    const forwarded: string[] = [];
+    const door = new Door(shell, clock, (leader) => {
+      forwarded.push(leader);
+      return Promise.resolve();
+    }, () => ({}));
+    const fire = { type: "fire" as const, job: "a", slot: 60_000, next: null, executions: [] };
+    const appended = door.proposeAsLeader(fire, 1);
+    // Deposed before the entry applied: B leads term 2.
+    shell.role = "follower";
+    shell.term = 2;
+    shell.leader = "B";
+    door.leaderChanged();
+    await expect(appended).rejects.toMatchObject({ kind: "not_leader" });
+    // A write for a term this server no longer leads is refused at once.
+    await expect(door.proposeAsLeader(fire, 1)).rejects.toMatchObject({ kind: "not_leader" });
+    clock.advance(limits.leaderRetryMs * 3);
+    await settle();
+    expect(forwarded).toEqual([]);
+    expect(door.waiting).toBe(0);
+  });
 });

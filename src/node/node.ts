@@ -273,7 +273,8 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
   const lead = new Leadership({
     view: { isLeader: () => s.role === "leader", term: () => s.term },
     clock,
-    propose: (cmd) => d.propose(cmd),
+    // Scheduler writes are appended by this leader or refused, never forwarded.
+    propose: (cmd, term) => d.proposeAsLeader(cmd, term),
     runner,
     exists: (job, id) => store.getExecution(job, id) !== undefined,
     makeScheduler: (ports) =>
