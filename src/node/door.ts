@@ -90,8 +90,20 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
   return v as Envelope;
 }
 
-/** Sends an envelope to the leader; resolves once the leader applied it. */
-export type Forward = (leader: NodeId, envelope: Uint8Array) => Promise<void>;
+/**
+ * Sends an envelope to the leader; resolves once the leader applied it. `signal` aborts it when
+ * the leader changed meanwhile (the write goes to the new one at once).
+ */
+export type Forward = (leader: NodeId, envelope: Uint8Array, signal: AbortSignal) => Promise<void>;
+
+/**
+ * Errors a leader answers a forward with before its log took the entry: the caller gets them
+ * (overloaded is a 429 to retry later), nothing will apply. Any other kind is apply's refusal,
+ * which this server sees itself when it applies the entry.
+ */
+const notAppended = new Set(["overloaded", "internal"]);
+/** Errors after which the same envelope is sent again (to whoever leads then). */
+const retryable = new Set(["not_leader", "unavailable", "timeout"]);
 
 interface Waiter {
   rid: string;
@@ -101,8 +113,8 @@ interface Waiter {
   timer: TimerHandle;
   /** Set while the entry sits in this leader's log at (index, term). */
   at: { index: number; term: number } | undefined;
-  /** A forward or a wait for a leader is in progress. */
-  inFlight: boolean;
+  /** Set while a forward to `leader` is in progress. */
+  forward: { leader: NodeId; abort: AbortController } | undefined;
   /**
    * Set for a leader's own write (the scheduler's): the term it must be appended in. Such a
    * write is never forwarded nor resubmitted under another leader.
@@ -173,14 +185,6 @@ export class Door implements Proposer {
         new TockError("unavailable", "node is shutting down; the command was not applied"),
       );
     }
-    if (this.#waiters.size >= limits.proposalQueueMax) {
-      return Promise.reject(
-        new TockError(
-          "overloaded",
-          `node overloaded: ${limits.proposalQueueMax} commands are already waiting to apply; retry later`,
-        ),
-      );
-    }
     const existing = this.#waiters.get(rid);
     if (existing !== undefined) {
       // The same request again (a follower's retry reached us twice): share the outcome.
@@ -190,6 +194,15 @@ export class Door implements Proposer {
         existing.reject = (e) => (prev.reject(e), reject(e));
       });
     }
+    // After the join above: a retry of a request already waiting adds no load.
+    if (this.#waiters.size >= limits.proposalQueueMax) {
+      return Promise.reject(
+        new TockError(
+          "overloaded",
+          `node overloaded: ${limits.proposalQueueMax} commands are already waiting to apply; retry later`,
+        ),
+      );
+    }
     return new Promise<Applied>((resolve, reject) => {
       const w: Waiter = {
         rid,
@@ -197,7 +210,7 @@ export class Door implements Proposer {
         resolve,
         reject,
         at: undefined,
-        inFlight: false,
+        forward: undefined,
         term,
         timer: this.#clock.setTimer(this.#clock.nowMs() + limits.proposeTimeoutMs, () => {
           if (this.#waiters.get(rid) !== w) return;
@@ -222,7 +235,10 @@ export class Door implements Proposer {
   }
 
   #submit(w: Waiter): void {
-    if (this.#closed || this.#waiters.get(w.rid) !== w || w.inFlight || w.at !== undefined) return;
+    if (
+      this.#closed || this.#waiters.get(w.rid) !== w || w.forward !== undefined ||
+      w.at !== undefined
+    ) return;
     const shell = this.#shell;
     if (w.term !== undefined && (shell.role !== "leader" || shell.term !== w.term)) {
       this.#settle(w);
@@ -241,7 +257,7 @@ export class Door implements Proposer {
         w.reject(
           r.reason === "not_leader" || r.reason === "transferring"
             ? new TockError("not_leader", r.message)
-            : new TockError(r.reason === "overloaded" ? "unavailable" : "conflict", r.message),
+            : new TockError(r.reason === "overloaded" ? "overloaded" : "unavailable", r.message),
         );
         return;
       }
@@ -251,19 +267,24 @@ export class Door implements Proposer {
       this.#retrySoon();
       return;
     }
-    w.inFlight = true;
-    this.#forward(leader, w.envelope).then(
+    const forward = { leader, abort: new AbortController() };
+    w.forward = forward;
+    this.#forward(leader, w.envelope, forward.abort.signal).then(
       () => {
         // Applied on the leader; this server resolves the waiter when it applies it too.
-        w.inFlight = false;
+        if (w.forward === forward) w.forward = undefined;
       },
       (e) => {
-        w.inFlight = false;
+        // Superseded: aborted on a leader change, and already sent on.
+        if (w.forward !== forward) return;
+        w.forward = undefined;
         if (this.#waiters.get(w.rid) !== w) return;
-        if (
-          isTockError(e) && e.kind !== "not_leader" && e.kind !== "unavailable" &&
-          e.kind !== "timeout"
-        ) {
+        if (isTockError(e) && notAppended.has(e.kind)) {
+          this.#settle(w);
+          w.reject(e);
+          return;
+        }
+        if (isTockError(e) && !retryable.has(e.kind)) {
           // The leader applied it and apply refused it: this server will see the same refusal
           // when it applies the entry, and the waiter settles then.
           return;
@@ -288,6 +309,11 @@ export class Door implements Proposer {
         this.#settle(w);
         w.reject(this.#notLeader(w.term));
         continue;
+      }
+      if (w.forward !== undefined && w.forward.leader !== shell.leader) {
+        // The leader we forwarded to is gone (maybe silently): do not wait for its answer.
+        w.forward.abort.abort();
+        w.forward = undefined;
       }
       if (w.at !== undefined && shell.role !== "leader") {
         // Our entry may still commit under the new leader, or be truncated: submit again with
@@ -363,6 +389,7 @@ export class Door implements Proposer {
 
   close(): void {
     this.#closed = true;
+    for (const w of this.#waiters.values()) w.forward?.abort.abort();
     if (this.#retryTimer !== undefined) this.#clock.clearTimer(this.#retryTimer);
     const err = new TockError("unavailable", "node is shutting down; the outcome is unknown");
     for (const w of [...this.#waiters.values()]) {

@@ -167,4 +167,75 @@ describe("door", () => {
     expect(forwarded).toEqual([]);
     expect(door.waiting).toBe(0);
   });
+
+  test("a forward to a leader that vanished is aborted on leader change; the new leader applies it", async () => {
+    const rt = await loadRuntime();
+    const store = new SqliteStateStore(rt.openDb(":memory:"));
+    const clock = new FakeClock(0);
+    const shell = follower("L1");
+    const sent: { leader: string; env: Uint8Array; signal: AbortSignal }[] = [];
+    const door = new Door(shell, clock, (leader, env, signal) => {
+      sent.push({ leader, env, signal });
+      // L1 went away silently: its answer never comes; only an abort ends the call.
+      if (leader === "L1") {
+        return new Promise((_r, reject) =>
+          signal.addEventListener("abort", () => reject(new TockError("unavailable", "aborted")))
+        );
+      }
+      return Promise.resolve();
+    }, currentOf(store));
+    store.onAppliedBatch((items) => door.applied(items));
+    const p = door.propose({ type: "job.upsert", job });
+    await settle();
+    expect(sent.map((x) => x.leader)).toEqual(["L1"]);
+    shell.leader = "L2";
+    door.leaderChanged();
+    await settle();
+    expect(sent.map((x) => x.leader)).toEqual(["L1", "L2"]);
+    expect(sent[0]!.signal.aborted).toBe(true);
+    const env = decodeEnvelope(sent[1]!.env);
+    store.applyLog(1, [{ cmd: env.c, rid: env.r }]);
+    expect((await p).job?.name).toBe("a");
+  });
+
+  test("a leader's overloaded answer reaches the caller at once as overloaded (429)", async () => {
+    const clock = new FakeClock(0);
+    const door = new Door(
+      follower("L"),
+      clock,
+      () => Promise.reject(new TockError("overloaded", "node overloaded: retry later")),
+      () => ({}),
+    );
+    const p = door.propose({ type: "job.delete", name: "x" });
+    // No clock advance: the caller is not left to wait for the propose timeout.
+    await expect(p).rejects.toMatchObject({ kind: "overloaded" });
+    expect(door.waiting).toBe(0);
+  });
+
+  test("a retry of a request already waiting joins it even when the queue is full", async () => {
+    const clock = new FakeClock(0);
+    let index = 0;
+    const leader = {
+      role: "leader",
+      term: 1,
+      leader: "L",
+      id: "L",
+      propose: () => ({ ok: true, index: ++index, term: 1 }),
+    } as unknown as RaftShell;
+    const door = new Door(leader, clock, () => Promise.reject(new Error("no peers")), () => ({}));
+    const first = encodeEnvelope({ r: "req-0", c: { type: "job.delete", name: "x" } });
+    const waiting = [door.proposeEnvelope(first)];
+    for (let i = 1; i < limits.proposalQueueMax; i++) {
+      waiting.push(door.proposeEnvelope(
+        encodeEnvelope({ r: `req-${i}`, c: { type: "job.delete", name: "x" } }),
+      ));
+    }
+    expect(door.waiting).toBe(limits.proposalQueueMax);
+    const again = door.proposeEnvelope(first);
+    door.applied([{ index: 1, rid: "req-0", cmd: null, result: { ok: true }, duplicate: false }]);
+    await expect(again).resolves.toEqual({});
+    await expect(waiting[0]).resolves.toEqual({});
+    door.close();
+    await Promise.allSettled(waiting);
+  });
 });
