@@ -452,6 +452,23 @@ describe("audit log", () => {
   );
 });
 
+describe("snapshot install", () => {
+  test("tokens are still checked after the node installs a snapshot of its state", async () => {
+    const t = await (await rest(root, "POST", "/v1/acl/tokens", {
+      name: "snap",
+      policies: ["p-read"],
+    })).json();
+    // A follower installs the leader's snapshot the same way: state.db replaced and reopened.
+    const snap = join(dir, "acl-snapshot.db");
+    node.node.store.snapshotTo(snap);
+    node.node.store.install(snap);
+    expect((await rest(root, "GET", "/v1/acl/tokens")).status).toBe(200);
+    expect((await rest(t.secret as string, "GET", "/v1/jobs/team-a")).status).toBe(200);
+    expect((await rest(t.secret as string, "GET", "/v1/acl/tokens")).status).toBe(403);
+    expect((await rest("not-a-token", "GET", "/v1/jobs/team-a")).status).toBe(401);
+  });
+});
+
 describe("lost management token", () => {
   test("the reset file in the data dir allows one more bootstrap, then is spent", async () => {
     const refused = await rest(undefined, "POST", "/v1/acl/bootstrap");

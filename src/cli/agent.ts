@@ -5,6 +5,7 @@
 import { type ApiDeps, createApp } from "../api/mod.ts";
 import { join } from "node:path";
 import { invalid } from "../lib/mod.ts";
+import type { AclStore } from "../state/mod.ts";
 import type { ServeTls } from "../runtime/mod.ts";
 import { type NodeIo, type RunningNode, startNode } from "../node/mod.ts";
 import type { AgentConfig } from "./config.ts";
@@ -58,6 +59,28 @@ function envInt<K extends string>(
     throw invalid(`${name}=${v}: expected an integer of at least ${min}`);
   }
   return { [key]: n } as Partial<Record<K, number>>;
+}
+
+/** An ACL store that is always `current()`'s (never a copy captured once). */
+export function liveAcl(current: () => AclStore): AclStore {
+  return {
+    bootstrapIndex: () => current().bootstrapIndex(),
+    setBootstrapIndex: (n) => current().setBootstrapIndex(n),
+    getToken: (accessor) => current().getToken(accessor),
+    tokenByHash: (hash) => current().tokenByHash(hash),
+    putToken: (t) => current().putToken(t),
+    deleteToken: (accessor) => current().deleteToken(accessor),
+    tokens: () => current().tokens(),
+    countTokens: () => current().countTokens(),
+    getPolicy: (name) => current().getPolicy(name),
+    putPolicy: (p) => current().putPolicy(p),
+    deletePolicy: (name) => current().deletePolicy(name),
+    policies: () => current().policies(),
+    countPolicies: () => current().countPolicies(),
+    appendAudit: (e) => current().appendAudit(e),
+    trimAudit: (keep, beforeMs) => current().trimAudit(keep, beforeMs),
+    auditPage: (after, limit) => current().auditPage(after, limit),
+  };
 }
 
 /** Answers while the node starts: /health is live at once, everything else 503. */
@@ -142,7 +165,8 @@ export async function startAgent(cfg: AgentStartConfig, io: NodeIo): Promise<Run
     ui: cfg.ui,
     acl: {
       enabled: cfg.aclEnabled ?? false,
-      store: node.store.acl,
+      // Read through on every call: installing a snapshot replaces the node's ACL store.
+      store: liveAcl(() => node.store.acl),
       bootstrapResetFile: join(cfg.dataDir, "acl-bootstrap-reset"),
       ...(cfg.audit === undefined
         ? {}

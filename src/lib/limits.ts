@@ -55,6 +55,12 @@ export const proposalQueueMax = 10_000;
 /** Milliseconds a propose() waits for its command to apply before failing with timeout. */
 export const proposeTimeoutMs = 10_000;
 /**
+ * Milliseconds one forward of a write to the leader may take before it is sent again (same
+ * request id, so apply keeps one copy). Shorter than proposeTimeoutMs so a leader that vanished
+ * silently costs one try, not the caller's whole wait.
+ */
+export const forwardTimeoutMs = 3_000;
+/**
  * Log entries a client request id is remembered for deduplication: a forwarded write retried
  * after a timeout comes back within seconds, i.e. a few thousand entries even at 1,000 fires/s.
  */

@@ -31,6 +31,50 @@ export interface Envelope {
   readonly c: Command;
 }
 
+/** What `currentOf` reads: the state as this server has applied it. */
+export interface CurrentView {
+  peekJob(name: string): Job | undefined;
+  getExecution(job: string, id: string): Execution | undefined;
+}
+
+/**
+ * The answer to a request that was applied without this server seeing its result (a
+ * deduplicated retry, or one a snapshot covered): its subject as it is now. A deleted job has
+ * no record left, so a delete answers with no job.
+ */
+export function currentOf(view: CurrentView): (cmd: Command) => Applied {
+  const job = (name: string): Applied => {
+    const j = view.peekJob(name);
+    return j === undefined ? {} : { job: j };
+  };
+  const withExecution = (a: Applied, e: Execution | undefined): Applied => {
+    const x = e === undefined ? undefined : view.getExecution(e.job_name, e.id);
+    return x === undefined ? a : { ...a, execution: x };
+  };
+  return (cmd) => {
+    switch (cmd.type) {
+      case "job.upsert":
+        return job(cmd.job.name);
+      case "job.toggle":
+        return job(cmd.name);
+      case "executions.clear":
+        return job(cmd.job);
+      case "execution.start":
+        return withExecution({}, cmd.execution);
+      case "execution.finish":
+        return withExecution(job(cmd.execution.job_name), cmd.execution);
+      case "fire":
+        return withExecution(job(cmd.job), cmd.executions.find((e) => e.status === "running"));
+      case "execution.renew": {
+        const e = view.getExecution(cmd.job, cmd.id);
+        return e === undefined ? {} : { execution: e };
+      }
+      default:
+        return {};
+    }
+  };
+}
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -46,8 +90,20 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
   return v as Envelope;
 }
 
-/** Sends an envelope to the leader; resolves once the leader applied it. */
-export type Forward = (leader: NodeId, envelope: Uint8Array) => Promise<void>;
+/**
+ * Sends an envelope to the leader; resolves once the leader applied it. `signal` aborts it when
+ * the leader changed meanwhile (the write goes to the new one at once).
+ */
+export type Forward = (leader: NodeId, envelope: Uint8Array, signal: AbortSignal) => Promise<void>;
+
+/**
+ * Errors a leader answers a forward with before its log took the entry: the caller gets them
+ * (overloaded is a 429 to retry later), nothing will apply. Any other kind is apply's refusal,
+ * which this server sees itself when it applies the entry.
+ */
+const notAppended = new Set(["overloaded", "internal"]);
+/** Errors after which the same envelope is sent again (to whoever leads then). */
+const retryable = new Set(["not_leader", "unavailable", "timeout"]);
 
 interface Waiter {
   rid: string;
@@ -57,8 +113,13 @@ interface Waiter {
   timer: TimerHandle;
   /** Set while the entry sits in this leader's log at (index, term). */
   at: { index: number; term: number } | undefined;
-  /** A forward or a wait for a leader is in progress. */
-  inFlight: boolean;
+  /** Set while a forward to `leader` is in progress. */
+  forward: { leader: NodeId; abort: AbortController } | undefined;
+  /**
+   * Set for a leader's own write (the scheduler's): the term it must be appended in. Such a
+   * write is never forwarded nor resubmitted under another leader.
+   */
+  term: number | undefined;
 }
 
 export class Door implements Proposer {
@@ -82,7 +143,7 @@ export class Door implements Proposer {
     shell: RaftShell,
     clock: Clock,
     forward: Forward,
-    current: (cmd: Command) => Applied = () => ({}),
+    current: (cmd: Command) => Applied,
   ) {
     this.#shell = shell;
     this.#clock = clock;
@@ -100,23 +161,28 @@ export class Door implements Proposer {
     return this.#propose(rid, encodeEnvelope({ r: rid, c: cmd }));
   }
 
+  /**
+   * A write only the leader of `term` may make (fires, scheduled starts, lost records): appended
+   * to this server's log or refused with `not_leader`, never forwarded. Were it forwarded, a
+   * deposed leader's fire would be applied by the new leader, whose own fire of that slot is
+   * then refused while the deposed one is fenced from launching it: a missed run. Once this
+   * server stops leading that term the write is refused with `not_leader` (its entry may still
+   * commit; the new leader's scheduler starts after it and sees it).
+   */
+  proposeAsLeader(cmd: Command, term: number): Promise<Applied> {
+    const rid = randomUUID();
+    return this.#propose(rid, encodeEnvelope({ r: rid, c: cmd }), term);
+  }
+
   /** A forwarded envelope, on the leader: appended here, resolves once applied here. */
   proposeEnvelope(envelope: Uint8Array): Promise<Applied> {
     return this.#propose(decodeEnvelope(envelope).r, envelope);
   }
 
-  #propose(rid: string, envelope: Uint8Array): Promise<Applied> {
+  #propose(rid: string, envelope: Uint8Array, term?: number): Promise<Applied> {
     if (this.#closed) {
       return Promise.reject(
         new TockError("unavailable", "node is shutting down; the command was not applied"),
-      );
-    }
-    if (this.#waiters.size >= limits.proposalQueueMax) {
-      return Promise.reject(
-        new TockError(
-          "overloaded",
-          `node overloaded: ${limits.proposalQueueMax} commands are already waiting to apply; retry later`,
-        ),
       );
     }
     const existing = this.#waiters.get(rid);
@@ -128,6 +194,15 @@ export class Door implements Proposer {
         existing.reject = (e) => (prev.reject(e), reject(e));
       });
     }
+    // After the join above: a retry of a request already waiting adds no load.
+    if (this.#waiters.size >= limits.proposalQueueMax) {
+      return Promise.reject(
+        new TockError(
+          "overloaded",
+          `node overloaded: ${limits.proposalQueueMax} commands are already waiting to apply; retry later`,
+        ),
+      );
+    }
     return new Promise<Applied>((resolve, reject) => {
       const w: Waiter = {
         rid,
@@ -135,7 +210,8 @@ export class Door implements Proposer {
         resolve,
         reject,
         at: undefined,
-        inFlight: false,
+        forward: undefined,
+        term,
         timer: this.#clock.setTimer(this.#clock.nowMs() + limits.proposeTimeoutMs, () => {
           if (this.#waiters.get(rid) !== w) return;
           this.#settle(w);
@@ -159,8 +235,16 @@ export class Door implements Proposer {
   }
 
   #submit(w: Waiter): void {
-    if (this.#closed || this.#waiters.get(w.rid) !== w || w.inFlight || w.at !== undefined) return;
+    if (
+      this.#closed || this.#waiters.get(w.rid) !== w || w.forward !== undefined ||
+      w.at !== undefined
+    ) return;
     const shell = this.#shell;
+    if (w.term !== undefined && (shell.role !== "leader" || shell.term !== w.term)) {
+      this.#settle(w);
+      w.reject(this.#notLeader(w.term));
+      return;
+    }
     if (shell.role === "leader") {
       const r = shell.propose(w.envelope);
       if (r.ok) {
@@ -168,10 +252,12 @@ export class Door implements Proposer {
         this.#byIndex.set(r.index, w.rid);
         return;
       }
-      if (r.reason !== "not_leader" && r.reason !== "transferring") {
+      if (w.term !== undefined || (r.reason !== "not_leader" && r.reason !== "transferring")) {
         this.#settle(w);
         w.reject(
-          new TockError(r.reason === "overloaded" ? "unavailable" : "conflict", r.message),
+          r.reason === "not_leader" || r.reason === "transferring"
+            ? new TockError("not_leader", r.message)
+            : new TockError(r.reason === "overloaded" ? "overloaded" : "unavailable", r.message),
         );
         return;
       }
@@ -181,19 +267,24 @@ export class Door implements Proposer {
       this.#retrySoon();
       return;
     }
-    w.inFlight = true;
-    this.#forward(leader, w.envelope).then(
+    const forward = { leader, abort: new AbortController() };
+    w.forward = forward;
+    this.#forward(leader, w.envelope, forward.abort.signal).then(
       () => {
         // Applied on the leader; this server resolves the waiter when it applies it too.
-        w.inFlight = false;
+        if (w.forward === forward) w.forward = undefined;
       },
       (e) => {
-        w.inFlight = false;
+        // Superseded: aborted on a leader change, and already sent on.
+        if (w.forward !== forward) return;
+        w.forward = undefined;
         if (this.#waiters.get(w.rid) !== w) return;
-        if (
-          isTockError(e) && e.kind !== "not_leader" && e.kind !== "unavailable" &&
-          e.kind !== "timeout"
-        ) {
+        if (isTockError(e) && notAppended.has(e.kind)) {
+          this.#settle(w);
+          w.reject(e);
+          return;
+        }
+        if (isTockError(e) && !retryable.has(e.kind)) {
           // The leader applied it and apply refused it: this server will see the same refusal
           // when it applies the entry, and the waiter settles then.
           return;
@@ -203,10 +294,28 @@ export class Door implements Proposer {
     );
   }
 
+  #notLeader(term: number): TockError {
+    return new TockError(
+      "not_leader",
+      `no longer the leader of term ${term}: a leader's own write is not forwarded (its outcome is unknown if it was appended)`,
+    );
+  }
+
   /** Leadership changed (or may have): resubmit what is not in this leader's log. */
   leaderChanged(): void {
-    for (const w of this.#waiters.values()) {
-      if (w.at !== undefined && this.#shell.role !== "leader") {
+    const shell = this.#shell;
+    for (const w of [...this.#waiters.values()]) {
+      if (w.term !== undefined && (shell.role !== "leader" || shell.term !== w.term)) {
+        this.#settle(w);
+        w.reject(this.#notLeader(w.term));
+        continue;
+      }
+      if (w.forward !== undefined && w.forward.leader !== shell.leader) {
+        // The leader we forwarded to is gone (maybe silently): do not wait for its answer.
+        w.forward.abort.abort();
+        w.forward = undefined;
+      }
+      if (w.at !== undefined && shell.role !== "leader") {
         // Our entry may still commit under the new leader, or be truncated: submit again with
         // the same id; apply keeps whichever lands first.
         this.#byIndex.delete(w.at.index);
@@ -280,6 +389,7 @@ export class Door implements Proposer {
 
   close(): void {
     this.#closed = true;
+    for (const w of this.#waiters.values()) w.forward?.abort.abort();
     if (this.#retryTimer !== undefined) this.#clock.clearTimer(this.#retryTimer);
     const err = new TockError("unavailable", "node is shutting down; the outcome is unknown");
     for (const w of [...this.#waiters.values()]) {

@@ -23,6 +23,9 @@ export interface FencedRunnerBase extends RunnerPort {
   exists?(job: string, id: string): boolean;
 }
 
+/** Appends `cmd` as the leader of `term`, or refuses with not_leader: never forwards it. */
+export type LeaderPropose = (cmd: Command, term: number) => Promise<Applied>;
+
 export class Fenced extends TockError {
   constructor(term: number) {
     super("not_leader", `no longer the leader of term ${term}: step not taken`);
@@ -52,13 +55,16 @@ export class Fence {
     this.#revoked = true;
   }
 
-  /** propose() fenced on both sides of its await. */
+  /**
+   * propose() fenced on both sides of its await. `propose` gets this fence's term: it must
+   * append the command as leader of that term or refuse, never forward it (Door.proposeAsLeader).
+   */
   propose(
-    propose: (cmd: Command) => Promise<Applied>,
+    propose: LeaderPropose,
   ): (cmd: Command) => Promise<Applied> {
     return async (cmd) => {
       this.check();
-      const r = await propose(cmd);
+      const r = await propose(cmd, this.term);
       this.check();
       return r;
     };
@@ -68,7 +74,7 @@ export class Fence {
   runner(
     r: RunnerPort,
     exists: (job: string, id: string) => boolean,
-    propose: (cmd: Command) => Promise<Applied>,
+    propose: LeaderPropose,
   ): RunnerPort {
     const fencedPropose = this.propose(propose);
     return {
@@ -97,7 +103,8 @@ export interface LeadershipDeps {
   clock: Clock;
   /** Builds the scheduler of a term from fenced ports. */
   makeScheduler(ports: Pick<SchedulerDeps, "propose" | "runner">, fence: Fence): Scheduler;
-  propose(cmd: Command): Promise<Applied>;
+  /** The leader-only write path (never forwarded): Door.proposeAsLeader. */
+  propose: LeaderPropose;
   runner: RunnerPort;
   exists(job: string, id: string): boolean;
   /** Called with the scheduler once it runs (after its catch-up), or undefined once stopped. */

@@ -3,7 +3,7 @@
  * the leader), the RPC port, the per-term scheduler with fencing, and the runner. The HTTP app is
  * built from `RunningNode.api` by the composition root in cli/.
  */
-export { type Applied, Door, type Proposer } from "./door.ts";
+export { type Applied, currentOf, Door, type Proposer } from "./door.ts";
 export { Fence, Fenced, Leadership, type LeaderView } from "./leadership.ts";
 export { type NodeConfig, type NodeIo, type RunningNode, startNode } from "./node.ts";
 export { defaultNodeIo, openOutputPort } from "./io.ts";

@@ -27,7 +27,7 @@ import { emptyNotifyConfig, type NotifyConfig } from "../processor/mod.ts";
 import { AddressBook } from "./address_book.ts";
 import { AfterRun } from "./after_run.ts";
 import { lockDataDir } from "./data_dir.ts";
-import { Door } from "./door.ts";
+import { currentOf, Door } from "./door.ts";
 import { Leadership } from "./leadership.ts";
 import { Metrics } from "./metrics.ts";
 import { OutputHub } from "./output_hub.ts";
@@ -230,6 +230,7 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
       const a = addresses.get(id);
       return a === undefined ? undefined : `http://${a}`;
     }),
+    currentOf(store),
   );
   late.door = d;
   store.onReloaded(() => d.reloaded((rid) => store.hasRequest(rid)));
@@ -272,7 +273,8 @@ export async function startNode(config: NodeConfig, io: NodeIo) {
   const lead = new Leadership({
     view: { isLeader: () => s.role === "leader", term: () => s.term },
     clock,
-    propose: (cmd) => d.propose(cmd),
+    // Scheduler writes are appended by this leader or refused, never forwarded.
+    propose: (cmd, term) => d.proposeAsLeader(cmd, term),
     runner,
     exists: (job, id) => store.getExecution(job, id) !== undefined,
     makeScheduler: (ports) =>

@@ -116,7 +116,7 @@ type ClusterClient = ReturnType<typeof createClient<typeof PeerService>>;
 /** Forwards envelopes to the leader's RPC address (clients cached per address). */
 export function forwarder(urlOf: (id: NodeId) => string | undefined): Forward {
   const clients = new Map<string, ClusterClient>();
-  return async (leader, envelope) => {
+  return async (leader, envelope, signal) => {
     const url = urlOf(leader);
     if (url === undefined) {
       throw new TockError("unavailable", `no RPC address known for leader ${leader}`);
@@ -131,7 +131,7 @@ export function forwarder(urlOf: (id: NodeId) => string | undefined): Forward {
     }
     let res;
     try {
-      res = await c.propose({ envelope }, { timeoutMs: limits.proposeTimeoutMs });
+      res = await c.propose({ envelope }, { timeoutMs: limits.forwardTimeoutMs, signal });
     } catch (e) {
       throw new TockError(
         "unavailable",

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RaftShell, SnapshotDir } from "../../src/consensus/mod.ts";
 import { type Clock, limits, systemClock } from "../../src/lib/mod.ts";
-import { Door, ReplicatedState } from "../../src/node/mod.ts";
+import { currentOf, Door, ReplicatedState } from "../../src/node/mod.ts";
 import { loadRuntime } from "../../src/runtime/mod.ts";
 import { RaftLogStore, type SqlDb, type SqliteStateStore } from "../../src/store/mod.ts";
 
@@ -35,7 +35,12 @@ export async function oneMember(store: SqliteStateStore, clock: Clock = systemCl
       if (e.type === "role") late.door?.leaderChanged();
     },
   });
-  const door = new Door(shell, clock, () => Promise.reject(new Error("no peers")));
+  const door = new Door(
+    shell,
+    clock,
+    () => Promise.reject(new Error("no peers")),
+    currentOf(store),
+  );
   late.door = door;
   store.onAppliedBatch((items) => door.applied(items));
   state.onBlocked = (rids, err) => door.blocked(rids, err);

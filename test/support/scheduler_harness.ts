@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { RaftShell, SnapshotDir } from "../../src/consensus/mod.ts";
 import { FakeClock } from "../../src/lib/mod.ts";
 import {
+  currentOf,
   Door,
   type ExecutorPort,
   OutputHub,
@@ -129,7 +130,12 @@ export class Harness {
         if (e.type === "role") this.log.leaderChanged();
       },
     });
-    this.log = new Door(this.shell, clock, () => Promise.reject(new Error("no peers")));
+    this.log = new Door(
+      this.shell,
+      clock,
+      () => Promise.reject(new Error("no peers")),
+      currentOf(store),
+    );
     store.onAppliedBatch((items) => this.log.applied(items));
     this.shell.start();
     this.exec = new FakeExecutor(clock);
