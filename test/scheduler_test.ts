@@ -135,10 +135,12 @@ describe("handing leadership on", () => {
     expect(statuses("a")).toContain("missed");
   });
 
-  test("a slot fired by a leader that crashed before launching it follows its misfire policy", async () => {
+  test("a slot fired by a leader that crashed before launching it follows its retries and misfire policy", async () => {
     h = await Harness.create();
-    await h.upsert({ name: "a", schedule: "@every 10s" });
-    await h.upsert({ name: "s", schedule: "@every 10s", misfire_policy: "skip" });
+    await h.upsert({ name: "a", schedule: "@every 10s", retries: 1 });
+    await h.upsert({ name: "s", schedule: "@every 10s", retries: 1, misfire_policy: "skip" });
+    // No retries: it may have started before its node died, so it is never run a second time.
+    await h.upsert({ name: "n", schedule: "@every 10s" });
     await h.scheduler.start();
     await h.advance(10_000 - limits.fireLeadMs + 100, 100);
     expect(h.job("a").fired_through).toBe(t0 + 10_000);
@@ -156,6 +158,10 @@ describe("handing leadership on", () => {
     expect(skipped?.status).toBe("lost");
     expect(skipped?.reason).toContain("not run again");
     expect(h.exec.starts.map((x) => `${x.job}/${x.id}`)).not.toContain(`s/${t0 + 10_000}-2`);
+    const once = h.executions("n").find((x) => x.group === t0 + 10_000);
+    expect(once?.status).toBe("lost");
+    expect(once?.reason).toContain("no retries left");
+    expect(h.exec.starts.map((x) => `${x.job}/${x.id}`)).not.toContain(`n/${t0 + 10_000}-2`);
   });
 
   test("quiesce gives up after its bound", async () => {

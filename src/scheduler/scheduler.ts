@@ -564,10 +564,13 @@ export class Scheduler {
       if (e === undefined || e.lease_until === null || e.lease_until >= now) continue;
       if (this.#d.runner.isRunning(e.job_name, e.id)) continue;
       const job = this.#d.getJob(e.job_name);
-      // A slot fired ahead of time whose leader went away before launching it: its misfire
-      // policy decides, as for any slot the scheduler was not running at.
+      // A slot fired ahead of time whose leader went away before launching it. The record cannot
+      // tell "never launched" from "launched, node died before its first renewal", so running it
+      // again could run the slot twice: only a job that allows a retry gets one (the lost run
+      // follows the retry rules, as any lost run does), and its misfire policy still decides.
       const unlaunched = job !== undefined && neverLaunched(e);
-      const rerun = unlaunched && job.misfire_policy !== "skip" && runnable(job, now) &&
+      const rerun = unlaunched && job.retries >= e.attempt && job.misfire_policy !== "skip" &&
+        runnable(job, now) &&
         now - e.group <= startingDeadlineMs(job) &&
         !(job.concurrency === "forbid" && this.#d.running(job.name).some((r) => r.id !== e.id));
       const lost = lostExecution(
@@ -579,7 +582,7 @@ export class Scheduler {
           } but never launched (its leader, node ${e.node_name}, stopped before the slot); ${
             rerun
               ? `run again as attempt ${e.attempt + 1}`
-              : "not run again (misfire_policy, starting_deadline or its window)"
+              : "not run again (no retries left, or misfire_policy, starting_deadline or its window)"
           }`
           : `lost: its lease lapsed at ${
             new Date(e.lease_until).toISOString()
