@@ -220,9 +220,11 @@ export function registerJobService(
     deleteJob: (req) =>
       guardAsync(async () => {
         const name = required("name", req.name);
+        // Read before the write: a deduplicated retry of a delete answers no job (it is gone).
+        const before = deps.getJob(name);
         const { job } = await deps.propose({ type: "job.delete", name });
-        assert(job !== undefined, `apply() of a delete of "${name}" returned no job`);
-        return { job: jobToProto(job) };
+        const answer = job ?? before;
+        return answer === undefined ? {} : { job: jobToProto(answer) };
       }),
 
     runJob: (req) =>

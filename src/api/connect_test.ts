@@ -41,6 +41,7 @@ import {
   mountConnect,
   registerJobService,
 } from "./connect.ts";
+import { createApp } from "./app.ts";
 import type { ApiDeps, ClusterView } from "./deps.ts";
 
 const t0 = Date.parse("2026-01-01T00:00:00Z");
@@ -973,6 +974,29 @@ describe("error mapping", () => {
     expect(err.code).toBe(Code.Unavailable);
     expect(err.rawMessage).toBe("this node is not the leader");
     expect(err.metadata.get("tock-leader")).toBe("10.0.0.2:8080");
+  });
+
+  test("a delete the door deduplicated (its answer holds no job) answers the job read before it", async () => {
+    const real = node.deps();
+    await clientOver(real).upsertJob({
+      job: {
+        name: "dedup-del",
+        schedule: "@manually",
+        executor: "shell",
+        executorConfig: { command: "date" },
+      },
+    });
+    // What the door answers for a retried delete it already applied: the job is gone.
+    const deps: ApiDeps = {
+      ...real,
+      propose: (cmd) => cmd.type === "job.delete" ? Promise.resolve({}) : real.propose(cmd),
+    };
+    const res = await clientOver(deps).deleteJob({ name: "dedup-del" });
+    expect(res.job?.name).toBe("dedup-del");
+    const app = createApp(deps, { ui: false });
+    const rest = await app.request("/v1/jobs/dedup-del", { method: "DELETE" });
+    expect(rest.status).toBe(200);
+    expect((await rest.json()).name).toBe("dedup-del");
   });
 
   test("timeout, conflict and too_large map through the one table", async () => {

@@ -180,8 +180,13 @@ export function mountRest(app: Hono, deps: ApiDeps, state: RestState): void {
 
   app.delete("/v1/jobs/:job", async (c) => {
     try {
-      const { job } = await deps.propose({ type: "job.delete", name: c.req.param("job") });
-      return sendJson(c, 200, toApiJob(job as Job));
+      const name = c.req.param("job");
+      // Read before the write: a retried delete the door deduplicated answers no job (it is gone),
+      // and nothing that can fail may run after the committed delete.
+      const before = deps.getJob(name);
+      const { job } = await deps.propose({ type: "job.delete", name });
+      const answer = job ?? before;
+      return answer === undefined ? sendJson(c, 200, { name }) : sendJson(c, 200, toApiJob(answer));
     } catch (e) {
       // Dkron answers 404 for every delete failure (including "has dependent jobs").
       return sendError(c, e, isTockError(e) && e.kind === "conflict" ? 404 : undefined);
