@@ -1,6 +1,7 @@
 // Proves the web UI in a real browser against a real node: headless Chromium (playwright-core
-// driving /usr/bin/chromium) loads /ui/ from `tock agent --dev` started from source, or from
-// the compiled binary with TOCK_TEST_BINARY=dist/tock. Through the page it creates a job with
+// driving /usr/bin/chromium) loads /ui/ from `tock agent --dev` started from the compiled binary
+// (built here into dist/tock, as users get it; TOCK_TEST_BINARY=PATH uses a prebuilt one,
+// TOCK_TEST_SOURCE=1 runs `bun src/main.ts` instead). Through the page it creates a job with
 // the form (the server's validation error shown inline first) and sees it run on schedule,
 // follows live output while scrolled up (the view and a selection stay put), kills running
 // executions from the execution page and from "Running now", filters to failed jobs, pages and
@@ -9,6 +10,7 @@
 // Every wait has a deadline and fails with what it saw; nothing sleeps for a fixed time.
 // Skipped (with a message) only if /usr/bin/chromium is missing.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,11 +24,22 @@ if (!hasChromium) {
     `SKIP test/browser_test.ts: ${chromiumPath} is missing (apt-get install -y chromium)`,
   );
 }
-/** The server under test: the source by default; TOCK_TEST_BINARY=dist/tock runs the binary. */
-const binaryUnderTest = process.env["TOCK_TEST_BINARY"];
-const serverCmd = binaryUnderTest !== undefined && binaryUnderTest !== ""
-  ? [resolve(root, binaryUnderTest)]
-  : [process.execPath, join(root, "src/main.ts")];
+/** The server under test: the compiled binary unless TOCK_TEST_SOURCE=1. */
+const binaryUnderTest = process.env["TOCK_TEST_BINARY"] || "";
+const fromSource = process.env["TOCK_TEST_SOURCE"] === "1";
+const serverCmd = fromSource
+  ? [process.execPath, join(root, "src/main.ts")]
+  : [resolve(root, binaryUnderTest || "dist/tock")];
+
+/** Builds dist/tock with the UI embedded (scripts/compile.ts), unless a binary was given. */
+function compileBinary(): void {
+  if (fromSource || binaryUnderTest !== "") return;
+  const build = spawnSync(process.execPath, ["run", "scripts/compile.ts"], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  if (build.status !== 0) throw new Error(`compile failed:\n${build.stdout}${build.stderr}`);
+}
 /** Every wait in this file has this deadline (the box is shared and loaded), then fails. */
 const deadlineMs = 30_000;
 /** Per-test budget: a few waits each, kept above the wait deadline so failures print. */
@@ -89,6 +102,7 @@ const ticker = (lines: number, everyS: number) =>
 
 beforeAll(async () => {
   if (!hasChromium) return;
+  compileBinary();
   dir = mkdtempSync(join(tmpdir(), "tock-ui-"));
   server = await startAgent(["--dev", "--http-addr", "127.0.0.1:0"], {
     command: serverCmd,
@@ -112,7 +126,7 @@ beforeAll(async () => {
   page.on("response", (r) => {
     if (r.status() >= 400) httpErrors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
   });
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();
