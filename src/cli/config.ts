@@ -111,24 +111,12 @@ export type ConfigKey = (typeof configKeys)[number];
 
 /**
  * Dkron agent keys (OSS and Pro) that Tock reads without acting on them. They are reported in
- * one warning so a dkron.yml loads, and nobody believes a webhook or TLS setting took effect.
+ * one warning so a dkron.yml loads, and nobody believes such a setting took effect. Keys Tock
+ * implements (webhook-*, mail-*, acl, TLS files) are config keys and never reach this list.
  */
 export const dkronKeysNotImplemented: ReadonlySet<string> = new Set([
   "serf-reconnect-timeout",
   "disable-usage-stats",
-  "mail-host",
-  "mail-port",
-  "mail-username",
-  "mail-password",
-  "mail-from",
-  "mail-payload",
-  "mail-subject-prefix",
-  "pre-webhook-endpoint",
-  "pre-webhook-payload",
-  "pre-webhook-headers",
-  "webhook-endpoint",
-  "webhook-payload",
-  "webhook-headers",
   "webhook-url",
   "cronitor-endpoint",
   "statsd-addr",
@@ -141,12 +129,7 @@ export const dkronKeysNotImplemented: ReadonlySet<string> = new Set([
   "reconcileinterval",
   "rpc-addr",
   // Dkron Pro
-  "acl",
   "auto-tls",
-  "cert-file",
-  "key-file",
-  "trusted-ca-file",
-  "client-cert-auth",
   "client-crl-file",
   "disable-http-tls",
   "username",
