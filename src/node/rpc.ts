@@ -113,22 +113,33 @@ export function rpcFetchHandler(
 
 type ClusterClient = ReturnType<typeof createClient<typeof PeerService>>;
 
-/** Forwards envelopes to the leader's RPC address (clients cached per address). */
-export function forwarder(urlOf: (id: NodeId) => string | undefined): Forward {
+/** A PeerService client for the leader's RPC address, one cached per address. */
+function peerClients(
+  urlOf: (id: NodeId) => string | undefined,
+): (leader: NodeId) => { url: string; client: ClusterClient } {
   const clients = new Map<string, ClusterClient>();
-  return async (leader, envelope, signal) => {
+  return (leader) => {
     const url = urlOf(leader);
     if (url === undefined) {
       throw new TockError("unavailable", `no RPC address known for leader ${leader}`);
     }
-    let c = clients.get(url);
-    if (c === undefined) {
-      c = createClient(
+    let client = clients.get(url);
+    if (client === undefined) {
+      client = createClient(
         PeerService,
         createConnectTransport({ baseUrl: url, useBinaryFormat: true }),
       );
-      clients.set(url, c);
+      clients.set(url, client);
     }
+    return { url, client };
+  };
+}
+
+/** Forwards envelopes to the leader's RPC address. */
+export function forwarder(urlOf: (id: NodeId) => string | undefined): Forward {
+  const peer = peerClients(urlOf);
+  return async (leader, envelope, signal) => {
+    const { url, client: c } = peer(leader);
     let res;
     try {
       res = await c.propose({ envelope }, { timeoutMs: limits.forwardTimeoutMs, signal });
@@ -146,22 +157,8 @@ export function forwarder(urlOf: (id: NodeId) => string | undefined): Forward {
 
 /** Operator Raft changes sent to the leader's RPC address (from a server that does not lead). */
 export function leaderOps(urlOf: (id: NodeId) => string | undefined) {
-  const clients = new Map<string, ClusterClient>();
-  const client = (leader: NodeId): ClusterClient => {
-    const url = urlOf(leader);
-    if (url === undefined) {
-      throw new TockError("unavailable", `no RPC address known for leader ${leader}`);
-    }
-    let c = clients.get(url);
-    if (c === undefined) {
-      c = createClient(
-        PeerService,
-        createConnectTransport({ baseUrl: url, useBinaryFormat: true }),
-      );
-      clients.set(url, c);
-    }
-    return c;
-  };
+  const peer = peerClients(urlOf);
+  const client = (leader: NodeId): ClusterClient => peer(leader).client;
   const check = (r: { errorKind: string; errorMessage: string; leader: string }) => {
     if (r.errorKind !== "") throw new TockError(r.errorKind as ErrorKind, r.errorMessage, r.leader);
   };
