@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { invalid } from "../lib/mod.ts";
+import { reservedTagNames } from "../membership/mod.ts";
 
 export interface MembersIo {
   /** Base URL of a Tock server, e.g. http://127.0.0.1:8080. */
@@ -22,20 +23,8 @@ interface MemberJson {
 
 /** Serf's status numbers, for servers that send no statusText. */
 const statusNames = ["none", "alive", "leaving", "left", "failed"];
-/** Tags shown in their own columns, so the TAGS column holds only user tags. */
-const columnTags = new Set([
-  "server",
-  "region",
-  "dc",
-  "role",
-  "version",
-  "expect",
-  "rpc_addr",
-  "port",
-  "id",
-  "raft",
-  "bootstrap",
-]);
+/** The agent's own tags have their own columns, so the TAGS column holds only user tags. */
+const columnTags = new Set(reservedTagNames);
 
 function isMember(v: unknown): v is MemberJson {
   if (v === null || typeof v !== "object") return false;
