@@ -8,29 +8,16 @@
  * Not registered in the app yet: the node passes its KeyringOps (src/net) as the port.
  */
 import { errorMessage, isTockError, limits, TockError } from "../lib/mod.ts";
+import type { KeyringResult } from "../net/mod.ts";
 import { readBodyBytes } from "./body.ts";
 import { httpStatus } from "./errors.ts";
 
-/** The keyring results this handler returns (src/net KeyringResult, structurally). */
-export interface KeyringRouteResult {
-  op: string;
-  members: number;
-  responses: number;
-  acks: number;
-  errors: Record<string, string>;
-  missing: string[];
-  keys: Record<string, number>;
-  primaryKeys: Record<string, number>;
-  primaryByNode: Record<string, string>;
-  keysByNode: Record<string, string[]>;
-}
-
 /** What the routes need: src/net's KeyringOps satisfies it. */
 export interface KeyringPort {
-  list(): Promise<KeyringRouteResult>;
-  install(key: string): Promise<KeyringRouteResult>;
-  use(key: string): Promise<KeyringRouteResult>;
-  remove(key: string): Promise<KeyringRouteResult>;
+  list(): Promise<KeyringResult>;
+  install(key: string): Promise<KeyringResult>;
+  use(key: string): Promise<KeyringResult>;
+  remove(key: string): Promise<KeyringResult>;
 }
 
 function json(status: number, body: unknown): Response {
@@ -57,7 +44,7 @@ async function readKey(req: Request): Promise<string> {
 }
 
 /** A one-line summary of what went wrong, or undefined when every member acknowledged. */
-function problem(r: KeyringRouteResult): string | undefined {
+function problem(r: KeyringResult): string | undefined {
   const errs = Object.entries(r.errors);
   if (errs.length > 0) {
     return `${errs.length} of ${r.members} members refused ${r.op}: ${
@@ -87,7 +74,7 @@ export async function handleKeyringRequest(
         "gossip keyring operations are not available on this node (start it with --encrypt)",
       );
     }
-    let r: KeyringRouteResult;
+    let r: KeyringResult;
     switch (req.method) {
       case "GET":
         r = await ops.list();
